@@ -38,6 +38,10 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'An interceptor names a hook outside the closed set.',
   },
+  PROTOCOL: {
+    retryable: false,
+    summary: 'A frame or envelope broke the wire protocol (framing, size, version, shape).',
+  },
   INVALID_STATE: {
     retryable: false,
     summary: 'The kernel is not in a state that allows the operation.',
