@@ -1,0 +1,255 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import fastifyCors from '@fastify/cors'
+import { PlexusError } from '@plexus/kernel'
+import { clientErrorHandler, assertCleanRequest, installJsonParser } from './http-hardening.js'
+import { toErrorAnswer, withStatus } from './http-status.js'
+import type { GatewayKernel } from './kernel-port.js'
+import { registerLegacyProxy } from './legacy-proxy.js'
+import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js'
+import { ProxyCounter } from './proxy-counter.js'
+import { requestIdFrom } from './request-id.js'
+import { mergeInput, type Route } from './route-table.js'
+import { GatewayCounters, type GatewayStats } from './gateway-stats.js'
+import { STREAM_CONTENT_TYPES, StreamBody, type StreamFormat } from './stream-body.js'
+
+/** A running or ready-to-run gateway. */
+export interface Gateway {
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(): Promise<{ port: number; host: string }>
+  /** Stops accepting, ends open sockets and streams, and releases the port. */
+  close(): Promise<void>
+  /** A snapshot of the gateway's own figures. */
+  stats(): GatewayStats
+}
+
+/**
+ * Builds the HTTP/WebSocket edge over a kernel.
+ * @example
+ * const gw = createGateway(kernel, { port: 0, routes: { 'GET /api/orders/:id': 'orders.get' } })
+ * const { port } = await gw.listen()
+ */
+export function createGateway(kernel: GatewayKernel, options: GatewayOptions = {}): Gateway {
+  const config = resolveOptions(options)
+  const counters = new GatewayCounters()
+  const proxied = new ProxyCounter(config.legacy?.maxRoutes)
+  const app = buildServer(config)
+  const kernelCallOptions = (request: FastifyRequest, signal: AbortSignal) => ({
+    meta: requestMeta(request, config),
+    signal,
+    ...(config.deadline === undefined ? {} : { deadline: config.deadline }),
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    counters.requests++
+    counters.inFlight++
+    reply.header(config.requestIdHeader, request.id)
+    assertCleanRequest(request)
+  })
+  app.addHook('onResponse', async (_request, reply) => {
+    counters.inFlight--
+    if (reply.statusCode >= 500) counters.serverErrors++
+    else if (reply.statusCode >= 400) counters.clientErrors++
+  })
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply, config))
+
+  if (config.cors !== false) {
+    const cors = config.cors
+    void app.register(fastifyCors, {
+      origin:
+        cors.origin === true
+          ? true
+          : typeof cors.origin === 'string'
+            ? cors.origin
+            : [...cors.origin],
+      credentials: cors.credentials ?? false,
+      ...(cors.maxAge === undefined ? {} : { maxAge: cors.maxAge }),
+    })
+  }
+
+  for (const route of config.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const input = mergeInput(route, {
+          query: request.query,
+          body: request.body,
+          params: request.params,
+        })
+        const abort = abortOnDisconnect(reply)
+        if (route.kind === 'stream') {
+          return openStream(kernel, route, input, request, reply, abort, config, counters)
+        }
+        const result = await kernel.call(
+          route.address,
+          input,
+          kernelCallOptions(request, abort.signal),
+        )
+        if (result === undefined) return reply.code(204).send()
+        return reply
+          .code(route.status)
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify(result))
+      },
+    })
+  }
+
+  if (config.legacy !== undefined) {
+    registerLegacyProxy(
+      app,
+      { ...config.legacy, bodyLimit: config.bodyLimit, requestIdHeader: config.requestIdHeader },
+      proxied,
+    )
+  } else {
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/'
+      sendError(
+        new PlexusError('NOT_FOUND', `No route for ${request.method} ${path}`),
+        request,
+        reply,
+        config,
+      )
+    })
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    async listen() {
+      await app.listen({ host: config.host, port: config.port })
+      const address = app.server.address()
+      if (address === null || typeof address === 'string') {
+        throw new PlexusError('INVALID_STATE', 'The gateway is not listening on a TCP port')
+      }
+      return { port: address.port, host: address.address }
+    },
+    close() {
+      closing ??= app.close()
+      return closing
+    },
+    stats() {
+      return { ...counters, proxied: { total: proxied.total, routes: proxied.snapshot() } }
+    },
+  }
+}
+
+function buildServer(config: ResolvedOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestTimeout: config.requestTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    http: {
+      maxHeaderSize: config.maxHeaderSize,
+      headersTimeout: config.headersTimeout,
+      requestTimeout: config.requestTimeout,
+      // Node sweeps for timed-out heads every 30 s by default; slowloris needs a tighter sweep.
+      connectionsCheckingInterval: config.connectionsCheckingInterval,
+    },
+    genReqId: (raw) => requestIdFrom(raw.headers[config.requestIdHeader]),
+    clientErrorHandler,
+  })
+  installJsonParser(app, config.bodyLimit)
+  return app
+}
+
+function requestMeta(request: FastifyRequest, config: ResolvedOptions): Record<string, unknown> {
+  const meta: Record<string, unknown> = { requestId: request.id }
+  if (config.metaHeaders.length > 0) {
+    const headers: Record<string, string> = {}
+    for (const name of config.metaHeaders) {
+      const value = request.headers[name]
+      if (typeof value === 'string') headers[name] = value
+    }
+    meta['headers'] = headers
+  }
+  return meta
+}
+
+function abortOnDisconnect(reply: FastifyReply): AbortController {
+  const abort = new AbortController()
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished)
+      abort.abort(new PlexusError('CANCELLED', 'The client went away'))
+  })
+  return abort
+}
+
+async function openStream(
+  kernel: GatewayKernel,
+  route: Route,
+  input: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  abort: AbortController,
+  config: ResolvedOptions,
+  counters: GatewayCounters,
+): Promise<FastifyReply> {
+  const format: StreamFormat = String(request.headers.accept ?? '').includes('text/event-stream')
+    ? 'sse'
+    : 'ndjson'
+  const iterable = kernel.stream(route.address, input, {
+    meta: requestMeta(request, config),
+    signal: abort.signal,
+    ...(config.deadline === undefined ? {} : { deadline: config.deadline }),
+  })
+  const iterator = iterable[Symbol.asyncIterator]()
+  // The first item is awaited before the headers go out, so an opening error keeps its status.
+  const first = await iterator.next()
+  counters.openStreams++
+  const body = new StreamBody({
+    iterator,
+    first,
+    format,
+    abort,
+    toErrorBody: (error) => toErrorAnswer(error, config.statuses, request.id).body,
+  })
+  body.once('close', () => counters.openStreams--)
+  return reply
+    .code(route.status)
+    .header('content-type', STREAM_CONTENT_TYPES[format])
+    .header('cache-control', 'no-cache')
+    .header('x-accel-buffering', 'no')
+    .send(body)
+}
+
+function sendError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: ResolvedOptions,
+): void {
+  const answer = toErrorAnswer(fromFramework(error, config), config.statuses, request.id)
+  if (answer.status === 413) reply.header('connection', 'close')
+  if (answer.retryAfter) reply.header('retry-after', '1')
+  void reply
+    .code(answer.status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(answer.body))
+}
+
+/** Turns fastify's own errors (body limit, bad content type) into typed gateway errors. */
+function fromFramework(error: unknown, config: ResolvedOptions): unknown {
+  if (error instanceof PlexusError || !(error instanceof Error)) return error
+  const { code, statusCode } = error as Error & { code?: string; statusCode?: number }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return withStatus(
+      new PlexusError(
+        'VALIDATION',
+        `Request body is larger than the ${config.bodyLimit}-byte limit`,
+        {
+          data: { limit: config.bodyLimit },
+        },
+      ),
+      413,
+    )
+  }
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+    // Fastify's 4xx messages describe the request, never the server, so they are safe to show.
+    return withStatus(new PlexusError('VALIDATION', error.message), statusCode)
+  }
+  return error
+}

@@ -1,0 +1,100 @@
+import type { Socket } from 'node:net'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { badRequest } from './http-status.js'
+import { assertNotPoisoned, isPoisonedKey } from './poison.js'
+
+/** Parses JSON bodies itself, so a poisoned key answers 400 `VALIDATION` with its path. */
+export function installJsonParser(app: FastifyInstance, bodyLimit: number): void {
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit },
+    (_request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8')
+      if (text.trim() === '') {
+        done(null, undefined)
+        return
+      }
+      let value: unknown
+      try {
+        value = JSON.parse(text)
+      } catch (error) {
+        done(badRequest(`Malformed JSON body: ${(error as Error).message}`), undefined)
+        return
+      }
+      try {
+        assertNotPoisoned(value, 'body')
+      } catch (error) {
+        done(error as Error, undefined)
+        return
+      }
+      done(null, value)
+    },
+  )
+}
+
+/**
+ * Refuses prototype-polluting names in the raw query string and in header names. The raw
+ * query is read, not the parsed one, so no parser's reading of `a[__proto__]` can slip by.
+ */
+export function assertCleanRequest(request: FastifyRequest): void {
+  const q = request.url.indexOf('?')
+  if (q >= 0) {
+    for (const pair of request.url.slice(q + 1).split('&')) {
+      const rawKey = pair.split('=', 1)[0] ?? ''
+      let key = rawKey
+      try {
+        key = decodeURIComponent(rawKey.replace(/\+/g, ' '))
+      } catch {
+        throw badRequest(`Malformed query string key '${rawKey.slice(0, 64)}'`)
+      }
+      if (isPoisonedKey(key)) {
+        throw badRequest(`Rejected query: forbidden key '${key.slice(0, 64)}'`, {
+          where: 'query',
+          path: key,
+        })
+      }
+    }
+  }
+  for (let i = 0; i < request.raw.rawHeaders.length; i += 2) {
+    const name = request.raw.rawHeaders[i] ?? ''
+    if (isPoisonedKey(name.toLowerCase())) {
+      throw badRequest(`Rejected headers: forbidden header name '${name.slice(0, 64)}'`, {
+        where: 'headers',
+        path: name,
+      })
+    }
+  }
+}
+
+/** Answers malformed, oversized or too-slow request heads with a JSON body, then closes. */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  let status = 400
+  let code = 'VALIDATION'
+  let message = 'Malformed HTTP request'
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431
+    message = 'Request headers are larger than the allowed size'
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408
+    code = 'TIMEOUT'
+    message = 'The request was not received in time'
+  }
+  const body = JSON.stringify({ error: { code, message } })
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy()
+}
+
+function statusText(status: number): string {
+  return status === 431
+    ? 'Request Header Fields Too Large'
+    : status === 408
+      ? 'Request Timeout'
+      : 'Bad Request'
+}

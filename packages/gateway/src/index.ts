@@ -1,0 +1,7 @@
+export { createGateway, type Gateway } from './gateway.js'
+export type { GatewayKernel, GatewayCallOptions } from './kernel-port.js'
+export type { GatewayOptions, CorsOptions, WebSocketOptions, DashboardOptions } from './options.js'
+export type { RouteTable, RouteSpec, InputSource } from './route-table.js'
+export type { LegacyOptions } from './legacy-proxy.js'
+export type { GatewayStats } from './gateway-stats.js'
+export { DEFAULT_STATUSES, type ErrorBody } from './http-status.js'

@@ -1,0 +1,152 @@
+import type { LegacyOptions } from './legacy-proxy.js'
+import { parseRoutes, type Route, type RouteTable } from './route-table.js'
+
+/** Cross-origin access for browsers; off unless configured. */
+export interface CorsOptions {
+  /** Allowed origins: a list, one origin, or `true` to reflect any origin. */
+  origin: string | readonly string[] | true
+  /** Whether cookies and auth headers may be sent (default false). */
+  credentials?: boolean
+  /** Seconds a preflight answer may be cached. */
+  maxAge?: number
+}
+
+/** The WebSocket endpoint: calls, streams and event subscriptions over one socket. */
+export interface WebSocketOptions {
+  /** Path of the endpoint (default `/ws`). */
+  path?: string
+  /** Actions callable over the socket (default: every action a route aliases). */
+  actions?: readonly string[]
+  /** Streams openable over the socket (default: every stream a route aliases). */
+  streams?: readonly string[]
+  /** Event topic patterns clients may subscribe to (default none). */
+  topics?: readonly string[]
+  /** Largest accepted frame in bytes; bigger ones close the socket with 1009 (default 1 MiB). */
+  maxPayload?: number
+  /** Unsent bytes a client may owe before it is cut off as a slow consumer (default 1 MiB). */
+  maxBufferedBytes?: number
+  /** Streams one socket may have open at once (default 16). */
+  maxStreams?: number
+}
+
+/** The live dashboard page. */
+export interface DashboardOptions {
+  /** Path of the page (default `/_plexus`). */
+  path?: string
+  /** When set, the page and its socket require `?token=` or `Authorization: Bearer`. */
+  token?: string
+  /** Milliseconds between pushed snapshots (default 1000). */
+  interval?: number
+}
+
+/** Everything the gateway can be told; every field has a safe default. */
+export interface GatewayOptions {
+  /** Interface to listen on (default `127.0.0.1`). */
+  host?: string
+  /** Port to listen on; 0 picks a free one (default 3000). */
+  port?: number
+  /** Route aliases; nothing is reachable over HTTP unless listed here. */
+  routes?: RouteTable
+  /** Allow routes to internal addresses (`$...`, `_...`); off by default. */
+  exposeInternal?: boolean
+  /** Largest request body in bytes, answered 413 beyond (default 1 MiB). */
+  bodyLimit?: number
+  /** Largest request head in bytes, answered 431 beyond (default 16 KiB). */
+  maxHeaderSize?: number
+  /** Milliseconds a client has to send its request head (slowloris; default 10 s). */
+  headersTimeout?: number
+  /** Milliseconds a client has to send its whole request (default 30 s). */
+  requestTimeout?: number
+  /** Milliseconds an idle keep-alive connection stays open (default 5 s). */
+  keepAliveTimeout?: number
+  /** How often the server sweeps for connections past those timeouts (default 1 s). */
+  connectionsCheckingInterval?: number
+  /** Deadline in milliseconds of each call made for a request (default: the kernel's). */
+  deadline?: number
+  /** Header carrying the request id in and out (default `x-request-id`). */
+  requestIdHeader?: string
+  /** Request headers copied into `ctx.meta.headers` (lower-case names; default none). */
+  metaHeaders?: readonly string[]
+  /** HTTP status per error code, over the defaults. */
+  statuses?: Readonly<Record<string, number>>
+  /** Cross-origin access; off by default. */
+  cors?: CorsOptions | false
+  /** The WebSocket endpoint; on by default, `false` turns it off. */
+  websocket?: WebSocketOptions | false
+  /** The strangler façade: unmatched routes go to this upstream instead of a 404. */
+  legacy?: LegacyOptions
+  /** The dashboard: on by default only when NODE_ENV is `development`. */
+  dashboard?: DashboardOptions | boolean
+}
+
+const MiB = 1024 * 1024
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  host: string
+  port: number
+  routes: readonly Route[]
+  bodyLimit: number
+  maxHeaderSize: number
+  headersTimeout: number
+  requestTimeout: number
+  keepAliveTimeout: number
+  connectionsCheckingInterval: number
+  deadline: number | undefined
+  requestIdHeader: string
+  metaHeaders: readonly string[]
+  statuses: Readonly<Record<string, number>>
+  cors: CorsOptions | false
+  websocket: Required<WebSocketOptions> | false
+  legacy: LegacyOptions | undefined
+  dashboard: (Required<Omit<DashboardOptions, 'token'>> & { token: string | undefined }) | false
+}
+
+/** Fills in defaults; `env` decides whether the dashboard is on when not configured. */
+export function resolveOptions(
+  options: GatewayOptions,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedOptions {
+  const ws = options.websocket
+  const routes = parseRoutes(options.routes ?? {}, options.exposeInternal ?? false)
+  const aliased = (kind: Route['kind']): string[] =>
+    routes.filter((r) => r.kind === kind).map((r) => r.address)
+  const dash = options.dashboard ?? env['NODE_ENV'] === 'development'
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 3000,
+    routes,
+    bodyLimit: options.bodyLimit ?? MiB,
+    maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
+    headersTimeout: options.headersTimeout ?? 10_000,
+    requestTimeout: options.requestTimeout ?? 30_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+    connectionsCheckingInterval: options.connectionsCheckingInterval ?? 1_000,
+    deadline: options.deadline,
+    requestIdHeader: (options.requestIdHeader ?? 'x-request-id').toLowerCase(),
+    metaHeaders: (options.metaHeaders ?? []).map((h) => h.toLowerCase()),
+    statuses: options.statuses ?? {},
+    cors: options.cors ?? false,
+    websocket:
+      ws === false
+        ? false
+        : {
+            path: ws?.path ?? '/ws',
+            actions: ws?.actions ?? aliased('call'),
+            streams: ws?.streams ?? aliased('stream'),
+            topics: ws?.topics ?? [],
+            maxPayload: ws?.maxPayload ?? MiB,
+            maxBufferedBytes: ws?.maxBufferedBytes ?? MiB,
+            maxStreams: ws?.maxStreams ?? 16,
+          },
+    legacy: options.legacy,
+    dashboard:
+      dash === false
+        ? false
+        : {
+            path: (dash === true ? undefined : dash.path) ?? '/_plexus',
+            token: dash === true ? undefined : dash.token,
+            interval: (dash === true ? undefined : dash.interval) ?? 1000,
+          },
+  }
+}
