@@ -139,7 +139,7 @@ export function toPlexusError(value: unknown, fallback: ErrorCode = 'HANDLER'): 
 
 function describe(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   } catch {
     return String(value)
   }

@@ -1,0 +1,183 @@
+import type { CallOptions, Context, EmitOptions, Meta } from './context.js'
+import type { Deadlined } from './deadline-wheel.js'
+import { PlexusError } from './errors.js'
+import type { Logger } from './logger.js'
+
+/** The kernel operations a context routes through (implemented by the kernel). */
+export interface Bus {
+  /** Current time on the kernel clock. */
+  now(): number
+  /** Default budget of a call in ms. */
+  readonly defaultDeadline: number
+  /** The kernel's logger. */
+  readonly logger: Logger
+  /** Routes a call from `caller`. */
+  call(
+    address: string,
+    input: unknown,
+    options: CallOptions | undefined,
+    caller: Context,
+  ): Promise<unknown>
+  /** Routes a fire-and-forget request from `caller`. */
+  send(address: string, input: unknown, options: CallOptions | undefined, caller: Context): void
+  /** Publishes an event from `caller`. */
+  emit(topic: string, payload: unknown, options: EmitOptions | undefined, caller: Context): void
+  /** Opens a stream or channel from `caller`. */
+  stream(
+    kind: 'stream' | 'channel',
+    address: string,
+    input: unknown,
+    options: CallOptions | undefined,
+    caller: Context,
+  ): AsyncIterable<unknown>
+}
+
+/**
+ * The context of one message. Cheap by construction: the absolute deadline is fixed lazily (a
+ * handler that answers synchronously never reads the clock) and the AbortSignal is created only
+ * when a handler asks for it.
+ */
+export class CallContext implements Context, Deadlined {
+  readonly service: string
+  readonly action: string
+  readonly caller: string | undefined
+  readonly topic: string | undefined
+  readonly budget: number
+  /** Start time of a sampled call (NaN when not sampled). */
+  t0 = NaN
+  readonly #bus: Bus
+  readonly #parent: CallContext | undefined
+  readonly #cancel: AbortSignal | undefined
+  #deadline: number
+  #meta: Meta | undefined
+  #controller: AbortController | undefined
+  #signal: AbortSignal | undefined
+  #reason: PlexusError | undefined
+  #logger: Logger | undefined
+
+  constructor(
+    bus: Bus,
+    service: string,
+    action: string,
+    parent: CallContext | undefined,
+    options: CallOptions | undefined,
+    topic?: string,
+  ) {
+    this.#bus = bus
+    this.service = service
+    this.action = action
+    this.topic = topic
+    this.#parent = parent
+    this.caller = parent?.service
+    const budget = options?.deadline
+    if (budget !== undefined) {
+      if (typeof budget !== 'number' || !(budget > 0) || !Number.isFinite(budget)) {
+        throw new PlexusError(
+          'INVALID_ARGUMENT',
+          `Invalid deadline ${String(budget)} for '${service}.${action}': expected a finite number of ms > 0`,
+        )
+      }
+      const own = bus.now() + budget
+      this.#deadline = parent !== undefined && parent.deadline < own ? parent.deadline : own
+      this.budget = budget
+    } else if (parent !== undefined && parent.deadline !== Infinity) {
+      this.#deadline = parent.deadline
+      this.budget = parent.budget
+    } else {
+      this.#deadline = NaN
+      this.budget = bus.defaultDeadline
+    }
+    const meta = options?.meta
+    const inherited = parent === undefined ? undefined : parent.#meta
+    if (meta !== undefined) this.#meta = inherited ? { ...inherited, ...meta } : { ...meta }
+    else if (inherited !== undefined) this.#meta = { ...inherited }
+    this.#cancel = options?.signal ?? parent?.cancelSignal
+  }
+
+  get meta(): Meta {
+    return (this.#meta ??= {})
+  }
+
+  get deadline(): number {
+    if (this.#deadline !== this.#deadline) this.#deadline = this.#bus.now() + this.budget
+    return this.#deadline
+  }
+
+  /** The caller's cancel signal (its own `signal` option, or the parent's). */
+  get cancelSignal(): AbortSignal | undefined {
+    return this.#cancel
+  }
+
+  /** Why the message was aborted, if it was. */
+  get reason(): PlexusError | undefined {
+    return this.#reason ?? this.#parent?.reason
+  }
+
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const controller = new AbortController()
+      this.#controller = controller
+      const reason = this.reason
+      if (reason !== undefined) controller.abort(reason)
+      const parent = this.#parent?.signal
+      const sources = [controller.signal]
+      if (parent !== undefined) sources.push(parent)
+      if (this.#cancel !== undefined && this.#cancel !== this.#parent?.cancelSignal) {
+        sources.push(this.#cancel)
+      }
+      this.#signal = sources.length === 1 ? controller.signal : AbortSignal.any(sources)
+    }
+    return this.#signal
+  }
+
+  get logger(): Logger {
+    return (this.#logger ??= this.#bus.logger.child({ service: this.service, action: this.action }))
+  }
+
+  /** Lifts the deadline (a long-lived stream opened without one); nested calls get their own. */
+  unbound(): void {
+    this.#deadline = Infinity
+  }
+
+  /** Aborts this message with `reason` (first reason wins). */
+  abort(reason: PlexusError): void {
+    if (this.#reason !== undefined) return
+    this.#reason = reason
+    this.#controller?.abort(reason)
+  }
+
+  describe(): string {
+    return this.topic !== undefined
+      ? `event '${this.topic}' in '${this.service}'`
+      : `'${this.service}.${this.action}'`
+  }
+
+  remaining(): number {
+    const left = this.deadline - this.#bus.now()
+    return left > 0 ? left : 0
+  }
+
+  call<O = unknown>(address: string, input?: unknown, options?: CallOptions): Promise<O> {
+    return this.#bus.call(address, input, options, this) as Promise<O>
+  }
+
+  send(address: string, input?: unknown, options?: CallOptions): void {
+    this.#bus.send(address, input, options, this)
+  }
+
+  emit(topic: string, payload?: unknown, options?: EmitOptions): void {
+    this.#bus.emit(topic, payload, options, this)
+  }
+
+  stream<O = unknown>(address: string, input?: unknown, options?: CallOptions): AsyncIterable<O> {
+    return this.#bus.stream('stream', address, input, options, this) as AsyncIterable<O>
+  }
+
+  channel<I = unknown, O = unknown>(
+    address: string,
+    input: AsyncIterable<I>,
+    options?: CallOptions,
+  ): AsyncIterable<O> {
+    return this.#bus.stream('channel', address, input, options, this) as AsyncIterable<O>
+  }
+}

@@ -1,0 +1,56 @@
+import type { Logger } from './logger.js'
+
+/** Metadata carried with a message (request id, auth claims, trace ids...). */
+export type Meta = Record<string, unknown>
+
+/** Options of `call`, `send`, `stream` and `channel`. */
+export interface CallOptions {
+  /** Time budget in milliseconds from now; capped by the caller's own remaining budget. */
+  deadline?: number
+  /** Metadata merged over the caller's metadata. */
+  meta?: Meta
+  /** Aborting it ends the call with `CANCELLED` and aborts the callee's `ctx.signal`. */
+  signal?: AbortSignal
+}
+
+/** Options of `emit`. */
+export interface EmitOptions {
+  /** Metadata merged over the caller's metadata. */
+  meta?: Meta
+}
+
+/** What every handler receives: who called, with what metadata, until when, and the bus. */
+export interface Context {
+  /** The service handling the message (empty for a caller outside any service). */
+  readonly service: string
+  /** The action, event pattern or stream being handled. */
+  readonly action: string
+  /** The calling service's name, or undefined for a call from outside the kernel. */
+  readonly caller: string | undefined
+  /** The topic of the event being handled (event handlers only). */
+  readonly topic: string | undefined
+  /** Metadata of the message. */
+  readonly meta: Meta
+  /** Absolute deadline on the kernel clock (ms); see `remaining()`. */
+  readonly deadline: number
+  /** Aborted when the deadline passes or the caller cancels. */
+  readonly signal: AbortSignal
+  /** Logger bound to the service and action. */
+  readonly logger: Logger
+  /** Milliseconds left before the deadline (never below 0). */
+  remaining(): number
+  /** Request/response through the kernel; deadline, meta and cancellation propagate. */
+  call<O = unknown>(address: string, input?: unknown, options?: CallOptions): Promise<O>
+  /** Fire-and-forget request through the kernel. */
+  send(address: string, input?: unknown, options?: CallOptions): void
+  /** Publishes an event through the kernel. */
+  emit(topic: string, payload?: unknown, options?: EmitOptions): void
+  /** Opens a request-stream through the kernel. */
+  stream<O = unknown>(address: string, input?: unknown, options?: CallOptions): AsyncIterable<O>
+  /** Opens a bidirectional channel through the kernel. */
+  channel<I = unknown, O = unknown>(
+    address: string,
+    input: AsyncIterable<I>,
+    options?: CallOptions,
+  ): AsyncIterable<O>
+}

@@ -1,0 +1,105 @@
+/**
+ * @plexus/kernel — the microkernel: registry, router, lifecycle and interceptor pipeline.
+ *
+ * @example
+ * import { createKernel, defineService } from '@plexus/kernel'
+ * const math = defineService({ name: 'math', actions: { add: (ctx, { a, b }: { a: number; b: number }) => a + b } })
+ * const kernel = createKernel().add(math)
+ * await kernel.start()
+ * await kernel.call('math.add', { a: 1, b: 2 }) // 3
+ */
+
+/** Builds a kernel with production defaults. */
+export { createKernel, type KernelOptions } from './create-kernel.js'
+/** The kernel class and its public shapes. */
+export {
+  Kernel,
+  type AddOptions,
+  type EventErrorReport,
+  type InstanceStatus,
+  type KernelConfig,
+  type KernelCounters,
+  type KernelState,
+  type Placement,
+  type PlacementRequest,
+  type ServiceStatus,
+} from './kernel.js'
+/** Service and action declarations. */
+export {
+  defineAction,
+  defineService,
+  type ActionDefinition,
+  type ActionHandler,
+  type ActionSpec,
+  type ChannelHandler,
+  type Delivery,
+  type EventDefinition,
+  type EventHandler,
+  type EventSpec,
+  type LifecycleHook,
+  type ServiceDefinition,
+  type StreamHandler,
+  type StreamSpec,
+} from './service.js'
+/** What handlers receive. */
+export type { CallOptions, Context, EmitOptions, Meta } from './context.js'
+/** The error family. */
+export {
+  ERROR_CODES,
+  PlexusError,
+  isPlexusError,
+  toPlexusError,
+  type ErrorCode,
+  type PlexusErrorJSON,
+  type PlexusErrorOptions,
+} from './errors.js'
+/** Interceptors: the closed set of hooks on the message path. */
+export {
+  HOOKS,
+  type CallFn,
+  type EmitFn,
+  type HandleFn,
+  type HandlerInfo,
+  type Hook,
+  type Interceptor,
+  type StreamFn,
+} from './interceptor.js'
+/** Plug-in manifests. */
+export { definePlugin, type Plugin, type Teardown } from './plugin.js'
+/** Balancing strategies. */
+export {
+  leastInFlight,
+  roundRobin,
+  shardByKey,
+  type Balanceable,
+  type Balancer,
+  type BalancerFactory,
+  type BalancerOption,
+} from './balancer.js'
+/** Seams: clock and logger. */
+export { systemClock, type Clock } from './clock.js'
+export {
+  createConsoleLogger,
+  silentLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+} from './logger.js'
+/** Standard Schema v1 types (any conforming validator works). */
+export type { StandardSchemaV1 } from './standard-schema.js'
+/** The link seam for placement plug-ins. */
+export type { Instance, InstanceState } from './instance.js'
+export { InstanceStats } from './instance-stats.js'
+export { CallContext } from './call-context.js'
+/** Typed-address helpers. */
+export type {
+  CallAddress,
+  CallInput,
+  CallOutput,
+  ServiceMap,
+  StreamAddress,
+  StreamInput,
+  StreamItem,
+} from './typed-address.js'
+/** Wildcard topic matching (NATS-style `*` and `>`). */
+export { topicMatches } from './topic.js'

@@ -1,0 +1,106 @@
+import type { Context } from './context.js'
+import type { StandardSchemaV1 } from './standard-schema.js'
+
+/** A request handler: returns the answer (or a promise of it). */
+export type ActionHandler<I = any, O = unknown> = (ctx: Context, input: I) => O | PromiseLike<O>
+
+/** An action with options: schemas, mailbox, idempotency. */
+export interface ActionSpec<I = any, O = unknown> {
+  /** The handler. */
+  handler: ActionHandler<I, O>
+  /** Standard Schema validator of the input; a failure answers `VALIDATION` with the issues. */
+  input?: StandardSchemaV1<unknown, I>
+  /** Standard Schema validator of the output. */
+  output?: StandardSchemaV1<unknown, O>
+  /** Messages handled at once per instance (1 = actor-style); unlimited when absent. */
+  concurrency?: number
+  /** Mailbox queue bound when `concurrency` is set (default 1000); full answers `OVERLOADED`. */
+  queue?: number
+  /** Key for FIFO order per key: messages with the same key never run at the same time. */
+  serializeBy?: (input: I) => unknown
+  /** True when running it twice is harmless, so it may be retried on another instance. */
+  idempotent?: boolean
+}
+
+/** An action: a bare handler or a spec. */
+export type ActionDefinition<I = any, O = unknown> = ActionHandler<I, O> | ActionSpec<I, O>
+
+/** An event handler; its result is awaited only to report failures and count in-flight work. */
+export type EventHandler<P = any> = (ctx: Context, payload: P) => unknown
+
+/** How an event reaches a subscribing service's instances. */
+export type Delivery = 'balanced' | 'broadcast'
+
+/** An event subscription with options. */
+export interface EventSpec<P = any> {
+  /** The handler. */
+  handler: EventHandler<P>
+  /** `balanced` (default): one instance of the service; `broadcast`: every instance. */
+  delivery?: Delivery
+  /** Standard Schema validator of the payload. */
+  input?: StandardSchemaV1<unknown, P>
+}
+
+/** An event subscription: a bare handler or a spec. */
+export type EventDefinition<P = any> = EventHandler<P> | EventSpec<P>
+
+/** A request-stream handler: an async iterable the consumer pulls from. */
+export type StreamHandler<I = any, O = unknown> = (ctx: Context, input: I) => AsyncIterable<O>
+
+/** A request-stream with options. */
+export interface StreamSpec<I = any, O = unknown> {
+  /** The handler. */
+  handler: StreamHandler<I, O>
+  /** Standard Schema validator of the opening input. */
+  input?: StandardSchemaV1<unknown, I>
+}
+
+/** A channel handler: consumes the caller's iterable, produces its own. */
+export type ChannelHandler<I = any, O = unknown> = (
+  ctx: Context,
+  input: AsyncIterable<I>,
+) => AsyncIterable<O>
+
+/** A lifecycle hook. */
+export type LifecycleHook = (ctx: Context) => void | Promise<void>
+
+/** A service: a named, versioned unit of actions, event handlers, streams and lifecycle hooks. */
+export interface ServiceDefinition<N extends string = string> {
+  /** Name used in addresses (`name.action`): letters, digits, `_` and `-`. */
+  name: N
+  /** Positive integer version (default 1); `name@2.action` pins it. */
+  version?: number
+  /** Services that must be started before this one. */
+  dependencies?: readonly string[]
+  /** Request handlers. */
+  actions?: Record<string, ActionDefinition>
+  /** Event subscriptions by topic pattern (`*` one token, `>` the rest). */
+  events?: Record<string, EventDefinition>
+  /** Request-stream handlers. */
+  streams?: Record<string, StreamHandler | StreamSpec>
+  /** Bidirectional channel handlers. */
+  channels?: Record<string, ChannelHandler>
+  /** Service-wide mailbox: messages handled at once per instance, across all actions. */
+  concurrency?: number
+  /** Service-wide mailbox queue bound (default 1000). */
+  queue?: number
+  /** Runs on each instance before it takes messages. */
+  started?: LifecycleHook
+  /** Runs on each instance after it has drained. */
+  stopped?: LifecycleHook
+}
+
+/** Declares a service; returns the definition unchanged, typed for `kernel.call` inference. */
+export function defineService<const D extends ServiceDefinition>(definition: D): D {
+  return definition
+}
+
+/** Declares one action with a schema, so the handler's input is inferred from the schema. */
+export function defineAction<S extends StandardSchemaV1, O>(
+  spec: Omit<ActionSpec<StandardSchemaV1.InferOutput<S>, O>, 'input' | 'handler'> & {
+    input: S
+    handler: (ctx: Context, input: StandardSchemaV1.InferOutput<S>) => O | PromiseLike<O>
+  },
+): ActionSpec<StandardSchemaV1.InferOutput<S>, O> {
+  return spec
+}
