@@ -925,6 +925,7 @@ export class Kernel<M extends ServiceMap = {}> {
     let step = core
     for (let i = this.#interceptors.length - 1; i >= 0; i--) {
       const interceptor = this.#interceptors[i]!
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- invoked with .call(interceptor)
       const wrap = interceptor[hook] as ((next: F) => F) | undefined
       if (wrap !== undefined) step = wrap.call(interceptor, step)
     }
