@@ -1,0 +1,94 @@
+import type { Envelope } from './envelope.js'
+import type { PreparedEnvelope } from './envelope-encoder.js'
+import { prepareEnvelope, writeFrame } from './envelope-encoder.js'
+import type { WireLimits } from './limits.js'
+import { resolveLimits } from './limits.js'
+
+/** Options of a FrameWriter. */
+export interface FrameWriterOptions {
+  /** Largest frame the peer accepts; a bigger envelope is refused at `write`. Default 16 MiB. */
+  maxFrameSize?: number
+  /** Runs `flush` later; default `setImmediate`: after the current I/O callback and its microtasks. */
+  schedule?: (flush: () => void) => void
+  /** Receives what a scheduled flush threw (the sink failed); without it the error is rethrown. */
+  onError?: (error: unknown) => void
+}
+
+/** Pending bytes (upper bound) past which `write` flushes at once instead of waiting. */
+const FLUSH_AT = 1024 * 1024
+
+/**
+ * Encodes envelopes into frames and hands every frame written within one tick to `sink` as a
+ * single Buffer: one write, one syscall, per tick instead of one per frame.
+ */
+export class FrameWriter {
+  readonly #sink: (chunk: Buffer) => unknown
+  readonly #maxFrameSize: number
+  readonly #schedule: (flush: () => void) => void
+  readonly #onError: ((error: unknown) => void) | undefined
+  #pending: PreparedEnvelope[] = []
+  #bound = 0
+  #scheduled = false
+  #closed = false
+  readonly #scheduledFlush = (): void => {
+    this.#scheduled = false
+    if (this.#onError === undefined) return this.flush()
+    try {
+      this.flush()
+    } catch (error) {
+      this.#onError(error)
+    }
+  }
+
+  constructor(sink: (chunk: Buffer) => unknown, options: FrameWriterOptions = {}) {
+    this.#sink = sink
+    const limits: Partial<WireLimits> = {}
+    if (options.maxFrameSize !== undefined) limits.maxFrameSize = options.maxFrameSize
+    this.#maxFrameSize = resolveLimits(limits).maxFrameSize
+    this.#schedule = options.schedule ?? setImmediate
+    this.#onError = options.onError
+  }
+
+  /** Frames queued for the next flush. */
+  get pendingFrames(): number {
+    return this.#pending.length
+  }
+
+  /**
+   * Queues an envelope for this tick's write. Throws PROTOCOL (`unserializable`,
+   * `frame-too-large`, with `data.id`) for one that cannot be sent; nothing is queued then.
+   * After `close` it does nothing.
+   */
+  write(envelope: Envelope): void {
+    if (this.#closed) return
+    const prepared = prepareEnvelope(envelope, this.#maxFrameSize)
+    this.#pending.push(prepared)
+    this.#bound += prepared.bound
+    if (this.#bound >= FLUSH_AT) this.flush()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      this.#schedule(this.#scheduledFlush)
+    }
+  }
+
+  /** Hands every queued frame to the sink now, as one Buffer. */
+  flush(): void {
+    const pending = this.#pending
+    if (pending.length === 0) return
+    this.#pending = []
+    const chunk = Buffer.allocUnsafe(this.#bound)
+    this.#bound = 0
+    let offset = 0
+    for (let i = 0; i < pending.length; i++) {
+      offset = writeFrame(chunk, offset, pending[i] as PreparedEnvelope)
+    }
+    this.#sink(offset === chunk.length ? chunk : chunk.subarray(0, offset))
+  }
+
+  /** Stops writing: queued frames are dropped (call `flush` first to keep them). */
+  close(): void {
+    this.#closed = true
+    this.#pending = []
+    this.#bound = 0
+  }
+}

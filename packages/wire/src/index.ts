@@ -1,0 +1,60 @@
+/**
+ * @plexus/wire: the envelope codec, framing and handshake shared by every non-inline link.
+ * docs/protocol.md is the specification.
+ *
+ * @example
+ * const writer = new FrameWriter((chunk) => socket.write(chunk))
+ * const decoder = new FrameDecoder()
+ * socket.on('data', (chunk) => {
+ *   try {
+ *     for (const frame of decoder.push(chunk)) {
+ *       try { handle(decodeEnvelope(frame)) } catch (error) { count(error) } // one bad envelope
+ *     }
+ *   } catch { socket.destroy() } // broken framing: the stream is out of step
+ * })
+ * writer.write(createHello({ role: 'kernel' }))
+ */
+export { EnvelopeType } from './envelope.js'
+export type {
+  EnvelopeTypeCode,
+  RequestKind,
+  Role,
+  Envelope,
+  HelloEnvelope,
+  RequestEnvelope,
+  ResponseEnvelope,
+  ErrorEnvelope,
+  EventEnvelope,
+  StreamItemEnvelope,
+  StreamEndEnvelope,
+  ChannelInputEnvelope,
+  ChannelEndEnvelope,
+  CancelEnvelope,
+  CreditEnvelope,
+  PingEnvelope,
+  PongEnvelope,
+} from './envelope.js'
+export type { ServiceManifest, ActionManifest, EventManifest } from './manifest.js'
+/** The protocol version written, and every version readable. */
+export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js'
+/** Receiver limits (frame size, nesting) and their defaults. */
+export { DEFAULT_LIMITS } from './limits.js'
+export type { WireLimits } from './limits.js'
+/** The PROTOCOL error builder and its closed set of reasons. */
+export { protocolError } from './protocol-error.js'
+export type { ProtocolReason } from './protocol-error.js'
+/** Envelope <-> bytes; every decode is checked. */
+export { encodeFrame, encodeEnvelope } from './envelope-codec.js'
+export { decodeEnvelope } from './envelope-decoder.js'
+/** Checks an envelope that arrived already decoded (structured clone). */
+export { checkEnvelope } from './check-envelope.js'
+/** Length-prefixed framing: a streaming decoder and a per-tick coalescing writer. */
+export { FrameDecoder } from './frame-decoder.js'
+export { FrameWriter } from './frame-writer.js'
+export type { FrameWriterOptions } from './frame-writer.js'
+/** HELLO construction and version negotiation. */
+export { createHello, acceptHello } from './handshake.js'
+export type { HelloInit, Handshake } from './handshake.js'
+/** Odd/even exchange ids per side of a link. */
+export { IdSequence, isIdOf } from './id-sequence.js'
+export type { LinkSide } from './id-sequence.js'
