@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { defineService } from '@plexus/kernel'
+import { quietKernel, rejectionOf, sleep } from './helpers.js'
+
+describe('deadlines and cancellation', () => {
+  it('fails a call with TIMEOUT when its deadline passes and aborts the callee signal', async () => {
+    let aborted: unknown
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'slow',
+        actions: {
+          wait: async (ctx) => {
+            await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+            aborted = ctx.signal.reason
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    const error = await rejectionOf(kernel.call('slow.wait', {}, { deadline: 30 }))
+    assert.equal(error.code, 'TIMEOUT')
+    assert.equal(error.retryable, true)
+    await sleep(1)
+    assert.equal((aborted as { code: string }).code, 'TIMEOUT')
+    assert.equal(kernel.pendingCalls, 0)
+    await kernel.stop()
+  })
+
+  it('applies the kernel default deadline when the caller gives none (never infinite)', async () => {
+    const kernel = quietKernel({ deadline: 40 }).add(
+      defineService({ name: 'stuck', actions: { forever: () => new Promise(() => {}) } }),
+    )
+    await kernel.start()
+    const error = await rejectionOf(kernel.call('stuck.forever'))
+    assert.equal(error.code, 'TIMEOUT')
+    await kernel.stop()
+  })
+
+  it('propagates the remaining budget A -> B -> C: A gets TIMEOUT, C is aborted and writes no side effect (200 runs)', async () => {
+    const sideEffects: number[] = []
+    let cAborted = 0
+    const c = defineService({
+      name: 'c',
+      actions: {
+        write: async (ctx, { run }: { run: number }) => {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1000)
+            ctx.signal.addEventListener('abort', () => {
+              clearTimeout(timer)
+              cAborted++
+              resolve()
+            })
+          })
+          if (!ctx.signal.aborted) sideEffects.push(run)
+        },
+      },
+    })
+    const b = defineService({ name: 'b', actions: { relay: (ctx, input: unknown) => ctx.call('c.write', input) } })
+    const a = defineService({ name: 'a', actions: { start: (ctx, input: unknown) => ctx.call('b.relay', input) } })
+    const kernel = quietKernel().add(a).add(b).add(c)
+    await kernel.start()
+    const runs = 200
+    const started = performance.now()
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: runs }, (_, run) => kernel.call('a.start', { run }, { deadline: 300 })),
+    )
+    const elapsed = performance.now() - started
+    const timeouts = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'TIMEOUT')
+    assert.equal(timeouts.length, runs)
+    assert.ok(elapsed < 300 + 100 + 200, `all ended by the deadline ceiling (took ${elapsed.toFixed(0)} ms)`)
+    await sleep(1100)
+    assert.equal(cAborted, runs)
+    assert.deepEqual(sideEffects, [])
+    await kernel.stop()
+  })
+
+  it('never gives a nested call more time than its caller has left', async () => {
+    let budget = 0
+    const kernel = quietKernel()
+      .add(defineService({ name: 'leaf', actions: { look: (ctx) => void (budget = ctx.remaining()) } }))
+      .add(
+        defineService({
+          name: 'root',
+          actions: { go: (ctx) => ctx.call('leaf.look', {}, { deadline: 60_000 }) },
+        }),
+      )
+    await kernel.start()
+    await kernel.call('root.go', {}, { deadline: 200 })
+    assert.ok(budget <= 200 && budget > 0, `leaf saw ${budget} ms`)
+    await kernel.stop()
+  })
+
+  it('ends a call with CANCELLED when the caller aborts its signal, and aborts the callee', async () => {
+    let calleeAborted = false
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'slow',
+        actions: {
+          wait: (ctx) =>
+            new Promise<void>((resolve) =>
+              ctx.signal.addEventListener('abort', () => {
+                calleeAborted = true
+                resolve()
+              }),
+            ),
+        },
+      }),
+    )
+    await kernel.start()
+    const controller = new AbortController()
+    const pending = kernel.call('slow.wait', {}, { signal: controller.signal })
+    setTimeout(() => controller.abort(), 10)
+    const error = await rejectionOf(pending)
+    assert.equal(error.code, 'CANCELLED')
+    assert.equal(calleeAborted, true)
+    const early = await rejectionOf(kernel.call('slow.wait', {}, { signal: AbortSignal.abort() }))
+    assert.equal(early.code, 'CANCELLED')
+    assert.equal(kernel.pendingCalls, 0)
+    await kernel.stop()
+  })
+})

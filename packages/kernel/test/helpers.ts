@@ -1,0 +1,30 @@
+import { createKernel, silentLogger, type KernelOptions } from '@plexus/kernel'
+
+/** A kernel with a silent logger, for tests. */
+export function quietKernel(options: KernelOptions = {}) {
+  return createKernel({ logger: silentLogger, ...options })
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** A promise with its resolve function outside. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** Captures the rejection of `promise` (fails when it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection, got a value')
+}
