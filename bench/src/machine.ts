@@ -1,0 +1,64 @@
+/** The machine and versions a run is stated against. */
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+
+/** What the doc states about where the figures come from. */
+export interface MachineInfo {
+  cpu: string
+  cores: number
+  memory_gb: number
+  os: string
+  node: string
+  npm: string
+  moleculer: string
+  nats: string
+  kernel: string
+  commit: string
+  loadavg_start: number[]
+}
+
+function packageVersion(name: string): string {
+  try {
+    const require = createRequire(import.meta.url)
+    const path = require.resolve(`${name}/package.json`)
+    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
+  } catch {
+    return 'absent'
+  }
+}
+
+function kernelVersion(): string {
+  try {
+    const url = new URL('../../packages/kernel/package.json', import.meta.url)
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version
+  } catch {
+    return 'absent'
+  }
+}
+
+function output(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8' })
+  return result.status === 0 ? result.stdout.trim() : 'unknown'
+}
+
+/** Collects the facts; cheap enough to run once per invocation. */
+export function machineInfo(): MachineInfo {
+  const agent = /npm\/(\S+)/.exec(process.env.npm_config_user_agent ?? '')
+  const commit = output('git', ['rev-parse', '--short', 'HEAD'])
+  const dirty = output('git', ['status', '--porcelain', '--', 'packages/kernel', 'bench/src'])
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    npm: agent?.[1] ?? output('npm', ['--version']),
+    moleculer: packageVersion('moleculer'),
+    nats: packageVersion('nats'),
+    kernel: kernelVersion(),
+    commit: dirty && dirty !== 'unknown' ? `${commit} + uncommitted changes` : commit,
+    loadavg_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  }
+}

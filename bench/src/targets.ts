@@ -1,0 +1,140 @@
+/** The targets of BENCHMARKS.md, checked against a run: met, missed by how much, or not measured. */
+import type { Ratio, Row } from './aggregate.js'
+import type { ImplName } from './scenario.js'
+
+interface Figures {
+  rows: Row[]
+  ratios: Ratio[]
+}
+
+interface Check {
+  target: string
+  /** The measured value and whether it meets, or undefined when not measured. */
+  measure: (f: Figures) => { text: string; ok: boolean; miss?: string } | undefined
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2))
+
+function ratio(f: Figures, scenario: string, c: number, a: ImplName, b: ImplName) {
+  return f.ratios.find(
+    (r) => r.scenario === scenario && r.concurrency === c && r.a === a && r.b === b,
+  )
+}
+
+function atLeast(scenario: string, c: number, b: ImplName, want: number): Check['measure'] {
+  return (f) => {
+    const r = ratio(f, scenario, c, 'plexus', b)
+    if (!r || !Number.isFinite(r.ratio.median)) return undefined
+    const got = r.ratio.median
+    return {
+      text: `c${c}: ${fmt(got)}× ${b}`,
+      ok: got >= want,
+      miss: `${fmt(want / got)}× short of ${want}×`,
+    }
+  }
+}
+
+function all(...parts: Array<Check['measure']>): Check['measure'] {
+  return (f) => {
+    const got = parts.map((p) => p(f))
+    if (got.some((g) => g === undefined)) return undefined
+    const done = got as Array<{ text: string; ok: boolean; miss?: string }>
+    const misses = done.filter((d) => !d.ok).map((d) => `${d.text.split(':')[0]}: ${d.miss}`)
+    return {
+      text: done.map((d) => d.text).join('; '),
+      ok: misses.length === 0,
+      miss: misses.join('; '),
+    }
+  }
+}
+
+const CHECKS: Check[] = [
+  {
+    target: 'in-process call, deadline on: ≤ 100 ns over bare',
+    measure: (f) => {
+      const r = ratio(f, 'call', 1, 'plexus', 'floor')
+      const ns = r?.extra_ns?.median
+      if (ns === undefined || !Number.isFinite(ns)) return undefined
+      return { text: `c1: +${fmt(ns)} ns`, ok: ns <= 100, miss: `${fmt(ns - 100)} ns over` }
+    },
+  },
+  {
+    target: 'in-process call, deadline on: ≥ 1.5× Moleculer local',
+    measure: all(atLeast('call', 1, 'moleculer', 1.5), atLeast('call', 100, 'moleculer', 1.5)),
+  },
+  {
+    target: 'in-process call + retry + circuit breaker + deadline: ≥ 3× Moleculer local-full',
+    measure: all(
+      atLeast('call-full', 1, 'moleculer', 3),
+      atLeast('call-full', 100, 'moleculer', 3),
+    ),
+  },
+  {
+    target: 'in-process emit → 1 subscriber: ≥ 2× Moleculer',
+    measure: all(atLeast('emit', 1, 'moleculer', 2), atLeast('emit', 100, 'moleculer', 2)),
+  },
+  {
+    target: 'child-process call, c100: ≥ 3× Moleculer-TCP and ≥ 0.8× raw coalesced socket',
+    measure: all(
+      atLeast('child-process', 100, 'moleculer', 3),
+      atLeast('child-process', 100, 'floor-coalesced', 0.8),
+    ),
+  },
+  {
+    target: 'child-process call, c1: ≥ 0.95× raw socket',
+    measure: atLeast('child-process', 1, 'floor', 0.95),
+  },
+  {
+    target: 'worker-thread call: faster than child-process',
+    measure: (f) => {
+      const rps = (s: string, c: number) =>
+        f.rows.find((r) => r.scenario === s && r.impl === 'plexus' && r.concurrency === c)?.rps
+      const parts = [1, 100].map((c) => [c, rps('worker', c), rps('child-process', c)] as const)
+      if (parts.some(([, w, p]) => w === undefined || p === undefined)) return undefined
+      const ok = parts.every(([, w, p]) => (w as number) > (p as number))
+      const text = parts
+        .map(([c, w, p]) => `c${c}: ${fmt((w as number) / (p as number))}×`)
+        .join('; ')
+      return { text, ok, miss: 'slower than the process link' }
+    },
+  },
+  {
+    target: 'across two nodes over NATS, c100: ≥ 1.5× Moleculer-NATS and ≥ 0.9× raw NATS',
+    measure: all(atLeast('nats', 100, 'moleculer', 1.5), atLeast('nats', 100, 'floor', 0.9)),
+  },
+  {
+    target: 'kernel + 1 service memory: ≤ +8 MB RSS over bare Node',
+    measure: (f) => {
+      const mb = ratio(f, 'memory', 1, 'plexus', 'floor')?.extra_rss_mb?.median
+      if (mb === undefined || !Number.isFinite(mb)) return undefined
+      return { text: `+${fmt(mb)} MB RSS`, ok: mb <= 8, miss: `${fmt(mb - 8)} MB over` }
+    },
+  },
+  {
+    target: 'kernel + 10 inline services ready: < 20 ms',
+    measure: (f) => {
+      const ms = f.rows.find((r) => r.scenario === 'startup' && r.impl === 'plexus')?.ms
+      if (ms === undefined) return undefined
+      return { text: `${fmt(ms)} ms`, ok: ms < 20, miss: `${fmt(ms - 20)} ms over` }
+    },
+  },
+  {
+    target: 'one worker service ready: < 150 ms',
+    measure: (f) => {
+      const ms = f.rows.find((r) => r.scenario === 'startup-worker' && r.impl === 'plexus')?.ms
+      if (ms === undefined) return undefined
+      return { text: `${fmt(ms)} ms`, ok: ms < 150, miss: `${fmt(ms - 150)} ms over` }
+    },
+  },
+]
+
+/** Markdown table lines: target, measured (medians), verdict. */
+export function evaluateTargets(f: Figures): string[] {
+  const out = ['| target (BENCHMARKS.md) | measured (median) | verdict |', '|---|---|---|']
+  for (const check of CHECKS) {
+    const got = check.measure(f)
+    const verdict = !got ? 'not measured yet' : got.ok ? 'met' : `**missed**: ${got.miss}`
+    out.push(`| ${check.target} | ${got?.text ?? '–'} | ${verdict} |`)
+  }
+  return out
+}
