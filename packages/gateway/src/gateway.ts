@@ -1,9 +1,11 @@
+import type { Server } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyCors from '@fastify/cors'
-import { PlexusError } from '@plexus/kernel'
 import { clientErrorHandler, assertCleanRequest, installJsonParser } from './http-hardening.js'
 import { toErrorAnswer, withStatus } from './http-status.js'
-import type { GatewayKernel } from './kernel-port.js'
+import { PlexusError, type Kernel } from '@plexus/kernel'
+import { Dashboard } from './dashboard.js'
+import { kernelEventSource } from './kernel-events.js'
 import { registerLegacyProxy } from './legacy-proxy.js'
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js'
 import { ProxyCounter } from './proxy-counter.js'
@@ -11,6 +13,8 @@ import { requestIdFrom } from './request-id.js'
 import { mergeInput, type Route } from './route-table.js'
 import { GatewayCounters, type GatewayStats } from './gateway-stats.js'
 import { STREAM_CONTENT_TYPES, StreamBody, type StreamFormat } from './stream-body.js'
+import { TopicHub } from './topic-hub.js'
+import { registerWebSocket } from './ws-endpoint.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
@@ -20,6 +24,8 @@ export interface Gateway {
   close(): Promise<void>
   /** A snapshot of the gateway's own figures. */
   stats(): GatewayStats
+  /** The underlying Node HTTP server (for connection-level hooks and tests). */
+  readonly server: Server
 }
 
 /**
@@ -28,11 +34,27 @@ export interface Gateway {
  * const gw = createGateway(kernel, { port: 0, routes: { 'GET /api/orders/:id': 'orders.get' } })
  * const { port } = await gw.listen()
  */
-export function createGateway(kernel: GatewayKernel, options: GatewayOptions = {}): Gateway {
+export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}): Gateway {
+  // Addresses come from configuration, not code: the untyped view of the kernel is the right one.
+  const kernel = typed as unknown as Kernel
   const config = resolveOptions(options)
   const counters = new GatewayCounters()
   const proxied = new ProxyCounter(config.legacy?.maxRoutes)
   const app = buildServer(config)
+  const ws = config.websocket
+  const events =
+    ws !== false && ws.topics.length > 0
+      ? kernelEventSource(kernel, ws.topics, `${config.name}-events`)
+      : undefined
+  const hub = events === undefined ? undefined : new TopicHub(events.source)
+  const stats = (): GatewayStats => ({
+    ...counters,
+    proxied: { total: proxied.total, routes: proxied.snapshot() },
+  })
+  const dashboard =
+    config.dashboard === false ? undefined : new Dashboard(kernel, stats, config.dashboard)
+  // Upgraded requests never get an onResponse, so only plain HTTP requests count as in flight.
+  const counted = new WeakSet<FastifyRequest>()
   const kernelCallOptions = (request: FastifyRequest, signal: AbortSignal) => ({
     meta: requestMeta(request, config),
     signal,
@@ -41,12 +63,15 @@ export function createGateway(kernel: GatewayKernel, options: GatewayOptions = {
 
   app.addHook('onRequest', async (request, reply) => {
     counters.requests++
-    counters.inFlight++
+    if (request.headers.upgrade === undefined) {
+      counters.inFlight++
+      counted.add(request)
+    }
     reply.header(config.requestIdHeader, request.id)
     assertCleanRequest(request)
   })
-  app.addHook('onResponse', async (_request, reply) => {
-    counters.inFlight--
+  app.addHook('onResponse', async (request, reply) => {
+    if (counted.delete(request)) counters.inFlight--
     if (reply.statusCode >= 500) counters.serverErrors++
     else if (reply.statusCode >= 400) counters.clientErrors++
   })
@@ -65,6 +90,12 @@ export function createGateway(kernel: GatewayKernel, options: GatewayOptions = {
       ...(cors.maxAge === undefined ? {} : { maxAge: cors.maxAge }),
     })
   }
+
+  registerWebSocket(app, config, { kernel, hub, counters }, (scope) => {
+    if (dashboard !== undefined && config.dashboard !== false) {
+      dashboard.register(scope, config.dashboard.path)
+    }
+  })
 
   for (const route of config.routes) {
     app.route({
@@ -123,12 +154,18 @@ export function createGateway(kernel: GatewayKernel, options: GatewayOptions = {
       return { port: address.port, host: address.address }
     },
     close() {
-      closing ??= app.close()
+      closing ??= (async () => {
+        dashboard?.close()
+        await app.close()
+        hub?.close()
+        await events?.stop()
+      })()
       return closing
     },
-    stats() {
-      return { ...counters, proxied: { total: proxied.total, routes: proxied.snapshot() } }
+    get server() {
+      return app.server
     },
+    stats,
   }
 }
 
@@ -179,7 +216,7 @@ function abortOnDisconnect(reply: FastifyReply): AbortController {
 }
 
 async function openStream(
-  kernel: GatewayKernel,
+  kernel: Kernel,
   route: Route,
   input: unknown,
   request: FastifyRequest,

@@ -42,7 +42,7 @@ export function assertCleanRequest(request: FastifyRequest): void {
   if (q >= 0) {
     for (const pair of request.url.slice(q + 1).split('&')) {
       const rawKey = pair.split('=', 1)[0] ?? ''
-      let key = rawKey
+      let key: string
       try {
         key = decodeURIComponent(rawKey.replace(/\+/g, ' '))
       } catch {

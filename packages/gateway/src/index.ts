@@ -1,7 +1,31 @@
+/**
+ * @plexus/gateway — the HTTP and WebSocket edge of a Plexus kernel: route aliases, error
+ * mapping, NDJSON/SSE streams, WebSocket calls and topics, the strangler façade and a live
+ * dashboard.
+ *
+ * @example
+ * import { createKernel } from '@plexus/kernel'
+ * import { gateway } from '@plexus/gateway'
+ * const kernel = createKernel({
+ *   plugins: [gateway({ port: 8080, routes: { 'POST /api/orders': 'orders.create' } })],
+ * })
+ */
+
+/** The gateway as a kernel plug-in. */
+export { gateway, type GatewayPlugin } from './plugin.js'
+/** Builds a gateway over a kernel by hand (tests, custom lifecycles). */
 export { createGateway, type Gateway } from './gateway.js'
-export type { GatewayKernel, GatewayCallOptions } from './kernel-port.js'
+/** Configuration shapes. */
 export type { GatewayOptions, CorsOptions, WebSocketOptions, DashboardOptions } from './options.js'
+/** Route alias shapes. */
 export type { RouteTable, RouteSpec, InputSource } from './route-table.js'
+/** Strangler façade options. */
 export type { LegacyOptions } from './legacy-proxy.js'
+/** The gateway's own figures. */
 export type { GatewayStats } from './gateway-stats.js'
+/** The dashboard's pushed snapshot. */
+export type { DashboardSnapshot } from './dashboard.js'
+/** Error-code to HTTP-status table and the error body shape. */
 export { DEFAULT_STATUSES, type ErrorBody } from './http-status.js'
+/** Close code sent to WebSocket clients cut off as slow consumers. */
+export { SLOW_CONSUMER_CLOSE } from './ws-session.js'

@@ -25,8 +25,8 @@ export interface WebSocketOptions {
   maxPayload?: number
   /** Unsent bytes a client may owe before it is cut off as a slow consumer (default 1 MiB). */
   maxBufferedBytes?: number
-  /** Streams one socket may have open at once (default 16). */
-  maxStreams?: number
+  /** Calls and streams one socket may have in flight at once (default 64). */
+  maxInFlight?: number
 }
 
 /** The live dashboard page. */
@@ -41,6 +41,8 @@ export interface DashboardOptions {
 
 /** Everything the gateway can be told; every field has a safe default. */
 export interface GatewayOptions {
+  /** Plug-in name; the gateway's event service is `<name>-events` (default `gateway`). */
+  name?: string
   /** Interface to listen on (default `127.0.0.1`). */
   host?: string
   /** Port to listen on; 0 picks a free one (default 3000). */
@@ -83,6 +85,7 @@ const MiB = 1024 * 1024
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {
+  name: string
   host: string
   port: number
   routes: readonly Route[]
@@ -113,6 +116,7 @@ export function resolveOptions(
     routes.filter((r) => r.kind === kind).map((r) => r.address)
   const dash = options.dashboard ?? env['NODE_ENV'] === 'development'
   return {
+    name: options.name ?? 'gateway',
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 3000,
     routes,
@@ -137,7 +141,7 @@ export function resolveOptions(
             topics: ws?.topics ?? [],
             maxPayload: ws?.maxPayload ?? MiB,
             maxBufferedBytes: ws?.maxBufferedBytes ?? MiB,
-            maxStreams: ws?.maxStreams ?? 16,
+            maxInFlight: ws?.maxInFlight ?? 64,
           },
     legacy: options.legacy,
     dashboard:

@@ -1,23 +1,21 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PlexusError } from '@plexus/kernel'
-import type { GatewayKernel } from '@plexus/gateway'
-import { send, startGateway } from './helpers.ts'
+import { PlexusError, defineService } from '@plexus/kernel'
+import { send, startGateway, startKernel } from './helpers.js'
 
-// A kernel port whose one action fails with the code named in the input; the gateway's
-// contract with the kernel is only "calls reject with PlexusError".
-const failing: GatewayKernel = {
-  async call(_address, input) {
-    const { code } = input as { code: string }
-    if (code === 'PLAIN') throw new Error('secret database password in this message')
-    if (code === 'HANDLER')
-      throw new PlexusError('HANDLER', 'TypeError: x is undefined at /srv/app.js:12')
-    throw new PlexusError(code as 'NOT_FOUND', `failed with ${code}`, { data: { seen: code } })
+// One action that fails with the code named in the path.
+const svc = defineService({
+  name: 'svc',
+  actions: {
+    fail: (_ctx, { code }: { code: string }) => {
+      if (code === 'PLAIN') throw new Error('secret database password in this message')
+      if (code === 'HANDLER') {
+        throw new PlexusError('HANDLER', 'TypeError: x is undefined at /srv/app.js:12')
+      }
+      throw new PlexusError(code as 'NOT_FOUND', `failed with ${code}`, { data: { seen: code } })
+    },
   },
-  stream() {
-    throw new Error('unused')
-  },
-}
+})
 
 const routes = { 'GET /fail/:code': { action: 'svc.fail', input: ['params' as const] } }
 
@@ -33,7 +31,7 @@ const expected: Array<[string, number]> = [
 ]
 
 test('each error code is answered with its HTTP status and a { error: { code, message, data } } body', async (t) => {
-  const { base } = await startGateway(t, failing, { routes })
+  const { base } = await startGateway(t, await startKernel(t, svc), { routes })
   for (const [code, status] of expected) {
     const res = await send(`${base}/fail/${code}`)
     assert.equal(res.status, status, code)
@@ -45,19 +43,22 @@ test('each error code is answered with its HTTP status and a { error: { code, me
 })
 
 test('retryable shedding and unavailability carry Retry-After', async (t) => {
-  const { base } = await startGateway(t, failing, { routes })
+  const { base } = await startGateway(t, await startKernel(t, svc), { routes })
   assert.equal((await send(`${base}/fail/OVERLOADED`)).headers['retry-after'], '1')
   assert.equal((await send(`${base}/fail/UNAVAILABLE`)).headers['retry-after'], '1')
   assert.equal((await send(`${base}/fail/NOT_FOUND`)).headers['retry-after'], undefined)
 })
 
 test('the status table can be overridden per code (OVERLOADED as 503)', async (t) => {
-  const { base } = await startGateway(t, failing, { routes, statuses: { OVERLOADED: 503 } })
+  const { base } = await startGateway(t, await startKernel(t, svc), {
+    routes,
+    statuses: { OVERLOADED: 503 },
+  })
   assert.equal((await send(`${base}/fail/OVERLOADED`)).status, 503)
 })
 
 test('handler failures and untyped errors answer 500 without their message or a stack trace', async (t) => {
-  const { base } = await startGateway(t, failing, { routes })
+  const { base } = await startGateway(t, await startKernel(t, svc), { routes })
   for (const code of ['HANDLER', 'PLAIN']) {
     const res = await send(`${base}/fail/${code}`, { headers: { 'x-request-id': 'req-42' } })
     assert.equal(res.status, 500)
@@ -69,7 +70,7 @@ test('handler failures and untyped errors answer 500 without their message or a 
 })
 
 test('an unrouted path answers 404 NOT_FOUND when no legacy upstream is configured', async (t) => {
-  const { base } = await startGateway(t, failing, { routes })
+  const { base } = await startGateway(t, await startKernel(t, svc), { routes })
   const res = await send(`${base}/api/admin/secrets`)
   assert.equal(res.status, 404)
   assert.equal(res.json.error.code, 'NOT_FOUND')

@@ -1,10 +1,18 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import {
-  createGateway,
-  type Gateway,
-  type GatewayKernel,
-  type GatewayOptions,
-} from '@plexus/gateway'
+import { createKernel, silentLogger, type Kernel, type ServiceDefinition } from '@plexus/kernel'
+import { createGateway, type Gateway, type GatewayOptions } from '@plexus/gateway'
+
+/** A started kernel with the given services, stopped by `t.after`. */
+export async function startKernel(
+  t: { after(fn: () => Promise<void> | void): void },
+  ...services: ServiceDefinition[]
+): Promise<Kernel<any>> {
+  const kernel: Kernel<any> = createKernel({ logger: silentLogger })
+  for (const s of services) kernel.add(s)
+  await kernel.start()
+  t.after(() => kernel.stop())
+  return kernel
+}
 
 /** A gateway listening on a free loopback port, closed by `t.after`. */
 export interface Running {
@@ -16,7 +24,7 @@ export interface Running {
 /** Starts a gateway on 127.0.0.1:0 and registers its close with the test. */
 export async function startGateway(
   t: { after(fn: () => Promise<void> | void): void },
-  kernel: GatewayKernel,
+  kernel: Kernel<any>,
   options: GatewayOptions = {},
 ): Promise<Running> {
   const gateway = createGateway(kernel, { host: '127.0.0.1', port: 0, ...options })

@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { GatewayKernel } from '@plexus/gateway'
-import { send, sendJson, startGateway } from './helpers.ts'
+import { defineService } from '@plexus/kernel'
+import { send, sendJson, startGateway, startKernel } from './helpers.js'
 
 /** What the legacy application saw. */
 interface Seen {
@@ -42,18 +42,14 @@ async function startLegacy(
   return { url: `http://127.0.0.1:${port}`, seen, server }
 }
 
-const kernel: GatewayKernel = {
-  async call(address, input) {
-    return { from: 'plexus', address, input }
-  },
-  stream() {
-    throw new Error('unused')
-  },
-}
+const orders = defineService({
+  name: 'orders',
+  actions: { get: (_ctx, input: unknown) => ({ from: 'plexus', address: 'orders.get', input }) },
+})
 
 test('routes with an alias go to the kernel; every other route is proxied to the legacy upstream', async (t) => {
   const legacy = await startLegacy(t)
-  const { base } = await startGateway(t, kernel, {
+  const { base } = await startGateway(t, await startKernel(t, orders), {
     routes: { 'GET /api/orders/:id': 'orders.get' },
     legacy: { upstream: legacy.url },
   })
@@ -78,7 +74,7 @@ test('routes with an alias go to the kernel; every other route is proxied to the
 
 test('proxied requests are counted per route', async (t) => {
   const legacy = await startLegacy(t)
-  const { base, gateway } = await startGateway(t, kernel, {
+  const { base, gateway } = await startGateway(t, await startKernel(t, orders), {
     routes: { 'GET /api/orders/:id': 'orders.get' },
     legacy: { upstream: legacy.url },
   })
@@ -102,7 +98,9 @@ test('upstream status codes and bodies pass through unchanged, streamed', async 
       res.end(big)
     }
   })
-  const { base } = await startGateway(t, kernel, { legacy: { upstream: legacy.url } })
+  const { base } = await startGateway(t, await startKernel(t, orders), {
+    legacy: { upstream: legacy.url },
+  })
   const missing = await send(`${base}/missing`)
   assert.equal(missing.status, 404)
   assert.equal(missing.text, '<h1>legacy 404</h1>')
@@ -112,7 +110,9 @@ test('upstream status codes and bodies pass through unchanged, streamed', async 
 
 test('a path that looks like another host stays on the configured upstream', async (t) => {
   const legacy = await startLegacy(t)
-  const { base } = await startGateway(t, kernel, { legacy: { upstream: legacy.url } })
+  const { base } = await startGateway(t, await startKernel(t, orders), {
+    legacy: { upstream: legacy.url },
+  })
   const res = await send(`${base}//example.invalid/steal`)
   assert.equal(res.status, 200)
   assert.equal(legacy.seen[0]!.url, '//example.invalid/steal')
@@ -121,13 +121,17 @@ test('a path that looks like another host stays on the configured upstream', asy
 test('an unreachable upstream answers 502 UNAVAILABLE; a silent one answers 504 TIMEOUT', async (t) => {
   const closed = await startLegacy(t)
   await new Promise<void>((resolve) => closed.server.close(() => resolve()))
-  const down = await startGateway(t, kernel, { legacy: { upstream: closed.url } })
+  const down = await startGateway(t, await startKernel(t, orders), {
+    legacy: { upstream: closed.url },
+  })
   const res = await send(`${down.base}/anything`)
   assert.equal(res.status, 502)
   assert.equal(res.json.error.code, 'UNAVAILABLE')
 
   const silent = await startLegacy(t, () => {})
-  const slow = await startGateway(t, kernel, { legacy: { upstream: silent.url, timeout: 200 } })
+  const slow = await startGateway(t, await startKernel(t, orders), {
+    legacy: { upstream: silent.url, timeout: 200 },
+  })
   const late = await send(`${slow.base}/anything`)
   assert.equal(late.status, 504)
   assert.equal(late.json.error.code, 'TIMEOUT')
@@ -135,7 +139,7 @@ test('an unreachable upstream answers 502 UNAVAILABLE; a silent one answers 504 
 
 test('proxied bodies obey the body limit: 413 and nothing forwarded', async (t) => {
   const legacy = await startLegacy(t)
-  const { base } = await startGateway(t, kernel, {
+  const { base } = await startGateway(t, await startKernel(t, orders), {
     legacy: { upstream: legacy.url },
     bodyLimit: 1024,
   })

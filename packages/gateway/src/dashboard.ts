@@ -1,0 +1,149 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { PlexusError, type Kernel, type ServiceStatus } from '@plexus/kernel'
+import { dashboardPage } from './dashboard-page.js'
+import type { GatewayStats } from './gateway-stats.js'
+import { withStatus } from './http-status.js'
+import { RecentEvents } from './recent-events.js'
+import { statusChanges } from './status-diff.js'
+
+/** What the dashboard pushes every interval. */
+export interface DashboardSnapshot {
+  at: number
+  kernel: { state: string; pendingCalls: number; openStreams: number; counters: object }
+  services: ServiceStatus[]
+  gateway: GatewayStats & { requestRate: number }
+  events: ReturnType<RecentEvents['list']>
+}
+
+// A dashboard viewer that stops reading is skipped, not buffered for.
+const MAX_VIEWER_BACKLOG = 1024 * 1024
+
+/** The live dashboard: a page, a JSON snapshot and a socket pushing snapshots. */
+export class Dashboard {
+  readonly #kernel: Kernel<any>
+  readonly #stats: () => GatewayStats
+  readonly #recent = new RecentEvents()
+  readonly #viewers = new Set<WebSocket>()
+  readonly #interval: number
+  readonly #token: string | undefined
+  #timer: NodeJS.Timeout | undefined
+  #last: ServiceStatus[] = []
+  #lastRequests = 0
+  #lastAt = Date.now()
+  #active = true
+
+  constructor(
+    kernel: Kernel<any>,
+    stats: () => GatewayStats,
+    options: { interval: number; token: string | undefined },
+  ) {
+    this.#kernel = kernel
+    this.#stats = stats
+    this.#interval = options.interval
+    this.#token = options.token
+    this.#last = kernel.services()
+    // Bus events are read on the emit path; the step stays in place after close but does nothing.
+    kernel.intercept({
+      name: 'gateway-dashboard',
+      emit: (next) => (topic, payload, options, caller) => {
+        if (this.#active) this.#recent.push({ at: Date.now(), kind: 'event', text: topic })
+        next(topic, payload, options, caller)
+      },
+    })
+  }
+
+  /** Registers the page, the snapshot and the live socket under `path`. */
+  register(scope: FastifyInstance, path: string): void {
+    const guard = async (request: FastifyRequest): Promise<void> => this.#authorize(request)
+    scope.get(path, { onRequest: guard }, async (_request, reply) => {
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header(
+          'content-security-policy',
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        )
+        .send(dashboardPage(`${path}/live`))
+    })
+    scope.get(`${path}/snapshot`, { onRequest: guard }, async () => this.snapshot())
+    scope.get(`${path}/live`, { websocket: true, onRequest: guard }, (socket: WebSocket) => {
+      this.#viewers.add(socket)
+      socket.on('error', () => {})
+      socket.once('close', () => {
+        this.#viewers.delete(socket)
+        if (this.#viewers.size === 0) this.#stopTimer()
+      })
+      socket.send(JSON.stringify({ type: 'snapshot', ...this.snapshot() }))
+      this.#timer ??= setInterval(() => this.#push(), this.#interval)
+    })
+  }
+
+  /** The current figures; also records lifecycle changes since the last call. */
+  snapshot(): DashboardSnapshot {
+    const now = Date.now()
+    const services = this.#kernel.services()
+    for (const text of statusChanges(this.#last, services)) {
+      this.#recent.push({ at: now, kind: 'lifecycle', text })
+    }
+    this.#last = services
+    const stats = this.#stats()
+    const seconds = Math.max((now - this.#lastAt) / 1000, 0.001)
+    const requestRate = Math.round((stats.requests - this.#lastRequests) / seconds)
+    this.#lastRequests = stats.requests
+    this.#lastAt = now
+    return {
+      at: now,
+      kernel: {
+        state: this.#kernel.state,
+        pendingCalls: this.#kernel.pendingCalls,
+        openStreams: this.#kernel.openStreams,
+        counters: { ...this.#kernel.counters },
+      },
+      services,
+      gateway: { ...stats, requestRate },
+      events: this.#recent.list(),
+    }
+  }
+
+  /** Stops pushing and closes every viewer. */
+  close(): void {
+    this.#active = false
+    this.#stopTimer()
+    for (const viewer of this.#viewers) viewer.terminate()
+    this.#viewers.clear()
+  }
+
+  #push(): void {
+    const frame = JSON.stringify({ type: 'snapshot', ...this.snapshot() })
+    for (const viewer of this.#viewers) {
+      if (viewer.readyState === viewer.OPEN && viewer.bufferedAmount < MAX_VIEWER_BACKLOG) {
+        viewer.send(frame)
+      }
+    }
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #authorize(request: FastifyRequest): void {
+    if (this.#token === undefined) return
+    const given = tokenOf(request) ?? ''
+    const a = Buffer.from(given)
+    const b = Buffer.from(this.#token)
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw withStatus(new PlexusError('UNAUTHORIZED', 'The dashboard needs a valid token'), 401)
+    }
+  }
+}
+
+function tokenOf(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7)
+  const query = request.query as Record<string, unknown> | undefined
+  const token = query?.['token']
+  return typeof token === 'string' ? token : undefined
+}
