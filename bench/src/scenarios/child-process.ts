@@ -45,7 +45,7 @@ export default defineScenario({
         },
         [],
       )
-      await broker.waitForServices('math', 10_000)
+      await broker.waitForServices('math', 10_000, 10)
       return {
         op: () => broker.call('math.add', ADD_PAYLOAD),
         close: async () => {
