@@ -27,6 +27,9 @@ const selected = filter.length ? files.filter((f) => filter.some((x) => f.includ
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', ...flags, ...selected.sort()],
-  { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '--conditions=plexus-source --import tsx' } },
+  {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: '--conditions=plexus-source --import tsx' },
+  },
 )
 process.exit(result.status ?? 1)

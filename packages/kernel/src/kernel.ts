@@ -250,7 +250,7 @@ export class Kernel<M extends ServiceMap = {}> {
           ),
       )
     }
-    return this
+    return this as unknown as Kernel<WithService<M, D>>
   }
 
   /** Adds a plug-in manifest; plug-ins load (dependencies first) when the kernel starts. */

@@ -20,10 +20,10 @@ type StreamKeys<M> = {
 }[keyof M & string]
 
 /** Addresses callable on a kernel with services `M`; any string while `M` is empty. */
-export type CallAddress<M> = keyof M extends never ? string : ActionKeys<M>
+export type CallAddress<M> = {} extends M ? string : ActionKeys<M>
 
 /** Addresses of request-streams on a kernel with services `M`. */
-export type StreamAddress<M> = keyof M extends never ? string : StreamKeys<M>
+export type StreamAddress<M> = {} extends M ? string : StreamKeys<M>
 
 type Split<A> = A extends `${infer N}@${string}.${infer X}`
   ? [N, X]
@@ -57,7 +57,7 @@ type OutputOfEntry<E> = E extends { handler: (...args: any) => infer O }
 type ItemOfEntry<E> = OutputOfEntry<E> extends AsyncIterable<infer T> ? T : unknown
 
 /** The input type of action `A` on services `M`. */
-export type CallInput<M, A> = keyof M extends never ? unknown : InputOfEntry<Entry<M, A, 'actions'>>
+export type CallInput<M, A> = {} extends M ? unknown : InputOfEntry<Entry<M, A, 'actions'>>
 /** The answer type of action `A` on services `M`. */
 export type CallOutput<M, A> = keyof M extends never
   ? unknown
@@ -67,7 +67,13 @@ export type StreamInput<M, A> = keyof M extends never
   ? unknown
   : InputOfEntry<Entry<M, A, 'streams'>>
 /** The item type of stream `A` on services `M`. */
-export type StreamItem<M, A> = keyof M extends never ? unknown : ItemOfEntry<Entry<M, A, 'streams'>>
+export type StreamItem<M, A> = {} extends M ? unknown : ItemOfEntry<Entry<M, A, 'streams'>>
 
-/** `M` with definition `D` added under its name. */
-export type WithService<M, D extends ServiceDefinition> = M & { [K in D['name']]: D }
+/** `M` with definition `D` added under its name (a second version joins the first as a union). */
+export type WithService<M, D extends ServiceDefinition> = {
+  [K in keyof M | D['name']]: K extends D['name']
+    ? K extends keyof M
+      ? M[K] | D
+      : D
+    : M[K & keyof M]
+}

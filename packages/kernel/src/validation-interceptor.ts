@@ -37,9 +37,7 @@ export const validationInterceptor: Interceptor = {
 
 function check(schema: StandardSchemaV1, value: unknown, what: string): unknown {
   const result = schema['~standard'].validate(value)
-  return isThenable(result)
-    ? result.then((r) => unwrap(r, what))
-    : unwrap(result, what)
+  return isThenable(result) ? result.then((r) => unwrap(r, what)) : unwrap(result, what)
 }
 
 function unwrap(result: StandardSchemaV1.Result<unknown>, what: string): unknown {

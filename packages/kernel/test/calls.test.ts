@@ -91,7 +91,15 @@ describe('request/response', () => {
   it('runs send without an answer and counts a failed send instead of throwing', async () => {
     let seen = 0
     const kernel = quietKernel().add(
-      defineService({ name: 'sink', actions: { take: () => void seen++, fail: () => { throw new Error('x') } } }),
+      defineService({
+        name: 'sink',
+        actions: {
+          take: () => void seen++,
+          fail: () => {
+            throw new Error('x')
+          },
+        },
+      }),
     )
     await kernel.start()
     kernel.send('sink.take', {})
@@ -128,6 +136,9 @@ describe('request/response', () => {
       )
     }
     kernel.add(math)
-    assert.throws(() => kernel.add(math), (e: PlexusError) => e.code === 'DUPLICATE_SERVICE')
+    assert.throws(
+      () => kernel.add(math),
+      (e: PlexusError) => e.code === 'DUPLICATE_SERVICE',
+    )
   })
 })

@@ -11,7 +11,9 @@ describe('deadlines and cancellation', () => {
         name: 'slow',
         actions: {
           wait: async (ctx) => {
-            await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+            await new Promise<void>((resolve) =>
+              ctx.signal.addEventListener('abort', () => resolve()),
+            )
             aborted = ctx.signal.reason
           },
         },
@@ -56,8 +58,14 @@ describe('deadlines and cancellation', () => {
         },
       },
     })
-    const b = defineService({ name: 'b', actions: { relay: (ctx, input: unknown) => ctx.call('c.write', input) } })
-    const a = defineService({ name: 'a', actions: { start: (ctx, input: unknown) => ctx.call('b.relay', input) } })
+    const b = defineService({
+      name: 'b',
+      actions: { relay: (ctx, input: unknown) => ctx.call('c.write', input) },
+    })
+    const a = defineService({
+      name: 'a',
+      actions: { start: (ctx, input: unknown) => ctx.call('b.relay', input) },
+    })
     const kernel = quietKernel().add(a).add(b).add(c)
     await kernel.start()
     const runs = 200
@@ -66,9 +74,14 @@ describe('deadlines and cancellation', () => {
       Array.from({ length: runs }, (_, run) => kernel.call('a.start', { run }, { deadline: 300 })),
     )
     const elapsed = performance.now() - started
-    const timeouts = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'TIMEOUT')
+    const timeouts = outcomes.filter(
+      (o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'TIMEOUT',
+    )
     assert.equal(timeouts.length, runs)
-    assert.ok(elapsed < 300 + 100 + 200, `all ended by the deadline ceiling (took ${elapsed.toFixed(0)} ms)`)
+    assert.ok(
+      elapsed < 300 + 100 + 200,
+      `all ended by the deadline ceiling (took ${elapsed.toFixed(0)} ms)`,
+    )
     await sleep(1100)
     assert.equal(cAborted, runs)
     assert.deepEqual(sideEffects, [])
@@ -78,7 +91,12 @@ describe('deadlines and cancellation', () => {
   it('never gives a nested call more time than its caller has left', async () => {
     let budget = 0
     const kernel = quietKernel()
-      .add(defineService({ name: 'leaf', actions: { look: (ctx) => void (budget = ctx.remaining()) } }))
+      .add(
+        defineService({
+          name: 'leaf',
+          actions: { look: (ctx) => void (budget = ctx.remaining()) },
+        }),
+      )
       .add(
         defineService({
           name: 'root',

@@ -17,14 +17,28 @@ describe('events', () => {
   it('delivers an emitted event to every subscribing service whose pattern matches', async () => {
     const seen: string[] = []
     const kernel = quietKernel()
-      .add(defineService({ name: 'audit', events: { 'orders.>': (ctx) => void seen.push(`audit:${ctx.topic}`) } }))
-      .add(defineService({ name: 'mail', events: { 'orders.*': (ctx) => void seen.push(`mail:${ctx.topic}`) } }))
+      .add(
+        defineService({
+          name: 'audit',
+          events: { 'orders.>': (ctx) => void seen.push(`audit:${ctx.topic}`) },
+        }),
+      )
+      .add(
+        defineService({
+          name: 'mail',
+          events: { 'orders.*': (ctx) => void seen.push(`mail:${ctx.topic}`) },
+        }),
+      )
       .add(defineService({ name: 'other', events: { 'users.*': () => void seen.push('other') } }))
     await kernel.start()
     kernel.emit('orders.created', { id: 1 })
     kernel.emit('orders.created.eu', { id: 2 })
     await sleep(1)
-    assert.deepEqual(seen.sort(), ['audit:orders.created', 'audit:orders.created.eu', 'mail:orders.created'])
+    assert.deepEqual(seen.sort(), [
+      'audit:orders.created',
+      'audit:orders.created.eu',
+      'mail:orders.created',
+    ])
     await kernel.stop()
   })
 
@@ -33,18 +47,20 @@ describe('events', () => {
     const broadcast = new Map<string, number>()
     const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
     let instance = 0
-    const kernel = quietKernel()
-      .add(
-        defineService({
-          name: 'worker',
-          started: () => void instance++,
-          events: {
-            'jobs.*': (ctx) => void count(balanced, ctx.topic!),
-            'config.changed': { delivery: 'broadcast', handler: (ctx) => void count(broadcast, ctx.topic!) },
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'worker',
+        started: () => void instance++,
+        events: {
+          'jobs.*': (ctx) => void count(balanced, ctx.topic!),
+          'config.changed': {
+            delivery: 'broadcast',
+            handler: (ctx) => void count(broadcast, ctx.topic!),
           },
-        }),
-        { instances: 3 },
-      )
+        },
+      }),
+      { instances: 3 },
+    )
     await kernel.start()
     assert.equal(instance, 3)
     for (let i = 0; i < 30; i++) kernel.emit('jobs.run', i)
@@ -53,7 +69,7 @@ describe('events', () => {
     assert.equal(balanced.get('jobs.run'), 30)
     assert.equal(broadcast.get('config.changed'), 3)
     const perInstance = kernel.services()[0]!.instances.map((i) => i.count)
-    assert.deepEqual(perInstance, [11, 11, 11], "30 balanced round-robin + 1 broadcast each")
+    assert.deepEqual(perInstance, [11, 11, 11], '30 balanced round-robin + 1 broadcast each')
     await kernel.stop()
   })
 
@@ -100,8 +116,18 @@ describe('events', () => {
   it('delivers events emitted from a handler with the emitting service as the caller', async () => {
     let caller: string | undefined
     const kernel = quietKernel()
-      .add(defineService({ name: 'orders', actions: { create: (ctx) => ctx.emit('orders.created', { id: 1 }) } }))
-      .add(defineService({ name: 'mail', events: { 'orders.created': (ctx) => void (caller = ctx.caller) } }))
+      .add(
+        defineService({
+          name: 'orders',
+          actions: { create: (ctx) => ctx.emit('orders.created', { id: 1 }) },
+        }),
+      )
+      .add(
+        defineService({
+          name: 'mail',
+          events: { 'orders.created': (ctx) => void (caller = ctx.caller) },
+        }),
+      )
     await kernel.start()
     await kernel.call('orders.create')
     assert.equal(caller, 'orders')

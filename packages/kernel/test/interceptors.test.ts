@@ -12,8 +12,10 @@ describe('interceptors', () => {
       code: 'INVALID_INTERCEPTOR',
       message: /unknown hook 'beforeCall'/,
     })
-    assert.throws(() => kernel.intercept({ name: '' } as never), { code: 'INVALID_INTERCEPTOR' })
-    assert.throws(() => kernel.intercept({ name: 'x', call: 42 } as never), { code: 'INVALID_INTERCEPTOR' })
+    assert.throws(() => kernel.intercept({ name: '' }), { code: 'INVALID_INTERCEPTOR' })
+    assert.throws(() => kernel.intercept({ name: 'x', call: 42 } as never), {
+      code: 'INVALID_INTERCEPTOR',
+    })
   })
 
   it('runs call, handle, emit and stream hooks in registration order, outermost first', async () => {
@@ -42,7 +44,11 @@ describe('interceptors', () => {
         name: 's',
         actions: { a: () => 1 },
         events: { 'e.x': () => {} },
-        streams: { st: async function* () { yield 1 } },
+        streams: {
+          st: async function* () {
+            yield 1
+          },
+        },
       }),
     )
     await kernel.start()
@@ -78,20 +84,24 @@ describe('interceptors', () => {
           rename: defineAction({
             input: v.object({ name: v.pipe(v.string(), v.minLength(2)) }),
             output: v.object({ name: v.string() }),
-            handler: (_ctx, input) => (input.name === 'bug' ? { name: 42 } : { name: input.name }) as { name: string },
+            handler: (_ctx, input) =>
+              (input.name === 'bug' ? { name: 42 } : { name: input.name }) as { name: string },
           }),
         },
       }),
     )
     await kernel.start()
-    assert.deepEqual(await kernel.call('users.create', { email: 'a@b.co', age: 3 }), { id: 1, email: 'a@b.co' })
+    assert.deepEqual(await kernel.call('users.create', { email: 'a@b.co', age: 3 }), {
+      id: 1,
+      email: 'a@b.co',
+    })
     const zodError = await rejectionOf(kernel.call('users.create', { email: 'nope', age: -1 }))
     assert.equal(zodError.code, 'VALIDATION')
     assert.match(zodError.message, /input of 'users.create'/)
-    assert.deepEqual(
-      zodError.data.issues.map((i: { path: string[] }) => i.path.join('.')).sort(),
-      ['age', 'email'],
-    )
+    assert.deepEqual(zodError.data.issues.map((i: { path: string[] }) => i.path.join('.')).sort(), [
+      'age',
+      'email',
+    ])
     const valibotError = await rejectionOf(kernel.call('users.rename', { name: 'x' }))
     assert.equal(valibotError.code, 'VALIDATION')
     assert.deepEqual(valibotError.data.issues[0].path, ['name'])
@@ -107,14 +117,18 @@ describe('interceptors', () => {
         {
           name: 'auth',
           handle: (next) => (ctx, input) => {
-            if (ctx.meta.token !== 'secret') throw new PlexusError('UNAUTHORIZED', 'Missing or bad token')
+            if (ctx.meta.token !== 'secret')
+              throw new PlexusError('UNAUTHORIZED', 'Missing or bad token')
             return next(ctx, input)
           },
         },
       ],
     }).add(defineService({ name: 'vault', actions: { open: () => 'opened' } }))
     await kernel.start()
-    assert.equal(await kernel.call('vault.open', undefined, { meta: { token: 'secret' } }), 'opened')
+    assert.equal(
+      await kernel.call('vault.open', undefined, { meta: { token: 'secret' } }),
+      'opened',
+    )
     assert.equal((await rejectionOf(kernel.call('vault.open'))).code, 'UNAUTHORIZED')
     await kernel.stop()
   })

@@ -3,7 +3,12 @@ import { describe, it } from 'node:test'
 import { defineService, PlexusError, type ServiceDefinition } from '@plexus/kernel'
 import { deferred, quietKernel, rejectionOf, sleep } from './helpers.js'
 
-function recorder(log: string[], name: string, dependencies: string[] = [], extra: Partial<ServiceDefinition> = {}) {
+function recorder(
+  log: string[],
+  name: string,
+  dependencies: string[] = [],
+  extra: Partial<ServiceDefinition> = {},
+) {
   return defineService({
     name,
     dependencies,
@@ -44,7 +49,10 @@ describe('lifecycle', () => {
     const kernel = quietKernel().add(recorder([], 'orders', ['users']))
     const error = await rejectionOf(kernel.start())
     assert.equal(error.code, 'MISSING_DEPENDENCY')
-    assert.equal(error.message, "Cannot start service 'orders': dependency 'users' is not registered")
+    assert.equal(
+      error.message,
+      "Cannot start service 'orders': dependency 'users' is not registered",
+    )
   })
 
   it('fails start with START_TIMEOUT when a started hook hangs, and stops what had started', async () => {
@@ -135,7 +143,10 @@ describe('lifecycle', () => {
       .add(recorder(log, 'c', ['b']))
     await kernel.start()
     await kernel.stop()
-    assert.deepEqual(log.filter((l) => l.startsWith('stop')), ['stop c', 'stop a'])
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('stop')),
+      ['stop c', 'stop a'],
+    )
   })
 
   it('starts a service added to a running kernel at once', async () => {

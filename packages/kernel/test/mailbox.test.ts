@@ -28,8 +28,13 @@ describe('mailboxes', () => {
       }),
     )
     await kernel.start()
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => kernel.call('actor.step', n)))
-    assert.deepEqual(answers, Array.from({ length: 20 }, (_, n) => n))
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => kernel.call('actor.step', n)),
+    )
+    assert.deepEqual(
+      answers,
+      Array.from({ length: 20 }, (_, n) => n),
+    )
     assert.equal(maxRunning, 1)
     assert.deepEqual(log, Array.from({ length: 20 }, (_, n) => [`start ${n}`, `end ${n}`]).flat())
     await kernel.stop()
@@ -43,7 +48,9 @@ describe('mailboxes', () => {
       }),
     )
     await kernel.start()
-    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => kernel.call('narrow.work')))
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, () => kernel.call('narrow.work')),
+    )
     const ok = outcomes.filter((o) => o.status === 'fulfilled').length
     const overloaded = outcomes.filter(
       (o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'OVERLOADED',
@@ -78,10 +85,12 @@ describe('mailboxes', () => {
     await kernel.start()
     const calls = []
     for (let seq = 0; seq < 10; seq++) {
-      for (const account of ['a', 'b', 'c']) calls.push(kernel.call('accounts.apply', { account, seq }))
+      for (const account of ['a', 'b', 'c'])
+        calls.push(kernel.call('accounts.apply', { account, seq }))
     }
     await Promise.all(calls)
-    for (const account of ['a', 'b', 'c']) assert.deepEqual(perKey.get(account), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    for (const account of ['a', 'b', 'c'])
+      assert.deepEqual(perKey.get(account), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     assert.ok(maxRunning > 1 && maxRunning <= 3, `different keys overlapped (max ${maxRunning})`)
     await kernel.stop()
   })
@@ -99,7 +108,9 @@ describe('mailboxes', () => {
       defineService({ name: 'single', concurrency: 1, actions: { a: work, b: work } }),
     )
     await kernel.start()
-    await Promise.all(Array.from({ length: 10 }, (_, i) => kernel.call(i % 2 ? 'single.a' : 'single.b')))
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => kernel.call(i % 2 ? 'single.a' : 'single.b')),
+    )
     assert.equal(maxRunning, 1)
     await kernel.stop()
   })

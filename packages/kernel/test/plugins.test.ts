@@ -17,7 +17,11 @@ describe('plug-ins', () => {
   it('loads plug-ins dependencies first and tears them down in reverse order', async () => {
     const log: string[] = []
     const kernel = quietKernel({
-      plugins: [plugin(log, 'metrics', ['transport']), plugin(log, 'transport'), plugin(log, 'gateway', ['metrics'])],
+      plugins: [
+        plugin(log, 'metrics', ['transport']),
+        plugin(log, 'transport'),
+        plugin(log, 'gateway', ['metrics']),
+      ],
     })
     await kernel.start()
     assert.deepEqual(log, ['setup transport', 'setup metrics', 'setup gateway'])
@@ -33,7 +37,10 @@ describe('plug-ins', () => {
           name: 'health',
           setup: (k) => {
             k.add(defineService({ name: 'health', actions: { check: () => 'ok' } }))
-            k.intercept({ name: 'count', call: (next) => (a, i, o, c) => (intercepted++, next(a, i, o, c)) })
+            k.intercept({
+              name: 'count',
+              call: (next) => (a, i, o, c) => (intercepted++, next(a, i, o, c)),
+            })
           },
         }),
       ],
@@ -45,9 +52,15 @@ describe('plug-ins', () => {
   })
 
   it('rejects each bad plug-in set with its own code before anything loads', async () => {
-    assert.throws(() => quietKernel({ plugins: [{ name: '', setup: () => {} }] }), { code: 'INVALID_PLUGIN' })
-    assert.throws(() => quietKernel({ plugins: [{ name: 'x' } as never] }), { code: 'INVALID_PLUGIN' })
-    assert.throws(() => quietKernel({ plugins: [plugin([], 'x'), plugin([], 'x')] }), { code: 'DUPLICATE_PLUGIN' })
+    assert.throws(() => quietKernel({ plugins: [{ name: '', setup: () => {} }] }), {
+      code: 'INVALID_PLUGIN',
+    })
+    assert.throws(() => quietKernel({ plugins: [{ name: 'x' } as never] }), {
+      code: 'INVALID_PLUGIN',
+    })
+    assert.throws(() => quietKernel({ plugins: [plugin([], 'x'), plugin([], 'x')] }), {
+      code: 'DUPLICATE_PLUGIN',
+    })
     const log: string[] = []
     const missing = quietKernel({ plugins: [plugin(log, 'a', ['ghost'])] })
     const m = await rejectionOf(missing.start())
@@ -62,7 +75,9 @@ describe('plug-ins', () => {
 
   it('fails start with PLUGIN_TIMEOUT when a setup hangs past its timeout', async () => {
     const kernel = quietKernel({
-      plugins: [definePlugin({ name: 'slow', timeout: 20, setup: () => new Promise<void>(() => {}) })],
+      plugins: [
+        definePlugin({ name: 'slow', timeout: 20, setup: () => new Promise<void>(() => {}) }),
+      ],
     })
     assert.equal((await rejectionOf(kernel.start())).code, 'PLUGIN_TIMEOUT')
   })

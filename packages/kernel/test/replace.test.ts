@@ -67,19 +67,45 @@ describe('hot replace', () => {
     assert.equal(handled.size, seq, 'every event handled')
     const duplicates = [...handled.values()].filter((versions) => versions.length !== 1)
     assert.deepEqual(duplicates, [], 'no event handled twice')
-    assert.deepEqual(log, ['start v1', 'start v1', 'start v2', 'start v2', 'stop v1', 'stop v1', 'start v3', 'start v3', 'stop v2', 'stop v2'])
+    assert.deepEqual(log, [
+      'start v1',
+      'start v1',
+      'start v2',
+      'start v2',
+      'stop v1',
+      'stop v1',
+      'start v3',
+      'start v3',
+      'stop v2',
+      'stop v2',
+    ])
     const status = kernel.services()
-    assert.deepEqual(status.map((s) => [s.version, s.state, s.instances.length]), [[3, 'running', 2]])
+    assert.deepEqual(
+      status.map((s) => [s.version, s.state, s.instances.length]),
+      [[3, 'running', 2]],
+    )
     await kernel.stop()
   })
 
   it('routes no new call to the old version once the switch happened', async () => {
     const kernel = quietKernel().add(
-      defineService({ name: 'svc', version: 1, actions: { v: async () => { await sleep(30); return 1 } } }),
+      defineService({
+        name: 'svc',
+        version: 1,
+        actions: {
+          v: async () => {
+            await sleep(30)
+            return 1
+          },
+        },
+      }),
     )
     await kernel.start()
     const before = kernel.call('svc.v')
-    const replacing = kernel.replace('svc', defineService({ name: 'svc', version: 2, actions: { v: () => 2 } }))
+    const replacing = kernel.replace(
+      'svc',
+      defineService({ name: 'svc', version: 2, actions: { v: () => 2 } }),
+    )
     await sleep(5)
     assert.equal(await kernel.call('svc.v'), 2)
     assert.equal(await before, 1, 'the old version finished its in-flight call')
@@ -88,7 +114,9 @@ describe('hot replace', () => {
   })
 
   it('keeps the old version serving when the new one fails to start', async () => {
-    const kernel = quietKernel().add(defineService({ name: 'svc', version: 1, actions: { v: () => 1 } }))
+    const kernel = quietKernel().add(
+      defineService({ name: 'svc', version: 1, actions: { v: () => 1 } }),
+    )
     await kernel.start()
     await assert.rejects(
       kernel.replace(
@@ -110,6 +138,8 @@ describe('hot replace', () => {
 
   it('refuses to replace an unknown service with NOT_FOUND', async () => {
     const kernel = quietKernel()
-    await assert.rejects(kernel.replace('ghost', defineService({ name: 'ghost' })), { code: 'NOT_FOUND' })
+    await assert.rejects(kernel.replace('ghost', defineService({ name: 'ghost' })), {
+      code: 'NOT_FOUND',
+    })
   })
 })

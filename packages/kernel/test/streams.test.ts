@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { defineService } from '@plexus/kernel'
+import { defineService, type Kernel } from '@plexus/kernel'
 import { deferred, quietKernel, rejectionOf, sleep } from './helpers.js'
 
 describe('streams and channels', () => {
@@ -8,7 +8,11 @@ describe('streams and channels', () => {
     const kernel = quietKernel().add(
       defineService({
         name: 'math',
-        streams: { count: async function* (_ctx, { n }: { n: number }) { for (let i = 0; i < n; i++) yield i } },
+        streams: {
+          count: async function* (_ctx, { n }: { n: number }) {
+            for (let i = 0; i < n; i++) yield i
+          },
+        },
       }),
     )
     await kernel.start()
@@ -124,13 +128,13 @@ describe('streams and channels', () => {
     const got: number[] = []
     const error = await rejectionOf(
       (async () => {
-        for await (const n of kernel.stream('s.broken')) got.push(n as number)
+        for await (const n of kernel.stream('s.broken')) got.push(n)
       })(),
     )
     assert.deepEqual(got, [1])
     assert.equal(error.code, 'HANDLER')
     assert.equal(error.message, 'disk on fire')
-    const missing = await rejectionOf(kernel.stream('s.nope').next())
+    const missing = await rejectionOf((kernel as Kernel<any>).stream('s.nope').next())
     assert.equal(missing.code, 'NOT_FOUND')
     await kernel.stop()
   })
@@ -165,7 +169,18 @@ describe('streams and channels', () => {
 
   it('opens streams from inside a handler with ctx.stream', async () => {
     const kernel = quietKernel()
-      .add(defineService({ name: 'src', streams: { nums: async function* () { yield 1; yield 2; yield 3 } } }))
+      .add(
+        defineService({
+          name: 'src',
+          streams: {
+            nums: async function* () {
+              yield 1
+              yield 2
+              yield 3
+            },
+          },
+        }),
+      )
       .add(
         defineService({
           name: 'sum',
