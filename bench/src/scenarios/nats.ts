@@ -55,7 +55,10 @@ export default defineScenario({
     moleculer: async () => {
       const nats = await startNatsServer()
       const server = await spawnServer(MOLECULER_SERVER, [nats.url])
-      const broker = await startBroker({ nodeID: 'client', transporter: nats.url }, [])
+      const broker = await startBroker(
+        { nodeID: 'client', transporter: { type: 'NATS', options: { url: nats.url } } },
+        [],
+      )
       await broker.waitForServices('math', 10_000, 10)
       return {
         op: () => broker.call('math.add', ADD_PAYLOAD),
