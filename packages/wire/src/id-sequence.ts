@@ -1,3 +1,5 @@
+import { PlexusError } from '@plexus/kernel'
+
 /** Which end of a link a side is: the one that opened it (dialled, spawned) or the one that accepted. */
 export type LinkSide = 'initiator' | 'acceptor'
 
@@ -9,8 +11,18 @@ export type LinkSide = 'initiator' | 'acceptor'
 export class IdSequence {
   #next: number
 
-  constructor(side: LinkSide) {
+  /** `first` resumes a sequence (default 1 or 2); it must be a non-zero uint32 of the side's parity. */
+  constructor(side: LinkSide, first?: number) {
     this.#next = side === 'initiator' ? 1 : 2
+    if (first !== undefined) {
+      if (first >>> 0 !== first || !isIdOf(side, first)) {
+        throw new PlexusError(
+          'INVALID_ARGUMENT',
+          `IdSequence: ${first} is not an id of the ${side}`,
+        )
+      }
+      this.#next = first
+    }
   }
 
   /** The next id; `inUse` lets the caller skip ids of exchanges still open after a wrap. */
