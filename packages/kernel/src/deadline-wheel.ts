@@ -21,14 +21,20 @@ export interface Deadlined {
   readonly budget: number
 }
 
+class Bucket {
+  items: Entry[] = []
+  live = 0
+  constructor(readonly key: number) {}
+}
+
 class Entry implements Expirable {
-  key = 0
   done = false
   onCancel: (() => void) | undefined = undefined
   constructor(
     readonly ctx: Deadlined,
     readonly resolve: (value: unknown) => void,
     readonly reject: (reason: unknown) => void,
+    readonly bucket: Bucket,
   ) {}
   expire(reason: PlexusError): void {
     this.ctx.abort(reason)
@@ -37,17 +43,21 @@ class Entry implements Expirable {
 }
 
 /**
- * One timer for every pending call of a kernel, instead of a `setTimeout` per call: pending calls
- * sit in buckets of `resolution` ms keyed by deadline, and a single timer is armed for the
- * earliest bucket. Calls that answer synchronously never touch the wheel at all.
+ * One timer for every pending call of a kernel, instead of a `setTimeout` per call. Pending calls
+ * sit in buckets of `resolution` ms keyed by deadline; while any call is pending, one interval
+ * ticks every `resolution` ms, expires the due buckets and caches the time, so the message path
+ * reads a cached clock instead of calling `performance.now()` per call. A settled call is only
+ * marked done (no removal cost); a bucket is dropped when its last live call settles, and
+ * compacted when it is mostly dead. Calls that answer synchronously never touch the wheel.
+ * A deadline fires between `resolution` and `2 * resolution` ms late, never early.
  */
 export class DeadlineWheel {
   readonly #clock: Clock
   readonly #resolution: number
-  readonly #buckets = new Map<number, Set<Entry>>()
-  #keys: number[] = []
+  readonly #buckets = new Map<number, Bucket>()
+  readonly #keys: number[] = []
   #timer: NodeJS.Timeout | undefined
-  #armedKey = Infinity
+  #now = 0
   #pending = 0
   #closed = false
 
@@ -61,6 +71,11 @@ export class DeadlineWheel {
     return this.#pending
   }
 
+  /** The current time: cached (at most one tick old, rounded up) while ticking, else read. */
+  now(): number {
+    return this.#timer !== undefined ? this.#now + this.#resolution : this.#clock.now()
+  }
+
   /**
    * Settles with `work`'s outcome, or rejects with TIMEOUT when the context's deadline passes
    * first (or CANCELLED when its cancel signal fires), aborting the context's signal either way.
@@ -69,22 +84,20 @@ export class DeadlineWheel {
     const deadline = ctx.deadline
     const signal = ctx.cancelSignal
     if (signal?.aborted) return this.#refuse(ctx, work, cancelled(ctx))
-    if (deadline <= this.#clock.now()) return this.#refuse(ctx, work, timeout(ctx))
     return new Promise<T>((resolve, reject) => {
-      const entry = new Entry(ctx, resolve as (value: unknown) => void, reject)
-      this.#add(entry, deadline)
+      const entry = this.#add(ctx, resolve as (value: unknown) => void, reject, deadline)
       if (signal !== undefined) {
         entry.onCancel = () => {
-          if (this.#remove(entry)) entry.expire(cancelled(ctx))
+          if (this.#settle(entry)) entry.expire(cancelled(ctx))
         }
         signal.addEventListener('abort', entry.onCancel, { once: true })
       }
       work.then(
         (value) => {
-          if (this.#remove(entry)) resolve(value)
+          if (this.#settle(entry)) resolve(value)
         },
         (error: unknown) => {
-          if (this.#remove(entry)) reject(error)
+          if (this.#settle(entry)) reject(error)
         },
       )
     })
@@ -92,12 +105,9 @@ export class DeadlineWheel {
 
   /** Ends every pending call with `reason` (used when the kernel stops). */
   failAll(reason: PlexusError): void {
-    for (const key of this.#keys) {
-      const bucket = this.#buckets.get(key)
-      if (bucket === undefined) continue
-      for (const entry of bucket) {
-        this.#remove(entry)
-        entry.expire(reason)
+    for (const bucket of [...this.#buckets.values()]) {
+      for (const entry of bucket.items) {
+        if (this.#settle(entry)) entry.expire(reason)
       }
     }
   }
@@ -105,15 +115,12 @@ export class DeadlineWheel {
   /** Stops the timer; calls tracked later still settle by their work. */
   close(): void {
     this.#closed = true
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
-    this.#armedKey = Infinity
+    this.#stopTicking()
   }
 
   /** Re-opens a closed wheel (a kernel started again). */
   open(): void {
     this.#closed = false
-    this.#arm()
   }
 
   #refuse<T>(ctx: Deadlined, work: PromiseLike<T>, reason: PlexusError): Promise<T> {
@@ -122,64 +129,79 @@ export class DeadlineWheel {
     return Promise.reject(reason)
   }
 
-  #add(entry: Entry, deadline: number): void {
+  #add(
+    ctx: Deadlined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    deadline: number,
+  ): Entry {
     const key = Math.ceil(deadline / this.#resolution)
-    entry.key = key
     let bucket = this.#buckets.get(key)
     if (bucket === undefined) {
-      bucket = new Set()
+      bucket = new Bucket(key)
       this.#buckets.set(key, bucket)
       insertSorted(this.#keys, key)
     }
-    bucket.add(entry)
-    if (this.#pending++ === 0 && this.#timer !== undefined) this.#timer.ref()
-    if (key < this.#armedKey) this.#arm()
+    const entry = new Entry(ctx, resolve, reject, bucket)
+    bucket.items.push(entry)
+    bucket.live++
+    if (this.#pending++ === 0) {
+      if (this.#timer === undefined) this.#startTicking()
+      // A busy wheel keeps the process alive so TIMEOUT always arrives; an idle one must not.
+      else this.#timer.ref()
+    }
+    return entry
   }
 
-  #remove(entry: Entry): boolean {
+  #settle(entry: Entry): boolean {
     if (entry.done) return false
     entry.done = true
     if (entry.onCancel !== undefined) {
       entry.ctx.cancelSignal?.removeEventListener('abort', entry.onCancel)
     }
-    const bucket = this.#buckets.get(entry.key)
-    if (bucket !== undefined && bucket.delete(entry) && bucket.size === 0) {
-      this.#buckets.delete(entry.key)
+    const bucket = entry.bucket
+    // Release settled entries cheaply: pop them off the tail (a call at concurrency 1 always
+    // settles the tail), and compact a bucket that is mostly dead. An empty bucket stays keyed
+    // until due, so its key is never inserted twice.
+    bucket.live--
+    const items = bucket.items
+    if (items[items.length - 1] === entry) {
+      items.pop()
+      while (items.length > 0 && items[items.length - 1]!.done) items.pop()
+    } else if (items.length > 64 && bucket.live * 4 < items.length) {
+      bucket.items = items.filter((e) => !e.done)
     }
-    // An idle wheel must not keep the process alive; a busy one must, so TIMEOUT always arrives.
     if (--this.#pending === 0 && this.#timer !== undefined) this.#timer.unref()
     return true
   }
 
-  #arm(): void {
+  #startTicking(): void {
     if (this.#closed) return
-    while (this.#keys.length > 0 && !this.#buckets.has(this.#keys[0]!)) this.#keys.shift()
-    const first = this.#keys[0]
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#now = this.#clock.now()
+    this.#timer = setInterval(this.#tick, this.#resolution)
+  }
+
+  #stopTicking(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
-    this.#armedKey = Infinity
-    if (first === undefined) return
-    const delay = Math.max(0, first * this.#resolution - this.#clock.now())
-    this.#armedKey = first
-    this.#timer = setTimeout(this.#tick, delay)
-    if (this.#pending === 0) this.#timer.unref()
   }
 
   readonly #tick = (): void => {
-    this.#timer = undefined
-    this.#armedKey = Infinity
-    const now = this.#clock.now()
-    while (this.#keys.length > 0 && this.#keys[0]! * this.#resolution <= now) {
-      const key = this.#keys.shift()!
-      const bucket = this.#buckets.get(key)
-      if (bucket === undefined) continue
-      for (const entry of bucket) {
-        this.#remove(entry)
-        entry.expire(timeout(entry.ctx))
+    const now = (this.#now = this.#clock.now())
+    const keys = this.#keys
+    let due = 0
+    while (due < keys.length && keys[due]! * this.#resolution <= now) due++
+    if (due > 0) {
+      for (const key of keys.splice(0, due)) {
+        const bucket = this.#buckets.get(key)
+        if (bucket === undefined) continue
+        this.#buckets.delete(key)
+        for (const entry of bucket.items) {
+          if (this.#settle(entry)) entry.expire(timeout(entry.ctx))
+        }
       }
-      this.#buckets.delete(key)
     }
-    this.#arm()
+    if (this.#pending === 0) this.#stopTicking()
   }
 }
 

@@ -15,7 +15,7 @@ export type Compile = (handler: HandleFn, info: HandlerInfo) => HandleFn
 export type EventFailure = (ctx: CallContext, error: PlexusError) => void
 
 const DEFAULT_QUEUE = 1000
-const SAMPLE_MASK = 7
+const SAMPLE_MASK = 63
 
 /** An instance running in the kernel's own process: a call is a function call. */
 export class InlineInstance implements Instance {

@@ -185,7 +185,7 @@ export class Kernel<M extends ServiceMap = {}> {
       (r) => new InlineInstance(r.id, r.definition, r.clock, r.compile, r.onEventFailure),
     )
     this.#bus = {
-      now: () => config.clock.now(),
+      now: () => wheel.now(),
       defaultDeadline: config.deadline,
       logger: config.logger,
       call: (a, i, o, c) => this.#call(a, i, o, c),
