@@ -260,7 +260,11 @@ function sendError(
   config: ResolvedOptions,
 ): void {
   const answer = toErrorAnswer(fromFramework(error, config), config.statuses, request.id)
-  if (answer.status === 413) reply.header('connection', 'close')
+  if (answer.status === 413) {
+    // Node would otherwise read and discard the rest of an oversized body; cut it off instead.
+    reply.header('connection', 'close')
+    reply.raw.once('finish', () => request.raw.socket.destroy())
+  }
   if (answer.retryAfter) reply.header('retry-after', '1')
   void reply
     .code(answer.status)

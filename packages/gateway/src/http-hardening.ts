@@ -58,7 +58,8 @@ export function assertCleanRequest(request: FastifyRequest): void {
   }
   for (let i = 0; i < request.raw.rawHeaders.length; i += 2) {
     const name = request.raw.rawHeaders[i] ?? ''
-    if (isPoisonedKey(name.toLowerCase())) {
+    // No real header has `__proto__` in its name; some parsers turn header names into keys.
+    if (name.includes('__proto__') || isPoisonedKey(name.toLowerCase())) {
       throw badRequest(`Rejected headers: forbidden header name '${name.slice(0, 64)}'`, {
         where: 'headers',
         path: name,

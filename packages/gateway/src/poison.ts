@@ -1,4 +1,4 @@
-import { PlexusError } from '@plexus/kernel'
+import { badRequest } from './http-status.js'
 
 // Keys that rewrite an object's prototype once a naive merge or parser sees them.
 const PROTO = '__proto__'
@@ -32,12 +32,10 @@ export function findPoisonedPath(value: unknown): string | undefined {
   return undefined
 }
 
-/** Throws `VALIDATION` when `value` carries a prototype-polluting key; `where` names the part. */
+/** Throws `VALIDATION` (answered 400) when `value` carries a prototype-polluting key; `where` names the part. */
 export function assertNotPoisoned(value: unknown, where: string): void {
   const path = findPoisonedPath(value)
   if (path !== undefined) {
-    throw new PlexusError('VALIDATION', `Rejected ${where}: forbidden key at '${path}'`, {
-      data: { where, path },
-    })
+    throw badRequest(`Rejected ${where}: forbidden key at '${path}'`, { where, path })
   }
 }

@@ -40,11 +40,16 @@ export function parseClientFrame(text: string): ClientFrame {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new PlexusError('PROTOCOL', 'Frame must be a JSON object')
   }
-  assertNotPoisoned(value, 'message')
   const frame = value as Record<string, unknown>
   const id = frame['id']
   if (typeof id !== 'string' && typeof id !== 'number') {
     throw new PlexusError('PROTOCOL', 'Frame needs an id (string or number)')
+  }
+  try {
+    assertNotPoisoned(value, 'message')
+  } catch (error) {
+    const { message, data } = error as PlexusError
+    throw badRequest(message, { ...(data as object), id })
   }
   const type = frame['type']
   if (typeof type !== 'string' || !TYPES.has(type)) {

@@ -10,7 +10,7 @@ export class TestClient {
   private constructor(socket: WebSocket) {
     this.socket = socket
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(String(data)))
+      this.frames.push(JSON.parse((data as Buffer).toString('utf8')))
       this.#wake()
     })
     socket.on('close', (code, reason) => {
