@@ -147,16 +147,31 @@ const cases: Case[] = [
   },
 ]
 
-function measure(fn: () => void, ops: number): number {
-  for (let i = 0; i < ops / 4; i++) fn()
-  const rounds: number[] = []
-  for (let r = 0; r < 3; r++) {
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < ops; i++) fn()
-    rounds.push(Number(process.hrtime.bigint() - start) / ops)
-  }
-  rounds.sort((a, b) => a - b)
-  return rounds[1] as number
+/** ns/op of `fn` over `ops` calls, after a short warm-up. */
+function time(fn: () => void, ops: number): number {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < ops; i++) fn()
+  return Number(process.hrtime.bigint() - start) / ops
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+
+/**
+ * Runs every case once per round, rounds interleaved (A B C ... A B C ...), so that load from
+ * other processes hits all cases alike; reports each case's median and its median ratio to
+ * the floor (case 0) computed round by round.
+ */
+function measureAll(input: unknown, ops: number, rounds: number): { ns: number; ratio: number }[] {
+  const fns = cases.map((c) => c.run(input))
+  for (const fn of fns) time(fn, ops / 4)
+  const samples = fns.map((): number[] => [])
+  for (let r = 0; r < rounds; r++) fns.forEach((fn, i) => samples[i]?.push(time(fn, ops)))
+  const floor = samples[0] as number[]
+  return samples.map((s) => ({
+    ns: median(s),
+    ratio: median(s.map((v, r) => v / (floor[r] as number))),
+  }))
 }
 
 async function portRoundTrip(make: () => unknown, count: number): Promise<number> {
@@ -176,13 +191,17 @@ async function portRoundTrip(make: () => unknown, count: number): Promise<number
 }
 
 const rows: string[] = []
-rows.push('| codec | `{a:1,b:2}` call ns/op | 10 KiB call ns/op |')
-rows.push('|---|---:|---:|')
-for (const c of cases) {
-  const s = measure(c.run(small), 100_000)
-  const b = measure(c.run(big), 2_000)
-  rows.push(`| ${c.name} | ${s.toFixed(0)} | ${b.toFixed(0)} |`)
-}
+rows.push('| codec | `{a:1,b:2}` call ns/op | × floor | 10 KiB call ns/op | × floor |')
+rows.push('|---|---:|---:|---:|---:|')
+const smallResults = measureAll(small, 30_000, 9)
+const bigResults = measureAll(big, 400, 9)
+cases.forEach((c, i) => {
+  const s = smallResults[i] as { ns: number; ratio: number }
+  const b = bigResults[i] as { ns: number; ratio: number }
+  rows.push(
+    `| ${c.name} | ${s.ns.toFixed(0)} | ${s.ratio.toFixed(2)} | ${b.ns.toFixed(0)} | ${b.ratio.toFixed(2)} |`,
+  )
+})
 console.log(`10 KiB payload: ${JSON.stringify(big).length} bytes of JSON`)
 console.log(`small request frame: ${encodeFrame(request(small)).length} bytes`)
 console.log(rows.join('\n'))
@@ -191,7 +210,7 @@ const env = request(small)
 const envBig = request(big)
 const port: string[] = [
   '',
-  '| MessagePort, post + receive, same thread | small ns/msg | 10 KiB ns/msg |',
+  '| MessagePort, encode + post + receive, same thread | small ns/msg | 10 KiB ns/msg |',
   '|---|---:|---:|',
 ]
 for (let r = 0; r < 2; r++) {
@@ -201,12 +220,17 @@ for (let r = 0; r < 2; r++) {
   const strBig = await portRoundTrip(() => JSON.stringify(envBig), 5_000)
   const binSmall = await portRoundTrip(() => encodeEnvelope(env), 50_000)
   const binBig = await portRoundTrip(() => encodeEnvelope(envBig), 5_000)
+  const latinSmall = await portRoundTrip(() => encodeEnvelope(env).toString('latin1'), 50_000)
+  const latinBig = await portRoundTrip(() => encodeEnvelope(envBig).toString('latin1'), 5_000)
   if (r === 1) {
     port.push(
       `| envelope object (structured clone) | ${objSmall.toFixed(0)} | ${objBig.toFixed(0)} |`,
     )
     port.push(`| JSON string of the envelope | ${strSmall.toFixed(0)} | ${strBig.toFixed(0)} |`)
     port.push(`| encoded body (Buffer, copied) | ${binSmall.toFixed(0)} | ${binBig.toFixed(0)} |`)
+    port.push(
+      `| encoded body as a latin1 string | ${latinSmall.toFixed(0)} | ${latinBig.toFixed(0)} |`,
+    )
   }
 }
 console.log(port.join('\n'))
