@@ -12,18 +12,19 @@
 /** Builds a kernel with production defaults. */
 export { createKernel, type KernelOptions } from './create-kernel.js'
 /** The kernel class and its public shapes. */
-export {
-  Kernel,
-  type AddOptions,
-  type EventErrorReport,
-  type InstanceStatus,
-  type KernelConfig,
-  type KernelCounters,
-  type KernelState,
-  type Placement,
-  type PlacementRequest,
-  type ServiceStatus,
-} from './kernel.js'
+export { Kernel } from './kernel.js'
+/** Kernel settings, placement seam and status shapes. */
+export type {
+  AddOptions,
+  EventErrorReport,
+  InstanceStatus,
+  KernelConfig,
+  KernelCounters,
+  KernelState,
+  Placement,
+  PlacementRequest,
+  ServiceStatus,
+} from './kernel-types.js'
 /** Service and action declarations. */
 export {
   defineAction,

@@ -1,6 +1,5 @@
-import { balancerFactory, type BalancerOption } from './balancer.js'
+import { balancerFactory } from './balancer.js'
 import { CallContext, type Bus } from './call-context.js'
-import type { Clock } from './clock.js'
 import type { CallOptions, Context, EmitOptions } from './context.js'
 import { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
@@ -16,13 +15,25 @@ import {
   type Interceptor,
   type StreamFn,
 } from './interceptor.js'
-import type { Logger } from './logger.js'
 import { assertPlugin, type Plugin, type Teardown } from './plugin.js'
-import { ServiceEntry, VersionEntry, type VersionState } from './registry.js'
+import { ServiceEntry, VersionEntry } from './registry.js'
+import { withTimeout } from './timing.js'
+import { matchRoutes, type EventRoute } from './event-routes.js'
+import { snapshot } from './status.js'
+import { VersionLifecycle } from './version-lifecycle.js'
+import type {
+  AddOptions,
+  EventErrorReport,
+  KernelConfig,
+  KernelCounters,
+  KernelState,
+  Placement,
+  ServiceStatus,
+} from './kernel-types.js'
 import { assertDefinition, parseAddress, type Route } from './routing.js'
 import type { ServiceDefinition } from './service.js'
 import { StreamCall } from './stream-call.js'
-import { assertTopic, topicMatches } from './topic.js'
+import { assertTopic } from './topic.js'
 import type {
   CallAddress,
   CallInput,
@@ -33,115 +44,12 @@ import type {
   StreamItem,
   WithService,
 } from './typed-address.js'
-import { sleep, withTimeout } from './timing.js'
-
-/** Kernel settings; every one has a production default. */
-export interface KernelConfig {
-  /** Default call budget in ms (never infinite). */
-  readonly deadline: number
-  /** Budget of each instance's `started` hook in ms. */
-  readonly startTimeout: number
-  /** Budget of each instance's `stopped` hook in ms. */
-  readonly stopTimeout: number
-  /** How long `stop`, `replace` and `remove` wait for in-flight work, in ms. */
-  readonly drainTimeout: number
-  /** Time source. */
-  readonly clock: Clock
-  /** Logger. */
-  readonly logger: Logger
-  /** Called for every failed event handler (after it is logged and counted). */
-  readonly onEventError: ((report: EventErrorReport) => void) | undefined
-}
-
-/** A failed event handler, as reported. */
-export interface EventErrorReport {
-  /** The subscribing service. */
-  readonly service: string
-  /** The subscription pattern. */
-  readonly pattern: string
-  /** The topic emitted. */
-  readonly topic: string
-  /** The error, typed. */
-  readonly error: PlexusError
-}
-
-/** How a service is placed: instance count, balancing, placement. */
-export interface AddOptions {
-  /** Number of instances (default 1). */
-  instances?: number
-  /** Balancing strategy across instances (default round-robin). */
-  balancer?: BalancerOption
-  /** Where instances run (default `inline`; link plug-ins add `worker`, `process`, ...). */
-  placement?: string
-}
-
-/** What a placement plug-in receives to build one instance. */
-export interface PlacementRequest {
-  /** Unique instance id. */
-  readonly id: string
-  /** The service definition. */
-  readonly definition: ServiceDefinition
-  /** The kernel's clock. */
-  readonly clock: Clock
-  /** Wraps a raw handler with the kernel's inbound interceptors. */
-  readonly compile: Compile
-  /** Reports a failed event handler. */
-  readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
-}
-
-/** Builds instances for one placement name. */
-export type Placement = (request: PlacementRequest) => Instance
-
-/** The state of a kernel. */
-export type KernelState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
-
-/** One instance in a status snapshot. */
-export interface InstanceStatus {
-  id: string
-  placement: string
-  state: string
-  inFlight: number
-  count: number
-  errors: number
-  rate: number
-  p50: number
-  p99: number
-  restarts: number
-}
-
-/** One service version in a status snapshot. */
-export interface ServiceStatus {
-  name: string
-  version: number
-  state: VersionState
-  current: boolean
-  actions: string[]
-  events: string[]
-  streams: string[]
-  instances: InstanceStatus[]
-}
-
-/** Kernel-wide counters. */
-export interface KernelCounters {
-  /** Event deliveries that ended in an error. */
-  eventErrors: number
-  /** Events emitted that no service subscribed to. */
-  eventsUnrouted: number
-  /** Fire-and-forget requests that failed. */
-  sendErrors: number
-}
 
 type CallArgs<I> = unknown extends I
   ? [input?: I, options?: CallOptions]
   : undefined extends I
     ? [input?: I, options?: CallOptions]
     : [input: I, options?: CallOptions]
-
-interface EventRoute {
-  readonly service: ServiceEntry
-  readonly pattern: string
-  readonly broadcast: boolean
-}
 
 const TOPIC_CACHE_LIMIT = 10_000
 const ROUTE_CACHE_LIMIT = 10_000
@@ -168,7 +76,7 @@ export class Kernel<M extends ServiceMap = {}> {
   #state: KernelState = 'idle'
   #stopping: Promise<void> | undefined
   #roller: NodeJS.Timeout | undefined
-  #nextInstance = 0
+  readonly #lifecycle: VersionLifecycle
   #call: CallFn
   #emit: EmitFn
   #stream: StreamFn
@@ -196,6 +104,13 @@ export class Kernel<M extends ServiceMap = {}> {
     this.#call = this.#callCore
     this.#emit = this.#emitCore
     this.#stream = this.#streamCore
+    this.#lifecycle = new VersionLifecycle({
+      config,
+      placements: this.#placements,
+      bus: this.#bus,
+      compile: this.#compile,
+      onEventFailure: this.#onEventFailure,
+    })
     for (const interceptor of interceptors) this.intercept(interceptor)
   }
 
@@ -440,33 +355,7 @@ export class Kernel<M extends ServiceMap = {}> {
 
   /** A status snapshot: services, versions, instances and their figures. */
   services(): ServiceStatus[] {
-    const out: ServiceStatus[] = []
-    for (const service of this.#services.values()) {
-      for (const v of service.versions.values()) {
-        out.push({
-          name: service.name,
-          version: v.version,
-          state: v.state,
-          current: service.current === v,
-          actions: Object.keys(v.definition.actions ?? {}),
-          events: Object.keys(v.definition.events ?? {}),
-          streams: Object.keys(v.definition.streams ?? {}),
-          instances: v.instances.map((i) => ({
-            id: i.id,
-            placement: i.placement,
-            state: i.state,
-            inFlight: i.stats.inFlight,
-            count: i.stats.count,
-            errors: i.stats.errors,
-            rate: i.stats.rate,
-            p50: i.stats.percentile(50),
-            p99: i.stats.percentile(99),
-            restarts: i.stats.restarts,
-          })),
-        })
-      }
-    }
-    return out
+    return snapshot(this.#services.values())
   }
 
   // ---- the message path ----
@@ -639,19 +528,7 @@ export class Kernel<M extends ServiceMap = {}> {
   }
 
   #match(topic: string): EventRoute[] {
-    const routes: EventRoute[] = []
-    for (const service of this.#services.values()) {
-      const events = service.current?.definition.events
-      if (events === undefined) continue
-      for (const [pattern, entry] of Object.entries(events)) {
-        if (!topicMatches(pattern, topic)) continue
-        routes.push({
-          service,
-          pattern,
-          broadcast: typeof entry === 'object' && entry.delivery === 'broadcast',
-        })
-      }
-    }
+    const routes = matchRoutes(this.#services.values(), topic)
     if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear()
     this.#topics.set(topic, routes)
     return routes
@@ -753,108 +630,19 @@ export class Kernel<M extends ServiceMap = {}> {
   }
 
   async #startVersion(entry: VersionEntry): Promise<void> {
-    entry.state = 'starting'
-    const name = `${entry.service.name}@${entry.version}`
-    const factory = this.#placements.get(entry.placement)!
-    const instances: Instance[] = []
-    for (let i = 0; i < entry.count; i++) {
-      instances.push(
-        factory({
-          id: `${name}#${++this.#nextInstance}`,
-          definition: entry.definition,
-          clock: this.#config.clock,
-          compile: this.#compile,
-          onEventFailure: this.#onEventFailure,
-        }),
-      )
-    }
-    entry.instances = instances
-    try {
-      for (const instance of instances) {
-        const ctx = this.#lifecycleContext(entry, 'started', this.#config.startTimeout)
-        await withTimeout(
-          instance.start(ctx),
-          this.#config.startTimeout,
-          () =>
-            new PlexusError(
-              'START_TIMEOUT',
-              `Service '${name}' did not start within ${this.#config.startTimeout} ms`,
-            ),
-        )
-      }
-    } catch (error) {
-      const failure =
-        error instanceof PlexusError && error.code === 'START_TIMEOUT'
-          ? error
-          : new PlexusError(
-              'START_FAILED',
-              `Service '${name}' failed to start: ${messageOf(error)}`,
-              {
-                cause: error,
-              },
-            )
-      for (const instance of instances) instance.state = 'failed'
-      entry.markFailed(failure)
-      entry.service.refresh()
-      throw failure
-    }
-    entry.markRunning()
-    entry.service.refresh()
+    await this.#lifecycle.start(entry)
     this.#topics.clear()
-    this.#config.logger.info(
-      { service: entry.service.name, version: entry.version },
-      'Service started',
-    )
   }
 
   async #retire(versions: VersionEntry[]): Promise<void> {
-    await this.#drain(versions)
-    for (const version of versions) await this.#stopVersion(version)
-  }
-
-  async #drain(versions: VersionEntry[]): Promise<void> {
-    const until = this.#config.clock.now() + this.#config.drainTimeout
-    const busy = (): boolean => versions.some((v) => v.inFlight() > 0)
-    while (busy() && this.#config.clock.now() < until) await sleep(5)
-    if (busy()) {
-      this.#config.logger.warn(
-        { services: versions.map((v) => `${v.service.name}@${v.version}`) },
-        `Drain timeout (${this.#config.drainTimeout} ms) passed with work still in flight`,
-      )
-    }
-  }
-
-  async #stopVersion(version: VersionEntry): Promise<void> {
-    if (version.state === 'stopped') return
-    const wasStarted = version.state !== 'registered' && version.state !== 'failed'
-    version.state = 'stopped'
-    version.service.refresh()
-    if (!wasStarted) return
-    for (const instance of version.instances) {
-      try {
-        const ctx = this.#lifecycleContext(version, 'stopped', this.#config.stopTimeout)
-        await withTimeout(
-          instance.stop(ctx),
-          this.#config.stopTimeout,
-          () =>
-            new PlexusError(
-              'TIMEOUT',
-              `Service '${instance.id}' did not stop within ${this.#config.stopTimeout} ms`,
-            ),
-        )
-      } catch (error) {
-        this.#config.logger.error(
-          { instance: instance.id, err: error },
-          'Service failed to stop cleanly',
-        )
-      }
-    }
+    await this.#lifecycle.drain(versions)
+    for (const version of versions) await this.#lifecycle.stop(version)
   }
 
   async #shutdown(): Promise<void> {
     const all: VersionEntry[] = []
     for (const service of this.#services.values()) all.push(...service.versions.values())
-    await this.#drain(all)
+    await this.#lifecycle.drain(all)
     const gone = new PlexusError('UNAVAILABLE', 'Kernel stopped before the call finished')
     this.#wheel.failAll(gone)
     for (const stream of [...this.#streams]) stream.close(gone)
@@ -862,7 +650,7 @@ export class Kernel<M extends ServiceMap = {}> {
     for (const name of this.#services.keys()) if (!order.includes(name)) order.push(name)
     for (const name of order) {
       for (const version of this.#services.get(name)?.versions.values() ?? [])
-        await this.#stopVersion(version)
+        await this.#lifecycle.stop(version)
     }
     for (const { name, teardown } of this.#teardowns.splice(0).reverse()) {
       try {
@@ -901,10 +689,6 @@ export class Kernel<M extends ServiceMap = {}> {
     }
   }
 
-  #lifecycleContext(version: VersionEntry, hook: string, budget: number): CallContext {
-    return new CallContext(this.#bus, version.service.name, hook, undefined, { deadline: budget })
-  }
-
   #roll(): void {
     for (const service of this.#services.values()) {
       for (const version of service.versions.values())
@@ -931,8 +715,4 @@ export class Kernel<M extends ServiceMap = {}> {
     }
     return step
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

@@ -1,0 +1,105 @@
+import type { CallContext } from './call-context.js'
+import type { Clock } from './clock.js'
+import type { PlexusError } from './errors.js'
+import type { Compile } from './inline-instance.js'
+import type { Instance } from './instance.js'
+import type { BalancerOption } from './balancer.js'
+import type { Logger } from './logger.js'
+import type { VersionState } from './registry.js'
+import type { ServiceDefinition } from './service.js'
+
+/** Kernel settings; every one has a production default. */
+export interface KernelConfig {
+  /** Default call budget in ms (never infinite). */
+  readonly deadline: number
+  /** Budget of each instance's `started` hook in ms. */
+  readonly startTimeout: number
+  /** Budget of each instance's `stopped` hook in ms. */
+  readonly stopTimeout: number
+  /** How long `stop`, `replace` and `remove` wait for in-flight work, in ms. */
+  readonly drainTimeout: number
+  /** Time source. */
+  readonly clock: Clock
+  /** Logger. */
+  readonly logger: Logger
+  /** Called for every failed event handler (after it is logged and counted). */
+  readonly onEventError: ((report: EventErrorReport) => void) | undefined
+}
+
+/** A failed event handler, as reported. */
+export interface EventErrorReport {
+  /** The subscribing service. */
+  readonly service: string
+  /** The subscription pattern. */
+  readonly pattern: string
+  /** The topic emitted. */
+  readonly topic: string
+  /** The error, typed. */
+  readonly error: PlexusError
+}
+
+/** How a service is placed: instance count, balancing, placement. */
+export interface AddOptions {
+  /** Number of instances (default 1). */
+  instances?: number
+  /** Balancing strategy across instances (default round-robin). */
+  balancer?: BalancerOption
+  /** Where instances run (default `inline`; link plug-ins add `worker`, `process`, ...). */
+  placement?: string
+}
+
+/** What a placement plug-in receives to build one instance. */
+export interface PlacementRequest {
+  /** Unique instance id. */
+  readonly id: string
+  /** The service definition. */
+  readonly definition: ServiceDefinition
+  /** The kernel's clock. */
+  readonly clock: Clock
+  /** Wraps a raw handler with the kernel's inbound interceptors. */
+  readonly compile: Compile
+  /** Reports a failed event handler. */
+  readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
+}
+
+/** Builds instances for one placement name. */
+export type Placement = (request: PlacementRequest) => Instance
+
+/** The state of a kernel. */
+export type KernelState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/** One instance in a status snapshot. */
+export interface InstanceStatus {
+  id: string
+  placement: string
+  state: string
+  inFlight: number
+  count: number
+  errors: number
+  rate: number
+  p50: number
+  p99: number
+  restarts: number
+}
+
+/** One service version in a status snapshot. */
+export interface ServiceStatus {
+  name: string
+  version: number
+  state: VersionState
+  current: boolean
+  actions: string[]
+  events: string[]
+  streams: string[]
+  instances: InstanceStatus[]
+}
+
+/** Kernel-wide counters. */
+export interface KernelCounters {
+  /** Event deliveries that ended in an error. */
+  eventErrors: number
+  /** Events emitted that no service subscribed to. */
+  eventsUnrouted: number
+  /** Fire-and-forget requests that failed. */
+  sendErrors: number
+}

@@ -1,0 +1,33 @@
+import type { ServiceStatus } from './kernel-types.js'
+import type { ServiceEntry } from './registry.js'
+
+/** A status snapshot of services, versions, instances and their figures. */
+export function snapshot(services: Iterable<ServiceEntry>): ServiceStatus[] {
+  const out: ServiceStatus[] = []
+  for (const service of services) {
+    for (const v of service.versions.values()) {
+      out.push({
+        name: service.name,
+        version: v.version,
+        state: v.state,
+        current: service.current === v,
+        actions: Object.keys(v.definition.actions ?? {}),
+        events: Object.keys(v.definition.events ?? {}),
+        streams: Object.keys(v.definition.streams ?? {}),
+        instances: v.instances.map((i) => ({
+          id: i.id,
+          placement: i.placement,
+          state: i.state,
+          inFlight: i.stats.inFlight,
+          count: i.stats.count,
+          errors: i.stats.errors,
+          rate: i.stats.rate,
+          p50: i.stats.percentile(50),
+          p99: i.stats.percentile(99),
+          restarts: i.stats.restarts,
+        })),
+      })
+    }
+  }
+  return out
+}
