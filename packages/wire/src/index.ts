@@ -37,6 +37,7 @@ export type {
 export type { ServiceManifest, ActionManifest, EventManifest } from './manifest.js'
 /** The protocol version written, and every version readable. */
 export { PROTOCOL_VERSION, SUPPORTED_VERSIONS } from './version.js'
+export { DEFAULT_INITIAL_CREDIT } from './flow-control.js'
 /** Receiver limits (frame size, nesting) and their defaults. */
 export { DEFAULT_LIMITS } from './limits.js'
 export type { WireLimits } from './limits.js'

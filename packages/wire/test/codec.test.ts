@@ -48,6 +48,31 @@ describe('envelope codec', () => {
     assert.deepEqual([...frame], [0, 0, 0, 6, 1, 12, 0, 0, 0, 7])
   })
 
+  it('matches the byte layout of the examples in docs/protocol.md', () => {
+    const hex = (e: Envelope) => encodeFrame(e).toString('hex')
+    const call: Envelope = {
+      t: 2,
+      id: 1,
+      kind: 'call',
+      address: 'math.add',
+      input: { a: 1, b: 2 },
+      deadline: 5000,
+    }
+    assert.equal(
+      hex(call),
+      '00000023' +
+        '0102' +
+        '00000001' +
+        '0000' +
+        '00001388' +
+        '0008' +
+        '6d6174682e616464' +
+        Buffer.from('{"a":1,"b":2}').toString('hex'),
+    )
+    assert.equal(hex({ t: 3, id: 1, output: 3 }), '00000007' + '0103' + '00000001' + '33')
+    assert.equal(hex({ t: 11, id: 3, n: 16 }), '0000000a' + '010b' + '00000003' + '00000010')
+  })
+
   it('encodes a small call in a few dozen bytes', () => {
     const call: Envelope = {
       t: 2,
