@@ -81,11 +81,14 @@ export function dashboardPage(livePath: string): string {
     return s
   }
   const spark = (svg, values, color) => {
-    const w = svg.clientWidth || 120, h = svg.clientHeight || 24
+    const box = svg.getBoundingClientRect()
+    const w = box.width || 120, h = box.height || 24
     svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h)
     const max = Math.max(1, ...values)
-    const step = w / Math.max(1, HISTORY - 1)
-    const off = (HISTORY - values.length) * step
+    // A short history is stretched over at least 12 slots, so the first seconds have a shape.
+    const slots = Math.max(12, values.length)
+    const step = w / (slots - 1)
+    const off = (slots - values.length) * step
     const pts = values.map((v, i) => (off + i * step).toFixed(1) + ',' + (h - 2 - (v / max) * (h - 4)).toFixed(1))
     svg.innerHTML = values.length < 2 ? '' :
       '<polyline fill="none" stroke="' + color + '" stroke-width="1.5" points="' + pts.join(' ') + '"/>'
@@ -133,11 +136,11 @@ export function dashboardPage(livePath: string): string {
     const events = $('events'); events.replaceChildren()
     for (const e of snap.events) {
       const li = el('li', undefined, e.kind); const t = el('time', new Date(e.at).toLocaleTimeString())
-      li.append(t, document.createTextNode(e.text)); events.append(li)
+      li.append(t, document.createTextNode(e.text + (e.count > 1 ? ' ×' + e.count : ''))); events.append(li)
     }
     const proxied = $('proxied').tBodies[0]; proxied.replaceChildren()
     const routes = Object.entries(gw.proxied.routes)
-    if (routes.length === 0) proxied.append(el('tr')).append(el('td', 'no proxied requests'))
+    if (routes.length === 0) { const r = el('tr'); r.append(el('td', 'no proxied requests')); proxied.append(r) }
     for (const [route, n] of routes.slice(0, 20)) { const r = el('tr'); r.append(el('td', route), el('td', n.toLocaleString())); proxied.append(r) }
   }
 

@@ -29,6 +29,7 @@ export class Dashboard {
   readonly #interval: number
   readonly #token: string | undefined
   #timer: NodeJS.Timeout | undefined
+  // Empty at first, so the first snapshot lists every service as registered.
   #last: ServiceStatus[] = []
   #lastRequests = 0
   #lastAt = Date.now()
@@ -43,7 +44,6 @@ export class Dashboard {
     this.#stats = stats
     this.#interval = options.interval
     this.#token = options.token
-    this.#last = kernel.services()
     // Bus events are read on the emit path; the step stays in place after close but does nothing.
     kernel.intercept({
       name: 'gateway-dashboard',

@@ -5,6 +5,8 @@ export interface RecentEvent {
   /** `event` for a bus event, `lifecycle` for a change seen in the status snapshot. */
   kind: 'event' | 'lifecycle'
   text: string
+  /** How many identical events in a row this line stands for. */
+  count: number
 }
 
 /** A bounded ring of recent events, newest first when read. */
@@ -16,14 +18,19 @@ export class RecentEvents {
     this.#limit = limit
   }
 
-  /** Adds one event, dropping the oldest past the limit. */
-  push(event: RecentEvent): void {
-    this.#items.push(event)
+  /** Adds one event, folding it into the newest line when it repeats it within a second. */
+  push(event: Omit<RecentEvent, 'count'>): void {
+    const last = this.#items.at(-1)
+    if (last && last.kind === event.kind && last.text === event.text && event.at - last.at < 1000) {
+      last.count++
+      return
+    }
+    this.#items.push({ ...event, count: 1 })
     if (this.#items.length > this.#limit) this.#items.shift()
   }
 
-  /** Newest first. */
+  /** Newest first (copies, so a snapshot does not change after it is taken). */
   list(): RecentEvent[] {
-    return [...this.#items].reverse()
+    return this.#items.map((e) => ({ ...e })).reverse()
   }
 }
