@@ -91,7 +91,7 @@ export type { StandardSchemaV1 } from './standard-schema.js'
 /** The link seam for placement plug-ins. */
 export type { Instance, InstanceState } from './instance.js'
 export { InstanceStats } from './instance-stats.js'
-export { CallContext } from './call-context.js'
+export { CallContext, type Bus } from './call-context.js'
 /** Typed-address helpers. */
 export type {
   CallAddress,

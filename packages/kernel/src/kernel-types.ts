@@ -1,4 +1,4 @@
-import type { CallContext } from './call-context.js'
+import type { Bus, CallContext } from './call-context.js'
 import type { Clock } from './clock.js'
 import type { PlexusError } from './errors.js'
 import type { Compile } from './inline-instance.js'
@@ -46,6 +46,10 @@ export interface AddOptions {
   balancer?: BalancerOption
   /** Where instances run (default `inline`; link plug-ins add `worker`, `process`, ...). */
   placement?: string
+  /** The service module (path or URL whose default export is the definition); isolated placements load it. */
+  module?: string
+  /** Placement-specific settings (memory limits, restart policy...), passed to the placement. */
+  settings?: Readonly<Record<string, unknown>>
 }
 
 /** What a placement plug-in receives to build one instance. */
@@ -60,6 +64,14 @@ export interface PlacementRequest {
   readonly compile: Compile
   /** Reports a failed event handler. */
   readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
+  /** The service module, when given to `add` (isolated placements need it). */
+  readonly module: string | undefined
+  /** Placement-specific settings given to `add`. */
+  readonly settings: Readonly<Record<string, unknown>>
+  /** Routes messages that the instance's own handlers send (`ctx.call/send/emit/stream`). */
+  readonly bus: Bus
+  /** The kernel's logger. */
+  readonly logger: Logger
 }
 
 /** Builds instances for one placement name. */

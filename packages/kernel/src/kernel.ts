@@ -287,6 +287,10 @@ export class Kernel<M extends ServiceMap = {}> {
     const entry = this.#entry(service, definition, {
       instances: options?.instances ?? template?.count ?? 1,
       placement: options?.placement ?? template?.placement ?? 'inline',
+      ...((options?.module ?? template?.module)
+        ? { module: (options?.module ?? template?.module)! }
+        : {}),
+      settings: options?.settings ?? template?.settings ?? {},
       ...(options?.balancer === undefined ? {} : { balancer: options.balancer }),
     })
     if (this.#state === 'running' || this.#state === 'starting') await this.#startVersion(entry)
@@ -378,9 +382,42 @@ export class Kernel<M extends ServiceMap = {}> {
       return Promise.reject(error)
     }
     if (version !== undefined && version.state === 'running' && this.#state === 'running') {
-      return version.pick(input, ctx.meta).invoke(route.action, ctx, input)
+      const instance = version.pick(input, ctx.meta)
+      const answer = instance.invoke(route.action, ctx, input)
+      return version.idempotent?.has(route.action) === true
+        ? answer.then(undefined, (error: unknown) =>
+            this.#retry(version, instance, route, ctx, input, error),
+          )
+        : answer
     }
     return this.#callSlow(route, version, ctx, input)
+  }
+
+  /**
+   * An idempotent action whose instance went away (UNAVAILABLE) is tried on each other running
+   * instance in turn, within the same deadline; any other error goes back to the caller.
+   */
+  async #retry(
+    version: VersionEntry,
+    failed: Instance,
+    route: Route,
+    ctx: CallContext,
+    input: unknown,
+    error: unknown,
+  ): Promise<unknown> {
+    const tried = new Set<Instance>([failed])
+    let last = error
+    while (last instanceof PlexusError && last.code === 'UNAVAILABLE' && ctx.reason === undefined) {
+      const next = version.instances.find((i) => !tried.has(i) && i.state === 'running')
+      if (next === undefined) break
+      tried.add(next)
+      try {
+        return await next.invoke(route.action, ctx, input)
+      } catch (again) {
+        last = again
+      }
+    }
+    throw last
   }
 
   #callSlow(
@@ -626,6 +663,8 @@ export class Kernel<M extends ServiceMap = {}> {
       balancer,
       placement,
       instances,
+      options.module,
+      options.settings ?? {},
     )
   }
 

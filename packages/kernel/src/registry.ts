@@ -12,6 +12,8 @@ export class VersionEntry {
   instances: Instance[] = []
   /** Settles when the version runs (or fails to start). */
   readonly ready: Promise<void>
+  /** Actions declared idempotent (retried on another instance when one is UNAVAILABLE). */
+  readonly idempotent: ReadonlySet<string> | undefined
   #resolve!: () => void
   #reject!: (error: unknown) => void
 
@@ -22,7 +24,13 @@ export class VersionEntry {
     readonly balancer: Balancer,
     readonly placement: string,
     readonly count: number,
+    readonly module: string | undefined = undefined,
+    readonly settings: Readonly<Record<string, unknown>> = {},
   ) {
+    const idempotent = Object.entries(definition.actions ?? {})
+      .filter(([, a]) => typeof a === 'object' && a.idempotent === true)
+      .map(([name]) => name)
+    this.idempotent = idempotent.length > 0 ? new Set(idempotent) : undefined
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve
       this.#reject = reject
@@ -33,7 +41,12 @@ export class VersionEntry {
   /** Picks the instance for one message. */
   pick(input: unknown, meta: Meta): Instance {
     const list = this.instances
-    return list.length === 1 ? list[0]! : this.balancer.pick(list, input, meta)
+    if (list.length === 1) return list[0]!
+    const chosen = this.balancer.pick(list, input, meta)
+    if (chosen.state === 'running') return chosen
+    // Skip instances that are restarting or failed while another one can serve.
+    const up = list.filter((i) => i.state === 'running')
+    return up.length === 0 ? chosen : this.balancer.pick(up, input, meta)
   }
 
   /** Messages in flight across the instances. */

@@ -49,6 +49,10 @@ export class VersionLifecycle {
           clock: this.#config.clock,
           compile: this.#compile,
           onEventFailure: this.#onEventFailure,
+          module: entry.module,
+          settings: entry.settings,
+          bus: this.#bus,
+          logger: this.#config.logger,
         }),
       )
     }
