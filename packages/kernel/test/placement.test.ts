@@ -6,7 +6,6 @@ import {
   PlexusError,
   type CallContext,
   type Instance,
-  type InstanceState,
   type PlacementRequest,
 } from '@plexus/kernel'
 import { quietKernel } from './helpers.js'
