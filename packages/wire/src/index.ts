@@ -42,7 +42,7 @@ export { DEFAULT_INITIAL_CREDIT } from './flow-control.js'
 export { DEFAULT_LIMITS } from './limits.js'
 export type { WireLimits } from './limits.js'
 /** The PROTOCOL error builder and its closed set of reasons. */
-export { protocolError } from './protocol-error.js'
+export { protocolError, PROTOCOL_REASONS } from './protocol-error.js'
 export type { ProtocolReason } from './protocol-error.js'
 /** Envelope <-> bytes; every decode is checked. */
 export { encodeFrame, encodeEnvelope } from './envelope-codec.js'

@@ -1,20 +1,23 @@
 import { PlexusError } from '@plexus/kernel'
 
-/** Why a frame or envelope was refused; `error.data.reason` of every PROTOCOL error from this package. */
-export type ProtocolReason =
-  | 'frame-too-large'
-  | 'truncated'
-  | 'decoder-failed'
-  | 'empty-frame'
-  | 'version'
-  | 'utf8'
-  | 'json'
-  | 'too-deep'
-  | 'proto-key'
-  | 'type'
-  | 'shape'
-  | 'handshake'
-  | 'unserializable'
+/** Every reason a PROTOCOL error from this package can give; docs/protocol.md §11 lists them. */
+export const PROTOCOL_REASONS = [
+  'frame-too-large',
+  'truncated',
+  'empty-frame',
+  'version',
+  'type',
+  'shape',
+  'utf8',
+  'json',
+  'too-deep',
+  'proto-key',
+  'handshake',
+  'unserializable',
+] as const
+
+/** Why a frame or envelope was refused: `error.data.reason` of every PROTOCOL error from this package. */
+export type ProtocolReason = (typeof PROTOCOL_REASONS)[number]
 
 /** Builds the PROTOCOL error every wire violation becomes; `detail` joins `reason` in `data`. */
 export function protocolError(

@@ -57,3 +57,24 @@ export function textNeedsScan(text: string, maxDepth: number): boolean {
   }
   return false
 }
+
+/**
+ * Exact nesting check on JSON text, string-aware, run before parsing large texts: 16 MiB of
+ * `[[[[...]]]]` would otherwise become millions of arrays in memory before the walk refuses it.
+ */
+export function textTooDeep(text: string, maxDepth: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c)
+        i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}

@@ -5,11 +5,13 @@ import { PlexusError } from '@plexus/kernel'
 import {
   checkEnvelope,
   decodeEnvelope,
+  PROTOCOL_REASONS,
   encodeEnvelope,
   encodeFrame,
   FrameDecoder,
   type Envelope,
 } from '@plexus/wire'
+import { readFileSync } from 'node:fs'
 import { body, everyEnvelope, frame, requestBody, short, u32 } from './fixtures.js'
 
 /** Seeded PRNG (mulberry32), so a failing case can be replayed. */
@@ -148,6 +150,11 @@ describe('decoding malformed input', () => {
           .join('')
       count(decodeOne(requestBody(text)), true, `depth ${depth}`, 'too-deep')
     }
+  })
+
+  it('rejects a 4 MiB frame of nested arrays before parsing it', () => {
+    const text = '['.repeat(2 * 1024 * 1024) + ']'.repeat(2 * 1024 * 1024)
+    count(decodeOne(requestBody(text)), true, 'huge nesting', 'too-deep')
   })
 
   it('rejects every invalid UTF-8 sequence in names and JSON strings', () => {
@@ -290,6 +297,15 @@ describe('decoding malformed input', () => {
   it('names the exchange id in a decode error when it could be read', () => {
     const errors = decodeOne(body(1, 3, u32(4242), '{"bad'))
     assert.equal((errors[0]?.data as { id: number }).id, 4242)
+  })
+
+  it('gives only reasons listed in PROTOCOL_REASONS, each documented in docs/protocol.md', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8')
+    const section = doc.slice(doc.indexOf('## 11.'), doc.indexOf('## 12.'))
+    const documented = [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1])
+    assert.deepEqual([...documented].sort(), [...PROTOCOL_REASONS].sort())
+    for (const reason of reasons.keys())
+      assert.ok(PROTOCOL_REASONS.includes(reason as never), reason)
   })
 
   it('ran at least 10,000 bad inputs with 0 crashes, every rejection PROTOCOL', () => {
