@@ -57,3 +57,9 @@ export async function untypedCalls(): Promise<unknown> {
   const open = createKernel()
   return open.call('anything.goes', { x: 1 })
 }
+
+// What a plug-in receives (`Kernel<any>`) also accepts any address.
+export async function pluginCalls(k: import('@plexus/kernel').Kernel<any>): Promise<unknown> {
+  k.send('any.thing', 1)
+  return k.call('whatever.action', { x: 1 })
+}
