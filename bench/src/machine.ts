@@ -21,9 +21,11 @@ export interface MachineInfo {
 
 function packageVersion(name: string): string {
   try {
-    const require = createRequire(import.meta.url)
-    const path = require.resolve(`${name}/package.json`)
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
+    // Resolve the entry, not package.json: packages with an `exports` map may not expose it.
+    const entry = createRequire(import.meta.url).resolve(name)
+    const marker = `node_modules/${name}/`
+    const root = entry.slice(0, entry.lastIndexOf(marker) + marker.length)
+    return (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version
   } catch {
     return 'absent'
   }

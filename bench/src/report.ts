@@ -20,6 +20,7 @@ export interface RunResult {
   machine: MachineInfo
   skipped: string[]
   failures: string[]
+  retried: string[]
   rows: Row[]
   ratios: Ratio[]
   profile: ProfileSummary | undefined
@@ -171,7 +172,8 @@ export function renderDoc(result: RunResult, scenarios: Scenario[], notes: strin
     '- Each process warms up (a quarter of the request count), takes throughput from an untimed pass, then p50/p99 from a separate pass that reads `performance.now()` around every request. `c` lanes each await one request at a time.',
     '- Runs are interleaved (every implementation of every scenario, then again) and ratios are computed within a run, then reported as the median with min–max.',
     '- Quick mode (`npm run bench -- --quick`) runs a fifth of the requests, once: a check before and after a change, not a figure to quote.',
-    '- Payloads are the same object on every side (`{ a: 1, b: 2 }`, 1 KiB stream chunks); the floors are the physical limits: a bare function call, a raw `MessagePort`, a raw socket.',
+    '- Payloads are the same object on every side (`{ a: 1, b: 2 }`, 1 KiB stream chunks); the floors are the physical limits: a bare function call, a raw `MessagePort`, a raw socket, raw NATS publish.',
+    '- Adding a scenario (a new link, a new feature) is one file in `bench/src/scenarios/` exporting `defineScenario({ kind, name, impls: { plexus, moleculer, floor } })`; every impl loads its modules lazily so a process holds only its own side.',
     '',
     '### What differs between the sides',
     '',
@@ -185,6 +187,13 @@ export function renderDoc(result: RunResult, scenarios: Scenario[], notes: strin
       'Failed measurements:',
       '',
       ...result.failures.map((f) => `- ${f.split('\n')[0] ?? f}`),
+      '',
+    )
+  if (result.retried.length)
+    out.push(
+      'Measurements that failed once and were retried:',
+      '',
+      ...result.retried.map((f) => `- ${f}`),
       '',
     )
   out.push('## Targets', '', ...evaluateTargets(result), '')

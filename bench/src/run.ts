@@ -86,7 +86,9 @@ function measure(
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER))
       if (code === 0 && line) return resolve(JSON.parse(line.slice(RESULT_MARKER.length)))
       const why = signal ? `killed by ${signal}` : `exit ${code}`
-      reject(new Error(`${why}\n${stderr.trim().split('\n').slice(-8).join('\n')}`))
+      const lines = stderr.trim().split('\n')
+      const first = lines.find((l) => /Error|error:/.test(l)) ?? ''
+      reject(new Error(`${why}: ${first.trim()}\n${lines.slice(-8).join('\n')}`))
     })
   })
 }
@@ -115,6 +117,7 @@ async function main() {
   const entries = (await loadScenarios()).filter((e) => !only || only.includes(e.scenario.name))
   const skipped: string[] = []
   const failures: string[] = []
+  const retried: string[] = []
   const series = new Map<string, Series>()
   const plan: Array<{ entry: ScenarioEntry; impl: ImplName; concurrency: number }> = []
   for (const entry of entries) {
@@ -142,14 +145,25 @@ async function main() {
     for (const { entry, impl, concurrency } of plan) {
       const key = `${entry.scenario.name}/${impl}/${concurrency}`
       const label = `[${++done}/${total}] run ${run + 1} ${key}`
+      const options = { concurrency, counts: countsFor(entry.scenario) }
+      const t0 = performance.now()
       try {
-        const m = await measure(entry, impl, { concurrency, counts: countsFor(entry.scenario) })
+        let m: Measurement
+        try {
+          m = await measure(entry, impl, options)
+        } catch (error) {
+          // One retry, stated in the output: a process can die of something outside the code
+          // under test (a source file saved mid-edit, a port taken); a second failure stands.
+          retried.push(`${key} (run ${run + 1}): ${firstLine(error)}`)
+          console.log(`${label}  failed (${firstLine(error)}), retrying once`)
+          m = await measure(entry, impl, options)
+        }
         series.get(key)?.runs.push(m)
-        console.log(`${label}  ${brief(m)}`)
+        console.log(`${label}  ${brief(m)}  [${((performance.now() - t0) / 1000).toFixed(1)} s]`)
       } catch (error) {
         series.get(key)?.runs.push(undefined)
         failures.push(`${key} (run ${run + 1}): ${(error as Error).message}`)
-        console.log(`${label}  FAILED: ${(error as Error).message.split('\n')[0]}`)
+        console.log(`${label}  FAILED: ${firstLine(error)}`)
       }
     }
   }
@@ -163,6 +177,7 @@ async function main() {
     machine,
     skipped,
     failures,
+    retried,
     rows: all.map(toRow),
     ratios: ratios(all),
     profile,
@@ -181,6 +196,11 @@ async function main() {
     console.error(`${failures.length} measurement(s) failed:\n${failures.join('\n')}`)
     process.exitCode = 1
   }
+}
+
+function firstLine(error: unknown): string {
+  const lines = (error as Error).message.split('\n')
+  return lines.find((l) => /Error|error:/.test(l))?.trim() ?? lines[0] ?? String(error)
 }
 
 function brief(m: Measurement): string {

@@ -28,7 +28,7 @@ export default defineScenario({
   title: 'call to another process (loopback TCP)',
   requests: 40_000,
   notes:
-    "Floors: one socket, 4-byte length + JSON `{ id, a, b }` frames, replies matched by id; 'floor' writes every frame, 'floor-coalesced' writes once per tick on both ends. Moleculer: its TCP transporter (static URLs, UDP discovery off), default JSON serializer. The Plexus side is added with the process link.",
+    "Floors: one socket, 4-byte length + JSON `{ id, a, b }` frames, replies matched by id; 'floor' writes every frame, 'floor-coalesced' writes once per tick on both ends. Moleculer: its TCP transporter (static URLs, UDP discovery off, 1 s gossip), default JSON serializer. The Plexus side is added with the process link.",
   impls: {
     floor: () => rawSocket(false),
     'floor-coalesced': () => rawSocket(true),
@@ -40,7 +40,12 @@ export default defineScenario({
           nodeID: 'client',
           transporter: {
             type: 'TCP',
-            options: { udpDiscovery: false, port: clientPort, urls: `127.0.0.1:${port}/server` },
+            options: {
+              udpDiscovery: false,
+              gossipPeriod: 1,
+              port: clientPort,
+              urls: `127.0.0.1:${port}/server`,
+            },
           },
         },
         [],
