@@ -14,6 +14,7 @@ export interface MachineInfo {
   npm: string
   moleculer: string
   nats: string
+  nats_server: string
   kernel: string
   commit: string
   loadavg_start: number[]
@@ -59,6 +60,7 @@ export function machineInfo(): MachineInfo {
     npm: agent?.[1] ?? output('npm', ['--version']),
     moleculer: packageVersion('moleculer'),
     nats: packageVersion('nats'),
+    nats_server: /v[\d.]+/.exec(output('nats-server', ['--version']))?.[0] ?? 'absent',
     kernel: kernelVersion(),
     commit: dirty && dirty !== 'unknown' ? `${commit} + uncommitted changes` : commit,
     loadavg_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
