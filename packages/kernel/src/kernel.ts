@@ -1,11 +1,10 @@
 import { balancerFactory } from './balancer.js'
-import { CallContext, type Bus } from './call-context.js'
+import type { Bus } from './call-context.js'
 import type { CallOptions, Context, EmitOptions } from './context.js'
 import { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import { dependencyOrder } from './graph.js'
 import { InlineInstance, type Compile } from './inline-instance.js'
-import type { Instance } from './instance.js'
 import {
   assertInterceptor,
   type CallFn,
@@ -17,23 +16,20 @@ import {
 } from './interceptor.js'
 import { assertPlugin, type Plugin, type Teardown } from './plugin.js'
 import { ServiceEntry, VersionEntry } from './registry.js'
+import { Router } from './router.js'
 import { withTimeout } from './timing.js'
-import { matchRoutes, type EventRoute } from './event-routes.js'
 import { snapshot } from './status.js'
 import { VersionLifecycle } from './version-lifecycle.js'
 import type {
   AddOptions,
-  EventErrorReport,
   KernelConfig,
   KernelCounters,
   KernelState,
   Placement,
   ServiceStatus,
 } from './kernel-types.js'
-import { assertDefinition, parseAddress, type Route } from './routing.js'
+import { assertDefinition } from './routing.js'
 import type { ServiceDefinition } from './service.js'
-import { StreamCall } from './stream-call.js'
-import { assertTopic } from './topic.js'
 import type {
   CallAddress,
   CallInput,
@@ -51,29 +47,20 @@ type CallArgs<I> = unknown extends I
     ? [input?: I, options?: CallOptions]
     : [input: I, options?: CallOptions]
 
-const TOPIC_CACHE_LIMIT = 10_000
-const ROUTE_CACHE_LIMIT = 10_000
-
 /**
  * The microkernel: registry, router, lifecycle and interceptor pipeline. `M` records the
  * services added so far, so `call` checks addresses and inputs and infers answers.
  */
 export class Kernel<M extends ServiceMap = {}> {
-  /** Kernel-wide counters. */
-  readonly counters: KernelCounters = { eventErrors: 0, eventsUnrouted: 0, sendErrors: 0 }
   readonly #config: KernelConfig
   readonly #wheel: DeadlineWheel
-  readonly #services = new Map<string, ServiceEntry>()
-  readonly #routes = new Map<string, Route>()
-  readonly #topics = new Map<string, EventRoute[]>()
   readonly #placements = new Map<string, Placement>()
   readonly #interceptors: Interceptor[] = []
   readonly #plugins: Plugin<Kernel<any>>[] = []
   readonly #teardowns: { name: string; teardown: Teardown }[] = []
-  readonly #streams = new Set<StreamCall>()
+  readonly #router: Router
   readonly #bus: Bus
   #startOrder: string[] = []
-  #state: KernelState = 'idle'
   #stopping: Promise<void> | undefined
   #roller: NodeJS.Timeout | undefined
   readonly #lifecycle: VersionLifecycle
@@ -101,22 +88,28 @@ export class Kernel<M extends ServiceMap = {}> {
       emit: (t, p, o, c) => this.#emit(t, p, o, c),
       stream: (k, a, i, o, c) => this.#stream(k, a, i, o, c),
     }
-    this.#call = this.#callCore
-    this.#emit = this.#emitCore
-    this.#stream = this.#streamCore
+    this.#router = new Router(config, wheel, this.#bus)
+    this.#call = this.#router.call
+    this.#emit = this.#router.emit
+    this.#stream = this.#router.stream
     this.#lifecycle = new VersionLifecycle({
       config,
       placements: this.#placements,
       bus: this.#bus,
       compile: this.#compile,
-      onEventFailure: this.#onEventFailure,
+      onEventFailure: this.#router.onEventFailure,
     })
     for (const interceptor of interceptors) this.intercept(interceptor)
   }
 
+  /** Kernel-wide counters. */
+  get counters(): KernelCounters {
+    return this.#router.counters
+  }
+
   /** The kernel's state. */
   get state(): KernelState {
-    return this.#state
+    return this.#router.state
   }
 
   /** The kernel's settings. */
@@ -131,7 +124,7 @@ export class Kernel<M extends ServiceMap = {}> {
 
   /** Streams open now (a leak probe: 0 when idle). */
   get openStreams(): number {
-    return this.#streams.size
+    return this.#router.streams.size
   }
 
   /** Registers a service; it starts with the kernel, or at once if the kernel is running. */
@@ -141,7 +134,7 @@ export class Kernel<M extends ServiceMap = {}> {
   ): Kernel<WithService<M, D>> {
     assertDefinition(definition)
     const version = definition.version ?? 1
-    let service = this.#services.get(definition.name)
+    let service = this.#router.services.get(definition.name)
     if (service?.versions.has(version)) {
       throw new PlexusError(
         'DUPLICATE_SERVICE',
@@ -151,11 +144,11 @@ export class Kernel<M extends ServiceMap = {}> {
     }
     const entry = this.#entry(service ?? new ServiceEntry(definition.name), definition, options)
     service = entry.service
-    this.#services.set(service.name, service)
+    this.#router.services.set(service.name, service)
     service.versions.set(version, entry)
     service.refresh()
-    this.#topics.clear()
-    if (this.#state === 'running') {
+    this.#router.topicsChanged()
+    if (this.#router.state === 'running') {
       this.#startVersion(entry).then(
         () => this.#startOrder.push(entry.service.name),
         (error: unknown) =>
@@ -171,10 +164,10 @@ export class Kernel<M extends ServiceMap = {}> {
   /** Adds a plug-in manifest; plug-ins load (dependencies first) when the kernel starts. */
   use(plugin: Plugin<Kernel<any>>): this {
     assertPlugin(plugin)
-    if (this.#state !== 'idle') {
+    if (this.#router.state !== 'idle') {
       throw new PlexusError(
         'INVALID_STATE',
-        `Cannot add plug-in '${plugin.name}': kernel is ${this.#state}`,
+        `Cannot add plug-in '${plugin.name}': kernel is ${this.#router.state}`,
       )
     }
     if (this.#plugins.some((p) => p.name === plugin.name)) {
@@ -188,11 +181,11 @@ export class Kernel<M extends ServiceMap = {}> {
   intercept(interceptor: Interceptor): this {
     assertInterceptor(interceptor)
     this.#interceptors.push(interceptor)
-    this.#call = this.#compose('call', this.#callCore)
-    this.#emit = this.#compose('emit', this.#emitCore)
-    this.#stream = this.#compose('stream', this.#streamCore)
+    this.#call = this.#compose('call', this.#router.call)
+    this.#emit = this.#compose('emit', this.#router.emit)
+    this.#stream = this.#compose('stream', this.#router.stream)
     if (interceptor.handle) {
-      for (const service of this.#services.values()) {
+      for (const service of this.#router.services.values()) {
         for (const version of service.versions.values()) {
           for (const instance of version.instances) {
             if (instance instanceof InlineInstance) instance.compile(this.#compile)
@@ -214,17 +207,17 @@ export class Kernel<M extends ServiceMap = {}> {
 
   /** Loads plug-ins, then starts every service, dependencies first. */
   async start(): Promise<void> {
-    if (this.#state !== 'idle') {
-      throw new PlexusError('INVALID_STATE', `Cannot start: kernel is ${this.#state}`)
+    if (this.#router.state !== 'idle') {
+      throw new PlexusError('INVALID_STATE', `Cannot start: kernel is ${this.#router.state}`)
     }
-    this.#state = 'starting'
+    this.#router.state = 'starting'
     this.#wheel.open()
     this.#roller = setInterval(() => this.#roll(), 1000)
     this.#roller.unref()
     try {
       await this.#loadPlugins()
       const graph = new Map<string, readonly string[]>()
-      for (const service of this.#services.values()) {
+      for (const service of this.#router.services.values()) {
         const deps = new Set<string>()
         for (const v of service.versions.values())
           for (const d of v.definition.dependencies ?? []) deps.add(d)
@@ -236,15 +229,15 @@ export class Kernel<M extends ServiceMap = {}> {
         cycle: 'DEPENDENCY_CYCLE',
       })
       for (const name of order) {
-        for (const version of this.#services.get(name)?.versions.values() ?? []) {
+        for (const version of this.#router.services.get(name)?.versions.values() ?? []) {
           if (version.state === 'registered') await this.#startVersion(version)
         }
         this.#startOrder.push(name)
       }
-      this.#state = 'running'
+      this.#router.state = 'running'
     } catch (error) {
       this.#config.logger.error({ err: error }, 'Kernel failed to start; stopping what started')
-      this.#state = 'stopping'
+      this.#router.state = 'stopping'
       await this.#shutdown()
       throw error
     }
@@ -257,11 +250,11 @@ export class Kernel<M extends ServiceMap = {}> {
    */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping
-    if (this.#state === 'idle' || this.#state === 'stopped') {
-      this.#state = 'stopped'
+    if (this.#router.state === 'idle' || this.#router.state === 'stopped') {
+      this.#router.state = 'stopped'
       return Promise.resolve()
     }
-    this.#state = 'stopping'
+    this.#router.state = 'stopping'
     this.#stopping = this.#shutdown()
     return this.#stopping
   }
@@ -278,7 +271,7 @@ export class Kernel<M extends ServiceMap = {}> {
         `Cannot replace '${name}' with a definition named '${definition.name}'`,
       )
     }
-    const service = this.#services.get(name)
+    const service = this.#router.services.get(name)
     if (service === undefined) {
       throw new PlexusError('NOT_FOUND', `Cannot replace '${name}': no such service is registered`)
     }
@@ -293,23 +286,23 @@ export class Kernel<M extends ServiceMap = {}> {
       settings: options?.settings ?? template?.settings ?? {},
       ...(options?.balancer === undefined ? {} : { balancer: options.balancer }),
     })
-    if (this.#state === 'running' || this.#state === 'starting') await this.#startVersion(entry)
+    if (this.#router.state === 'running' || this.#router.state === 'starting')
+      await this.#startVersion(entry)
     // The switch is synchronous: no message can be routed between the two versions' sets.
     service.versions.clear()
     service.versions.set(entry.version, entry)
     for (const version of old) if (version.state !== 'failed') version.state = 'draining'
     service.refresh()
-    this.#topics.clear()
+    this.#router.topicsChanged()
     await this.#retire(old)
   }
 
   /** Unregisters a service: drains and stops every version; later calls get NOT_FOUND. */
   async remove(name: string): Promise<void> {
-    const service = this.#services.get(name)
+    const service = this.#router.services.get(name)
     if (service === undefined) return
-    this.#services.delete(name)
-    this.#routes.clear()
-    this.#topics.clear()
+    this.#router.services.delete(name)
+    this.#router.routesChanged()
     const old = [...service.versions.values()]
     for (const version of old) if (version.state !== 'failed') version.state = 'draining'
     service.refresh()
@@ -359,147 +352,10 @@ export class Kernel<M extends ServiceMap = {}> {
 
   /** A status snapshot: services, versions, instances and their figures. */
   services(): ServiceStatus[] {
-    return snapshot(this.#services.values())
+    return snapshot(this.#router.services.values())
   }
 
   // ---- the message path ----
-
-  readonly #callCore: CallFn = (address, input, options, caller) => {
-    const route = this.#routes.get(address) ?? this.#resolve(address)
-    if (route instanceof PlexusError) return Promise.reject(route)
-    const service = route.service
-    const version = route.version === 0 ? service.current : service.versions.get(route.version)
-    let ctx: CallContext
-    try {
-      ctx = new CallContext(
-        this.#bus,
-        service.name,
-        route.action,
-        caller as CallContext | undefined,
-        options,
-      )
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (version !== undefined && version.state === 'running' && this.#state === 'running') {
-      const instance = version.pick(input, ctx.meta)
-      const answer = instance.invoke(route.action, ctx, input)
-      return version.idempotent?.has(route.action) === true
-        ? answer.then(undefined, (error: unknown) =>
-            this.#retry(version, instance, route, ctx, input, error),
-          )
-        : answer
-    }
-    return this.#callSlow(route, version, ctx, input)
-  }
-
-  /**
-   * An idempotent action whose instance went away (UNAVAILABLE) is tried on each other running
-   * instance in turn, within the same deadline; any other error goes back to the caller.
-   */
-  async #retry(
-    version: VersionEntry,
-    failed: Instance,
-    route: Route,
-    ctx: CallContext,
-    input: unknown,
-    error: unknown,
-  ): Promise<unknown> {
-    const tried = new Set<Instance>([failed])
-    let last = error
-    while (last instanceof PlexusError && last.code === 'UNAVAILABLE' && ctx.reason === undefined) {
-      const next = version.instances.find((i) => !tried.has(i) && i.state === 'running')
-      if (next === undefined) break
-      tried.add(next)
-      try {
-        return await next.invoke(route.action, ctx, input)
-      } catch (again) {
-        last = again
-      }
-    }
-    throw last
-  }
-
-  #callSlow(
-    route: Route,
-    version: VersionEntry | undefined,
-    ctx: CallContext,
-    input: unknown,
-  ): Promise<unknown> {
-    const refusal = this.#refusal(route, version, ctx)
-    if (refusal !== undefined) return Promise.reject(refusal)
-    const entry = version!
-    if (entry.state === 'running')
-      return entry.pick(input, ctx.meta).invoke(route.action, ctx, input)
-    // Registered or starting: wait for it, bounded by the caller's deadline.
-    const ready = entry.ready.then(() => {
-      const again = this.#refusal(route, entry, ctx)
-      if (again !== undefined) throw again
-      return entry.pick(input, ctx.meta).invoke(route.action, ctx, input)
-    })
-    return this.#wheel.track(ctx, ready)
-  }
-
-  /** Why a message cannot be routed to `version` now, or undefined when it can (or may soon). */
-  #refusal(
-    route: Route,
-    version: VersionEntry | undefined,
-    ctx: CallContext,
-  ): PlexusError | undefined {
-    const where = `'${route.service.name}${route.version ? '@' + route.version : ''}.${route.action}'`
-    if (this.#state === 'stopped')
-      return new PlexusError('UNAVAILABLE', `Kernel is stopped; cannot route ${where}`)
-    // While stopping, work already in flight may still call onwards; new work is refused.
-    if (this.#state === 'stopping' && ctx.caller === undefined) {
-      return new PlexusError('UNAVAILABLE', `Kernel is stopping; not accepting ${where}`)
-    }
-    if (version === undefined) {
-      return route.version !== 0
-        ? new PlexusError(
-            'NOT_FOUND',
-            `Service '${route.service.name}' has no version ${route.version}`,
-            {
-              data: { service: route.service.name, version: route.version },
-            },
-          )
-        : new PlexusError('UNAVAILABLE', `Service '${route.service.name}' has no running version`)
-    }
-    if (version.state === 'failed') {
-      return new PlexusError(
-        'UNAVAILABLE',
-        `Service '${route.service.name}@${version.version}' failed`,
-        {
-          data: { service: route.service.name, state: version.state },
-        },
-      )
-    }
-    if (version.state === 'stopped' || (version.state === 'draining' && route.version === 0)) {
-      return new PlexusError(
-        'UNAVAILABLE',
-        `Service '${route.service.name}@${version.version}' is ${version.state}`,
-      )
-    }
-    return undefined
-  }
-
-  #resolve(address: string): Route | PlexusError {
-    const parsed = parseAddress(address)
-    if (parsed instanceof PlexusError) return parsed
-    const service = this.#services.get(parsed.service)
-    if (service === undefined) {
-      return new PlexusError(
-        'NOT_FOUND',
-        `No service '${parsed.service}' is registered (address '${address}')`,
-        {
-          data: { address },
-        },
-      )
-    }
-    const route: Route = { service, version: parsed.version, action: parsed.action }
-    if (this.#routes.size >= ROUTE_CACHE_LIMIT) this.#routes.clear()
-    this.#routes.set(address, route)
-    return route
-  }
 
   #send(
     address: string,
@@ -508,134 +364,9 @@ export class Kernel<M extends ServiceMap = {}> {
     caller: Context | undefined,
   ): void {
     this.#call(address, input, options, caller).then(undefined, (error: unknown) => {
-      this.counters.sendErrors++
+      this.#router.counters.sendErrors++
       this.#config.logger.debug({ address, err: error }, 'Fire-and-forget request failed')
     })
-  }
-
-  readonly #emitCore: EmitFn = (topic, payload, options, caller) => {
-    let routes = this.#topics.get(topic)
-    if (routes === undefined) {
-      assertTopic(topic)
-      routes = this.#match(topic)
-    }
-    if (routes.length === 0) {
-      this.counters.eventsUnrouted++
-      return
-    }
-    if (this.#state === 'stopped') {
-      throw new PlexusError('UNAVAILABLE', `Kernel is stopped; cannot emit '${topic}'`)
-    }
-    const parent = caller as CallContext | undefined
-    for (const route of routes) {
-      const version = route.service.current
-      if (version === undefined) continue
-      if (version.state === 'running')
-        this.#deliver(route, version, topic, payload, options, parent)
-      else if (version.state === 'registered' || version.state === 'starting') {
-        version.ready.then(
-          () => this.#deliver(route, version, topic, payload, options, parent),
-          () => {},
-        )
-      }
-    }
-  }
-
-  #deliver(
-    route: EventRoute,
-    version: VersionEntry,
-    topic: string,
-    payload: unknown,
-    options: EmitOptions | undefined,
-    parent: CallContext | undefined,
-  ): void {
-    const name = route.service.name
-    if (route.broadcast) {
-      for (const instance of version.instances) {
-        instance.deliver(
-          route.pattern,
-          new CallContext(this.#bus, name, route.pattern, parent, options, topic),
-          payload,
-        )
-      }
-      return
-    }
-    const ctx = new CallContext(this.#bus, name, route.pattern, parent, options, topic)
-    version.pick(payload, ctx.meta).deliver(route.pattern, ctx, payload)
-  }
-
-  #match(topic: string): EventRoute[] {
-    const routes = matchRoutes(this.#services.values(), topic)
-    if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear()
-    this.#topics.set(topic, routes)
-    return routes
-  }
-
-  readonly #onEventFailure = (ctx: CallContext, error: PlexusError): void => {
-    this.counters.eventErrors++
-    const report: EventErrorReport = {
-      service: ctx.service,
-      pattern: ctx.action,
-      topic: ctx.topic ?? ctx.action,
-      error,
-    }
-    this.#config.logger.error(
-      {
-        service: report.service,
-        topic: report.topic,
-        pattern: report.pattern,
-        code: error.code,
-        err: error,
-      },
-      `Event handler failed: ${error.message}`,
-    )
-    try {
-      this.#config.onEventError?.(report)
-    } catch (hookError) {
-      this.#config.logger.error({ err: hookError }, 'onEventError hook threw')
-    }
-  }
-
-  readonly #streamCore: StreamFn = (kind, address, input, options, caller) => {
-    const parent = caller as CallContext | undefined
-    const bounded =
-      options?.deadline !== undefined || options?.signal !== undefined || parent !== undefined
-    const call: StreamCall = new StreamCall({
-      open: () => this.#openStream(kind, address, input, options, parent, bounded),
-      track: (ctx, work) => this.#wheel.track(ctx, work),
-      bounded,
-      closed: (s) => this.#streams.delete(s),
-    })
-    this.#streams.add(call)
-    return call
-  }
-
-  async #openStream(
-    kind: 'stream' | 'channel',
-    address: string,
-    input: unknown,
-    options: CallOptions | undefined,
-    parent: CallContext | undefined,
-    bounded: boolean,
-  ): Promise<{ iterator: AsyncIterator<unknown>; ctx: CallContext; instance: Instance }> {
-    const route = this.#routes.get(address) ?? this.#resolve(address)
-    if (route instanceof PlexusError) throw route
-    const service = route.service
-    const ctx = new CallContext(this.#bus, service.name, route.action, parent, options)
-    if (!bounded) ctx.unbound()
-    let version = route.version === 0 ? service.current : service.versions.get(route.version)
-    const refusal = this.#refusal(route, version, ctx)
-    if (refusal !== undefined) throw refusal
-    if (version!.state !== 'running') {
-      const waiting = version!.ready
-      await (bounded ? this.#wheel.track(ctx, waiting) : waiting)
-      version = route.version === 0 ? service.current : service.versions.get(route.version)
-      const again = this.#refusal(route, version, ctx)
-      if (again !== undefined) throw again
-    }
-    const instance = version!.pick(input, ctx.meta)
-    const iterator = await instance.open(kind, route.action, ctx, input)
-    return { iterator, ctx, instance }
   }
 
   // ---- lifecycle ----
@@ -670,7 +401,7 @@ export class Kernel<M extends ServiceMap = {}> {
 
   async #startVersion(entry: VersionEntry): Promise<void> {
     await this.#lifecycle.start(entry)
-    this.#topics.clear()
+    this.#router.topicsChanged()
   }
 
   async #retire(versions: VersionEntry[]): Promise<void> {
@@ -680,15 +411,15 @@ export class Kernel<M extends ServiceMap = {}> {
 
   async #shutdown(): Promise<void> {
     const all: VersionEntry[] = []
-    for (const service of this.#services.values()) all.push(...service.versions.values())
+    for (const service of this.#router.services.values()) all.push(...service.versions.values())
     await this.#lifecycle.drain(all)
     const gone = new PlexusError('UNAVAILABLE', 'Kernel stopped before the call finished')
     this.#wheel.failAll(gone)
-    for (const stream of [...this.#streams]) stream.close(gone)
+    for (const stream of [...this.#router.streams]) stream.close(gone)
     const order = [...this.#startOrder].reverse()
-    for (const name of this.#services.keys()) if (!order.includes(name)) order.push(name)
+    for (const name of this.#router.services.keys()) if (!order.includes(name)) order.push(name)
     for (const name of order) {
-      for (const version of this.#services.get(name)?.versions.values() ?? [])
+      for (const version of this.#router.services.get(name)?.versions.values() ?? [])
         await this.#lifecycle.stop(version)
     }
     for (const { name, teardown } of this.#teardowns.splice(0).reverse()) {
@@ -701,7 +432,7 @@ export class Kernel<M extends ServiceMap = {}> {
     this.#startOrder = []
     if (this.#roller !== undefined) clearInterval(this.#roller)
     this.#wheel.close()
-    this.#state = 'stopped'
+    this.#router.state = 'stopped'
   }
 
   async #loadPlugins(): Promise<void> {
@@ -729,7 +460,7 @@ export class Kernel<M extends ServiceMap = {}> {
   }
 
   #roll(): void {
-    for (const service of this.#services.values()) {
+    for (const service of this.#router.services.values()) {
       for (const version of service.versions.values())
         for (const i of version.instances) i.stats.roll()
     }
