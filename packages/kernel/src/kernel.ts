@@ -294,6 +294,11 @@ export class Kernel<M extends ServiceMap = {}> {
     for (const version of old) if (version.state !== 'failed') version.state = 'draining'
     service.refresh()
     this.#router.topicsChanged()
+    this.#router.announce('plexus.service.replaced', {
+      service: name,
+      from: old.map((v) => v.version),
+      to: entry.version,
+    })
     await this.#retire(old)
   }
 
@@ -400,13 +405,37 @@ export class Kernel<M extends ServiceMap = {}> {
   }
 
   async #startVersion(entry: VersionEntry): Promise<void> {
-    await this.#lifecycle.start(entry)
+    const service = entry.service.name
+    try {
+      await this.#lifecycle.start(entry)
+    } catch (error) {
+      const { code, message } = error as PlexusError
+      this.#router.announce('plexus.service.failed', {
+        service,
+        version: entry.version,
+        code,
+        message,
+      })
+      throw error
+    }
     this.#router.topicsChanged()
+    this.#router.announce('plexus.service.started', {
+      service,
+      version: entry.version,
+      instances: entry.instances.length,
+      placement: entry.placement,
+    })
   }
 
   async #retire(versions: VersionEntry[]): Promise<void> {
     await this.#lifecycle.drain(versions)
-    for (const version of versions) await this.#lifecycle.stop(version)
+    for (const version of versions) {
+      await this.#lifecycle.stop(version)
+      this.#router.announce('plexus.service.stopped', {
+        service: version.service.name,
+        version: version.version,
+      })
+    }
   }
 
   async #shutdown(): Promise<void> {

@@ -217,6 +217,21 @@ export class Router {
     }
   }
 
+  /**
+   * Publishes a kernel lifecycle event (`plexus.service.*`) to whoever subscribes; never throws
+   * and, unlike `emit`, does not count as unrouted when nobody listens.
+   */
+  announce(topic: string, payload: unknown): void {
+    if (this.state === 'stopped') return
+    const routes = this.#topics.get(topic) ?? this.#match(topic)
+    if (routes.length === 0) return
+    try {
+      this.emit(topic, payload, undefined, undefined)
+    } catch (error) {
+      this.#config.logger.warn({ topic, err: error }, 'Lifecycle event could not be delivered')
+    }
+  }
+
   #deliver(
     route: EventRoute,
     version: VersionEntry,

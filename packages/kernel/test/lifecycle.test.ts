@@ -175,3 +175,45 @@ describe('lifecycle', () => {
     assert.ok(new PlexusError('INVALID_STATE', 'x').retryable === false)
   })
 })
+
+describe('lifecycle events', () => {
+  it('announces started, replaced, stopped and failed services on plexus.service.* topics', async () => {
+    const seen: string[] = []
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'watcher',
+        events: {
+          'plexus.service.>': (ctx, e: { service: string; version?: number; to?: number }) =>
+            void seen.push(`${ctx.topic!.split('.')[2]} ${e.service}@${e.to ?? e.version}`),
+        },
+      }),
+    )
+    await kernel.start()
+    kernel.add(defineService({ name: 'svc', version: 1, actions: { a: () => 1 } }))
+    await sleep(5)
+    await kernel.replace('svc', defineService({ name: 'svc', version: 2, actions: { a: () => 2 } }))
+    await kernel
+      .replace(
+        'svc',
+        defineService({
+          name: 'svc',
+          version: 3,
+          started: () => {
+            throw new Error('nope')
+          },
+        }),
+      )
+      .catch(() => {})
+    await sleep(5)
+    assert.deepEqual(seen, [
+      'started watcher@1',
+      'started svc@1',
+      'started svc@2',
+      'replaced svc@2',
+      'stopped svc@1',
+      'failed svc@3',
+    ])
+    assert.equal(kernel.counters.eventsUnrouted, 0)
+    await kernel.stop()
+  })
+})
