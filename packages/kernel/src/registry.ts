@@ -39,9 +39,11 @@ export class VersionEntry {
   }
 
   /** Picks the instance for one message. */
-  pick(input: unknown, meta: Meta): Instance {
+  pick(input: unknown, ctx: { readonly meta: Meta }): Instance {
     const list = this.instances
+    // A single instance needs no choice, and reading ctx.meta would allocate it.
     if (list.length === 1) return list[0]!
+    const meta = ctx.meta
     const chosen = this.balancer.pick(list, input, meta)
     if (chosen.state === 'running') return chosen
     // Skip instances that are restarting or failed while another one can serve.

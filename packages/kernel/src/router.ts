@@ -70,7 +70,7 @@ export class Router {
       return Promise.reject(error)
     }
     if (version !== undefined && version.state === 'running' && this.state === 'running') {
-      const instance = version.pick(input, ctx.meta)
+      const instance = version.pick(input, ctx)
       const answer = instance.invoke(route.action, ctx, input)
       return version.idempotent?.has(route.action) === true
         ? answer.then(undefined, (error: unknown) =>
@@ -117,13 +117,12 @@ export class Router {
     const refusal = this.#refusal(route, version, ctx)
     if (refusal !== undefined) return Promise.reject(refusal)
     const entry = version!
-    if (entry.state === 'running')
-      return entry.pick(input, ctx.meta).invoke(route.action, ctx, input)
+    if (entry.state === 'running') return entry.pick(input, ctx).invoke(route.action, ctx, input)
     // Registered or starting: wait for it, bounded by the caller's deadline.
     const ready = entry.ready.then(() => {
       const again = this.#refusal(route, entry, ctx)
       if (again !== undefined) throw again
-      return entry.pick(input, ctx.meta).invoke(route.action, ctx, input)
+      return entry.pick(input, ctx).invoke(route.action, ctx, input)
     })
     return this.#wheel.track(ctx, ready)
   }
@@ -252,7 +251,7 @@ export class Router {
       return
     }
     const ctx = new CallContext(this.#bus, name, route.pattern, parent, options, topic)
-    version.pick(payload, ctx.meta).deliver(route.pattern, ctx, payload)
+    version.pick(payload, ctx).deliver(route.pattern, ctx, payload)
   }
 
   #match(topic: string): EventRoute[] {
@@ -324,7 +323,7 @@ export class Router {
       const again = this.#refusal(route, version, ctx)
       if (again !== undefined) throw again
     }
-    const instance = version!.pick(input, ctx.meta)
+    const instance = version!.pick(input, ctx)
     const iterator = await instance.open(kind, route.action, ctx, input)
     return { iterator, ctx, instance }
   }
