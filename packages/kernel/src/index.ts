@@ -15,6 +15,7 @@ export { createKernel, type KernelOptions } from './create-kernel.js'
 export { Kernel } from './kernel.js'
 /** Kernel settings, placement seam and status shapes. */
 export type {
+  ActionDescription,
   AddOptions,
   EventErrorReport,
   InstanceStatus,

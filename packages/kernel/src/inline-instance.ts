@@ -220,6 +220,7 @@ export class InlineInstance implements Instance {
     const stats = this.stats
     stats.inFlight--
     stats.count++
+    stats.consecutiveErrors = 0
     if (ctx.t0 === ctx.t0) stats.sample(this.#clock.now() - ctx.t0)
   }
 
@@ -227,9 +228,10 @@ export class InlineInstance implements Instance {
     const stats = this.stats
     stats.inFlight--
     stats.count++
-    stats.errors++
+    const typed = toPlexusError(error)
+    stats.recordError(typed.code)
     if (ctx.t0 === ctx.t0) stats.sample(this.#clock.now() - ctx.t0)
-    return toPlexusError(error)
+    return typed
   }
 
   #missing(kind: string, name: string): PlexusError {

@@ -8,6 +8,8 @@ export class InstanceStats {
   count = 0
   /** Messages that ended in an error. */
   errors = 0
+  /** Errors in a row since the last success (outlier detection reads it). */
+  consecutiveErrors = 0
   /** Restarts of this instance slot (maintained by supervisors). */
   restarts = 0
   /** Messages completed in the last full one-second window. */
@@ -16,6 +18,17 @@ export class InstanceStats {
   readonly #latencies = new Float64Array(SAMPLES)
   #latencyIndex = 0
   #latencyFilled = 0
+
+  /**
+   * Counts a failed message. Faults that say the instance is unhealthy (HANDLER: an uncaught
+   * throw, UNAVAILABLE, TIMEOUT) extend the run of consecutive errors; deliberate answers
+   * (VALIDATION, NOT_FOUND, FORBIDDEN...) show a working instance and end it.
+   */
+  recordError(code: string): void {
+    this.errors++
+    if (code === 'HANDLER' || code === 'UNAVAILABLE' || code === 'TIMEOUT') this.consecutiveErrors++
+    else this.consecutiveErrors = 0
+  }
 
   /** Records one latency sample in milliseconds (the path samples a fraction of calls). */
   sample(ms: number): void {

@@ -115,3 +115,19 @@ export interface KernelCounters {
   /** Fire-and-forget requests that failed. */
   sendErrors: number
 }
+
+/** What an address reaches now (see `kernel.describe`). */
+export interface ActionDescription {
+  /** Service name. */
+  readonly service: string
+  /** The version the address reaches. */
+  readonly version: number
+  /** Action name. */
+  readonly action: string
+  /** Declared idempotent: safe to run twice, so safe to retry after it may have run. */
+  readonly idempotent: boolean
+  /** Where its instances run. */
+  readonly placement: string
+  /** How many instances it has. */
+  readonly instances: number
+}

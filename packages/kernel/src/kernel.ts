@@ -21,6 +21,7 @@ import { withTimeout } from './timing.js'
 import { snapshot } from './status.js'
 import { VersionLifecycle } from './version-lifecycle.js'
 import type {
+  ActionDescription,
   AddOptions,
   KernelConfig,
   KernelCounters,
@@ -115,6 +116,16 @@ export class Kernel<M extends ServiceMap = {}> {
   /** The kernel's settings. */
   get config(): KernelConfig {
     return this.#config
+  }
+
+  /** What an address reaches now (service, version, action, idempotent...), or undefined. */
+  describe(address: string): ActionDescription | undefined {
+    return this.#router.describe(address)
+  }
+
+  /** The kernel clock's current time in ms (cached while calls are pending: cheap to read). */
+  now(): number {
+    return this.#wheel.now()
   }
 
   /** Calls tracked by the deadline wheel now (a leak probe: 0 when idle). */

@@ -6,7 +6,13 @@ import { PlexusError } from './errors.js'
 import { matchRoutes, type EventRoute } from './event-routes.js'
 import type { Instance } from './instance.js'
 import type { CallFn, EmitFn, StreamFn } from './interceptor.js'
-import type { EventErrorReport, KernelConfig, KernelCounters, KernelState } from './kernel-types.js'
+import type {
+  ActionDescription,
+  EventErrorReport,
+  KernelConfig,
+  KernelCounters,
+  KernelState,
+} from './kernel-types.js'
 import type { ServiceEntry, VersionEntry } from './registry.js'
 import { parseAddress, type Route } from './routing.js'
 import { StreamCall } from './stream-call.js'
@@ -167,6 +173,24 @@ export class Router {
       )
     }
     return undefined
+  }
+
+  /** What an address reaches now: service, version, action and its declared flags. */
+  describe(address: string): ActionDescription | undefined {
+    const route = this.#routes.get(address) ?? this.#resolve(address)
+    if (route instanceof PlexusError) return undefined
+    const version =
+      route.version === 0 ? route.service.current : route.service.versions.get(route.version)
+    const spec = version?.definition.actions?.[route.action]
+    if (version === undefined || spec === undefined) return undefined
+    return {
+      service: route.service.name,
+      version: version.version,
+      action: route.action,
+      idempotent: typeof spec === 'object' && spec.idempotent === true,
+      placement: version.placement,
+      instances: version.instances.length,
+    }
   }
 
   #resolve(address: string): Route | PlexusError {
