@@ -1,0 +1,48 @@
+import type { PlexusError } from '@plexus/kernel'
+
+/** What the kernel side hears from one running guest (a worker or a child process). */
+export interface GuestEvents {
+  /** Bytes from the guest. */
+  data(chunk: Uint8Array): void
+  /** The guest is gone; `cause` says why (exit code, signal, out of memory, uncaught error). */
+  exit(cause: GuestExit): void
+}
+
+/** Why a guest ended. */
+export interface GuestExit {
+  /** A short stable reason: `ERR_WORKER_OUT_OF_MEMORY`, `ERR_CHILD_OUT_OF_MEMORY`, `SIGKILL`, `exit 1`, `uncaught`... */
+  reason: string
+  /** The guest's own error, when it reported one. */
+  error?: Error | PlexusError
+}
+
+/** One running guest as its spawner hands it over. */
+export interface GuestHandle {
+  /** Process id of a child; undefined for a worker thread. */
+  readonly pid: number | undefined
+  /** Thread id of a worker; undefined for a child. */
+  readonly threadId: number | undefined
+  /** Sends bytes to the guest. */
+  write(chunk: Buffer): void
+  /** Ends the link; the guest leaves by itself. */
+  close(): void
+  /** Ends the guest now (terminate / SIGKILL), whatever it is doing. */
+  kill(): void
+}
+
+/** What a spawner needs to start a guest. */
+export interface GuestSpec {
+  /** Service module to import (absolute path or file URL). */
+  module: string
+  /** Instance id, for the guest's logs. */
+  id: string
+  /** Old-generation heap limit in MiB (worker resourceLimits, child --max-old-space-size). */
+  maxOldGenerationSizeMb: number | undefined
+  /** Young-generation limit in MiB (workers only). */
+  maxYoungGenerationSizeMb: number | undefined
+  /** Stack size in MiB (workers only). */
+  stackSizeMb: number | undefined
+}
+
+/** Starts a guest. */
+export type Spawn = (spec: GuestSpec, events: GuestEvents) => GuestHandle

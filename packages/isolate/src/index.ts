@@ -1,0 +1,35 @@
+/**
+ * @plexus/isolate: worker-thread and child-process placement with supervision and liveness.
+ * A service module (a file whose default export is a `defineService(...)`) runs unchanged
+ * inline, in a worker or in a child process, chosen by configuration.
+ *
+ * @example
+ * import { createKernel } from '@plexus/kernel'
+ * import { installIsolation } from '@plexus/isolate'
+ * import orders from './services/orders.js'
+ * const kernel = installIsolation(createKernel())
+ * kernel.add(orders, { placement: 'worker', instances: 4, module: './services/orders.js' })
+ * await kernel.start()
+ */
+
+/** The plug-in and the placements it registers. */
+export {
+  installIsolation,
+  isolation,
+  processPlacement,
+  workerPlacement,
+} from './isolation-plugin.js'
+/** Placement settings (memory limits, restart policy, liveness, stream window). */
+export type { IsolationSettings, RestartPolicy } from './isolation-settings.js'
+/** The instance a placement builds, and the topics its supervisor emits. */
+export { FAILED_TOPIC, IsolatedInstance, RESTARTED_TOPIC } from './isolated-instance.js'
+/** The link's protocol engine, for other link plug-ins (remote hosts) and tests. */
+export {
+  Session,
+  type OutboundOptions,
+  type SessionHandlers,
+  type SessionOptions,
+} from './session.js'
+export { Exchange } from './exchange.js'
+/** The guest side, for hosts that embed a service some other way. */
+export { runGuest, loadDefinition, type GuestTransport } from './guest-host.js'

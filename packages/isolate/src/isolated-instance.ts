@@ -1,0 +1,614 @@
+import {
+  CallContext,
+  InstanceStats,
+  PlexusError,
+  toPlexusError,
+  type CallOptions,
+  type HandleFn,
+  type HandlerInfo,
+  type Instance,
+  type InstanceState,
+  type PlacementRequest,
+} from '@plexus/kernel'
+import { createHello, type EventEnvelope, type RequestEnvelope } from '@plexus/wire'
+import type { Exchange } from './exchange.js'
+import type { GuestExit, GuestHandle, Spawn } from './guest-handle.js'
+import type { ResolvedSettings } from './isolation-settings.js'
+import { EVENT_PREFIX, NO_DEADLINE, PARENT_KEY, STARTED, STOPPED } from './link-conventions.js'
+import { Liveness } from './liveness.js'
+import { Mailbox } from './mailbox.js'
+import { RestartBudget } from './restart-budget.js'
+import { Session } from './session.js'
+
+const SAMPLE_MASK = 63
+const DEFAULT_QUEUE = 1000
+
+/** Topic of the event emitted when an instance exceeds its restart intensity. */
+export const FAILED_TOPIC = 'plexus.service.failed'
+/** Topic of the event emitted when a supervised instance has been restarted. */
+export const RESTARTED_TOPIC = 'plexus.service.restarted'
+
+/**
+ * One instance of a service running in a worker or a child process, as the router sees it.
+ * It supervises its own guest (one-for-one): when the guest dies every message in flight on
+ * it ends at once with UNAVAILABLE (retryable), the guest is started again after a backoff,
+ * and past the restart intensity the instance is FAILED. Mailboxes live here, on the kernel
+ * side, so queued messages survive a restart in order.
+ */
+export class IsolatedInstance implements Instance {
+  readonly id: string
+  readonly placement: string
+  readonly stats = new InstanceStats()
+  state: InstanceState = 'idle'
+  readonly #request: PlacementRequest
+  readonly #spawn: Spawn
+  readonly #settings: ResolvedSettings
+  readonly #module: string
+  readonly #service: string
+  readonly #budget: RestartBudget
+  readonly #actions = new Map<string, HandleFn>()
+  readonly #events = new Map<string, HandleFn>()
+  readonly #streams = new Map<string, HandleFn>()
+  #guest: GuestHandle | undefined
+  #session: Session | undefined
+  #liveness: Liveness | undefined
+  #generation = 0
+  #killReason: string | undefined
+  #waiters: { resolve: () => void; reject: (error: PlexusError) => void }[] = []
+  #restartTimer: NodeJS.Timeout | undefined
+  #stopped = false
+  #failure: PlexusError | undefined
+
+  constructor(
+    request: PlacementRequest,
+    placement: string,
+    spawn: Spawn,
+    settings: ResolvedSettings,
+    module: string,
+  ) {
+    this.id = request.id
+    this.placement = placement
+    this.#request = request
+    this.#spawn = spawn
+    this.#settings = settings
+    this.#module = module
+    this.#service = request.definition.name
+    this.#budget = new RestartBudget(settings.restart)
+    this.#compile()
+  }
+
+  /** Process id of the current child guest (undefined for workers or while restarting). */
+  get pid(): number | undefined {
+    return this.#guest?.pid
+  }
+
+  /** Envelopes refused on the current link. */
+  get violations(): number {
+    return this.#session?.violations ?? 0
+  }
+
+  // ---- Instance ----
+
+  invoke(action: string, ctx: CallContext, input: unknown): Promise<unknown> {
+    const handler = this.#actions.get(action)
+    if (handler === undefined) return Promise.reject(this.#missing('action', action))
+    const stats = this.stats
+    stats.inFlight++
+    if ((stats.count & SAMPLE_MASK) === 0) ctx.t0 = this.#request.clock.now()
+    let result: unknown
+    try {
+      result = handler(ctx, input)
+    } catch (error) {
+      return Promise.reject(this.#failed(ctx, error))
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.#done(ctx)
+        return value
+      },
+      (error: unknown) => {
+        throw this.#failed(ctx, error)
+      },
+    )
+  }
+
+  deliver(pattern: string, ctx: CallContext, payload: unknown): void {
+    const handler = this.#events.get(pattern)
+    if (handler === undefined) {
+      this.#request.onEventFailure(ctx, this.#missing('event handler', pattern))
+      return
+    }
+    this.stats.inFlight++
+    let result: unknown
+    try {
+      result = handler(ctx, payload)
+    } catch (error) {
+      this.#request.onEventFailure(ctx, this.#failed(ctx, error))
+      return
+    }
+    Promise.resolve(result).then(
+      () => this.#done(ctx),
+      (error: unknown) => this.#request.onEventFailure(ctx, this.#failed(ctx, error)),
+    )
+  }
+
+  open(
+    kind: 'stream' | 'channel',
+    name: string,
+    ctx: CallContext,
+    input: unknown,
+  ): AsyncIterator<unknown> | Promise<AsyncIterator<unknown>> {
+    const handler = this.#streams.get(kind + ':' + name)
+    if (handler === undefined) throw this.#missing(kind, name)
+    const result = handler(ctx, input)
+    return Promise.resolve(result as Promise<AsyncIterator<unknown>>)
+  }
+
+  async start(ctx: CallContext): Promise<void> {
+    this.#stopped = false
+    this.state = 'starting'
+    for (;;) {
+      try {
+        await this.#launch(ctx)
+        return
+      } catch (error) {
+        const typed = toPlexusError(error)
+        const wait = this.#stopped ? undefined : this.#budget.take(this.#request.clock.now())
+        if (wait === undefined) {
+          this.#giveUp(typed)
+          throw typed
+        }
+        this.stats.restarts++
+        this.#request.logger.warn(
+          { instance: this.id, err: typed, restarts: this.stats.restarts, wait },
+          `Instance '${this.id}' failed to start; restarting in ${wait} ms`,
+        )
+        await new Promise((resolve) => setTimeout(resolve, wait))
+        if (this.#stopped) throw typed
+      }
+    }
+  }
+
+  async stop(ctx: CallContext): Promise<void> {
+    this.#stopped = true
+    this.state = 'stopped'
+    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer)
+    this.#liveness?.stop()
+    const session = this.#session
+    const guest = this.#guest
+    if (session !== undefined && session.closed === undefined) {
+      try {
+        await session.call(STOPPED, undefined, { deadline: ctx.remaining() })
+      } catch (error) {
+        this.#request.logger.warn({ instance: this.id, err: error }, 'Guest stopped hook failed')
+      }
+    }
+    this.#rejectWaiters(this.#unavailable('is stopped'))
+    if (guest !== undefined) await this.#end(guest)
+  }
+
+  // ---- launch and supervision ----
+
+  /** Starts one guest and runs its `started` hook; rejects if it dies or fails on the way. */
+  async #launch(ctx: CallContext | undefined): Promise<void> {
+    const generation = ++this.#generation
+    const spec = {
+      module: this.#module,
+      id: this.id,
+      maxOldGenerationSizeMb: this.#settings.maxOldGenerationSizeMb,
+      maxYoungGenerationSizeMb: this.#settings.maxYoungGenerationSizeMb,
+      stackSizeMb: this.#settings.stackSizeMb,
+    }
+    let hello!: { resolve: () => void; reject: (error: PlexusError) => void }
+    const helloSeen = new Promise<void>((resolve, reject) => (hello = { resolve, reject }))
+    let session!: Session
+    const guest = this.#spawn(spec, {
+      data: (chunk) => session.receive(chunk),
+      exit: (exit) => {
+        const error = this.#exitError(exit)
+        hello.reject(error)
+        this.#exited(generation, error)
+      },
+    })
+    session = new Session({
+      side: 'initiator',
+      hello: createHello({ role: 'kernel', name: `kernel pid ${process.pid}` }),
+      write: (chunk) => guest.write(chunk),
+      logger: this.#request.logger,
+      window: this.#settings.window,
+      handlers: {
+        ready: (handshake) => {
+          const offered = handshake.peer.services[0]?.name
+          if (offered === this.#service) hello.resolve()
+          else {
+            hello.reject(
+              new PlexusError(
+                'PROTOCOL',
+                `Guest of '${this.id}' hosts '${String(offered)}', expected '${this.#service}'`,
+                { data: { reason: 'handshake' } },
+              ),
+            )
+          }
+        },
+        broken: (error) => this.#kill(generation, `link broken: ${error.message}`),
+        request: (request, exchange) => this.#onGuestRequest(request, exchange),
+        event: (event) => this.#onGuestEvent(event),
+        pong: (seq) => this.#liveness?.pong(seq),
+      },
+    })
+    this.#guest = guest
+    this.#session = session
+    this.#killReason = undefined
+    const timer = setTimeout(
+      () =>
+        hello.reject(
+          new PlexusError(
+            'START_TIMEOUT',
+            `Guest of '${this.id}' did not say HELLO within ${this.#settings.helloTimeout} ms`,
+          ),
+        ),
+      this.#settings.helloTimeout,
+    )
+    try {
+      await helloSeen
+      const budget = ctx !== undefined ? ctx.remaining() : this.#settings.helloTimeout
+      await session.call(STARTED, undefined, { deadline: budget })
+    } catch (error) {
+      if (this.#generation === generation) await this.#end(guest)
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+    if (this.#stopped || this.#generation !== generation) {
+      throw this.#unavailable('was stopped while starting')
+    }
+    this.state = 'running'
+    if (this.#settings.pingInterval > 0) {
+      this.#liveness = new Liveness(this.#settings.pingInterval, this.#settings.pingMisses, {
+        ping: (seq) => session.ping(seq),
+        unresponsive: (missed) =>
+          this.#kill(generation, `unresponsive: ${missed} PINGs missed in a row`),
+      })
+    }
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const waiter of waiters) waiter.resolve()
+  }
+
+  /** The guest of `generation` is gone: fail what was in flight, then restart or give up. */
+  #exited(generation: number, error: PlexusError): void {
+    if (generation !== this.#generation) return
+    this.#liveness?.stop()
+    this.#liveness = undefined
+    this.#session?.close(error)
+    this.#session = undefined
+    this.#guest = undefined
+    if (this.#stopped || this.state !== 'running') return
+    this.state = 'starting'
+    const wait = this.#budget.take(this.#request.clock.now())
+    if (wait === undefined) {
+      this.#giveUp(error)
+      return
+    }
+    this.stats.restarts++
+    this.#request.logger.warn(
+      { instance: this.id, reason: (error.data as { reason?: string }).reason, wait },
+      `${error.message}; restarting in ${wait} ms`,
+    )
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined
+      this.start(this.#lifecycleContext()).then(
+        () =>
+          this.#announce(RESTARTED_TOPIC, { reason: (error.data as { reason?: string }).reason }),
+        () => {},
+      )
+    }, wait)
+  }
+
+  /** Past the restart intensity: FAILED, reported in the log, the status and an event. */
+  #giveUp(error: PlexusError): void {
+    if (this.#stopped) return
+    this.state = 'failed'
+    this.#failure = new PlexusError(
+      'UNAVAILABLE',
+      `Instance '${this.id}' failed: restart intensity exceeded (${this.#settings.restart.intensity} in ${this.#settings.restart.period} ms); last cause: ${error.message}`,
+      { retryable: true, cause: error, data: { instance: this.id, state: 'failed' } },
+    )
+    this.#rejectWaiters(this.#failure)
+    this.#request.logger.error(
+      { instance: this.id, err: error, restarts: this.stats.restarts },
+      `Instance '${this.id}' is FAILED: restart intensity exceeded`,
+    )
+    this.#announce(FAILED_TOPIC, { reason: error.message, cause: error.toJSON() })
+  }
+
+  #announce(topic: string, detail: Record<string, unknown>): void {
+    try {
+      this.#request.bus.emit(
+        topic,
+        {
+          service: this.#service,
+          version: this.#request.definition.version ?? 1,
+          instance: this.id,
+          placement: this.placement,
+          restarts: this.stats.restarts,
+          ...detail,
+        },
+        undefined,
+        this.#lifecycleContext(),
+      )
+    } catch (error) {
+      this.#request.logger.debug({ err: error, topic }, 'Supervisor event not delivered')
+    }
+  }
+
+  #kill(generation: number, reason: string): void {
+    if (generation !== this.#generation || this.#guest === undefined) return
+    this.#killReason ??= reason
+    this.#guest.kill()
+  }
+
+  /** Ends a guest: close the link, wait up to the grace, then kill, and wait for the exit. */
+  async #end(guest: GuestHandle): Promise<void> {
+    const gone = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (this.#guest !== guest) {
+          clearInterval(check)
+          resolve()
+        }
+      }, 5)
+      check.unref()
+    })
+    this.#session?.flush()
+    guest.close()
+    const grace = setTimeout(() => guest.kill(), this.#settings.stopGrace)
+    const ceiling = new Promise<void>((resolve) =>
+      setTimeout(resolve, this.#settings.stopGrace + 2000).unref(),
+    )
+    await Promise.race([gone, ceiling])
+    clearTimeout(grace)
+  }
+
+  #exitError(exit: GuestExit): PlexusError {
+    const reason = this.#killReason ?? exit.reason
+    const why =
+      exit.reason === 'ERR_WORKER_OUT_OF_MEMORY' || exit.reason === 'ERR_CHILD_OUT_OF_MEMORY'
+        ? `ran out of memory (${exit.reason})`
+        : this.#killReason !== undefined
+          ? `was replaced (${this.#killReason})`
+          : exit.error !== undefined
+            ? `died: ${exit.error.message}`
+            : `died (${exit.reason})`
+    return new PlexusError('UNAVAILABLE', `Instance '${this.id}' (${this.placement}) ${why}`, {
+      retryable: true,
+      data: { instance: this.id, reason: this.#killReason === undefined ? exit.reason : reason },
+      ...(exit.error === undefined ? {} : { cause: exit.error }),
+    })
+  }
+
+  // ---- the remote call path ----
+
+  #compile(): void {
+    const def = this.#request.definition
+    const compile = this.#request.compile
+    const service = this.#service
+    const version = def.version ?? 1
+    const shared =
+      def.concurrency !== undefined
+        ? new Mailbox(`'${service}'`, def.concurrency, def.queue ?? DEFAULT_QUEUE)
+        : undefined
+    const info = (
+      name: string,
+      kind: HandlerInfo['kind'],
+      spec: { input?: unknown; output?: unknown; idempotent?: boolean },
+    ): HandlerInfo =>
+      ({
+        service,
+        version,
+        name,
+        kind,
+        input: spec.input,
+        output: spec.output,
+        idempotent: spec.idempotent === true,
+      }) as HandlerInfo
+    for (const [name, entry] of Object.entries(def.actions ?? {})) {
+      const spec = typeof entry === 'function' ? { handler: entry } : entry
+      const address = `${service}.${name}`
+      let fn: (ctx: CallContext, input: unknown) => Promise<unknown> = (ctx, input) =>
+        this.#remote(address, ctx, input)
+      const own =
+        spec.concurrency !== undefined
+          ? new Mailbox(`'${address}'`, spec.concurrency, spec.queue ?? DEFAULT_QUEUE)
+          : undefined
+      const box = own ?? shared
+      if (box !== undefined) {
+        const raw = fn
+        fn = (ctx, input) => box.run(raw, ctx, input)
+      }
+      this.#actions.set(name, compile(fn as HandleFn, info(name, 'action', spec)))
+    }
+    for (const [pattern, entry] of Object.entries(def.events ?? {})) {
+      const spec = typeof entry === 'function' ? { handler: entry } : entry
+      const address = EVENT_PREFIX + pattern
+      let fn: (ctx: CallContext, input: unknown) => Promise<unknown> = (ctx, payload) =>
+        this.#remote(address, ctx, { topic: ctx.topic, payload })
+      if (shared !== undefined) {
+        const raw = fn
+        fn = (ctx, input) => shared.run(raw, ctx, input)
+      }
+      this.#events.set(pattern, compile(fn as HandleFn, info(pattern, 'event', spec)))
+    }
+    for (const [name, entry] of Object.entries(def.streams ?? {})) {
+      const spec = typeof entry === 'function' ? {} : entry
+      const address = `${service}.${name}`
+      this.#streams.set(
+        'stream:' + name,
+        compile(
+          ((ctx: CallContext, input: unknown) =>
+            this.#openRemote('stream', address, ctx, input)) as HandleFn,
+          info(name, 'stream', spec),
+        ),
+      )
+    }
+    for (const name of Object.keys(def.channels ?? {})) {
+      const address = `${service}.${name}`
+      this.#streams.set(
+        'channel:' + name,
+        compile(
+          ((ctx: CallContext, input: unknown) =>
+            this.#openRemote('channel', address, ctx, input)) as HandleFn,
+          info(name, 'channel', {}),
+        ),
+      )
+    }
+  }
+
+  #remote(address: string, ctx: CallContext, input: unknown): Promise<unknown> {
+    const session = this.#session
+    if (session !== undefined && this.state === 'running') {
+      return session.call(address, input, {
+        deadline: ctx.remaining(),
+        meta: metaOf(ctx),
+        caller: ctx.caller,
+        reason: () => ctx.reason,
+        owner: ctx,
+      })
+    }
+    return this.#ready().then(() => this.#remote(address, ctx, input))
+  }
+
+  async #openRemote(
+    kind: 'stream' | 'channel',
+    address: string,
+    ctx: CallContext,
+    input: unknown,
+  ): Promise<AsyncIterator<unknown>> {
+    if (this.#session === undefined || this.state !== 'running') await this.#ready()
+    return this.#session!.open(kind, address, input, {
+      deadline: ctx.remaining(),
+      meta: metaOf(ctx),
+      caller: ctx.caller,
+      reason: () => ctx.reason,
+      owner: ctx,
+    })
+  }
+
+  /** Resolves when a guest is running again; rejects at once when FAILED or stopped. */
+  #ready(): Promise<void> {
+    if (this.state === 'failed') return Promise.reject(this.#failure ?? this.#unavailable('failed'))
+    if (this.#stopped || this.state === 'stopped' || this.state === 'draining') {
+      return Promise.reject(this.#unavailable(`is ${this.state}`))
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+  }
+
+  #rejectWaiters(error: PlexusError): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const waiter of waiters) waiter.reject(error)
+  }
+
+  // ---- what the guest sends: its own calls, streams and events go through the kernel ----
+
+  #onGuestRequest(request: RequestEnvelope, exchange: Exchange | undefined): void {
+    const bus = this.#request.bus
+    const parent = this.#parentOf(request.meta)
+    const options: CallOptions = {}
+    if (request.deadline < NO_DEADLINE) options.deadline = Math.max(1, request.deadline)
+    const meta = ownMeta(request.meta)
+    if (meta !== undefined) options.meta = meta
+    if (exchange !== undefined) options.signal = exchange.signal
+    try {
+      switch (request.kind) {
+        case 'call':
+          bus.call(request.address, request.input, options, parent).then(
+            (output) => exchange!.respond(output),
+            (error: unknown) => exchange!.fail(error),
+          )
+          return
+        case 'send':
+          bus.send(request.address, request.input, options, parent)
+          return
+        case 'stream':
+        case 'channel': {
+          const input = request.kind === 'channel' ? exchange!.input() : request.input
+          const flow = bus.stream(request.kind, request.address, input, options, parent)
+          void exchange!.produce(flow[Symbol.asyncIterator]())
+          return
+        }
+      }
+    } catch (error) {
+      exchange?.fail(error)
+    }
+  }
+
+  #onGuestEvent(event: EventEnvelope): void {
+    const meta = ownMeta(event.meta)
+    try {
+      this.#request.bus.emit(
+        event.topic,
+        event.payload,
+        meta === undefined ? undefined : { meta },
+        this.#parentOf(event.meta),
+      )
+    } catch (error) {
+      this.#request.logger.warn({ err: error, topic: event.topic }, 'Guest event not routed')
+    }
+  }
+
+  /** The context of the request the guest is handling, so deadline, meta and cancel propagate. */
+  #parentOf(meta: Record<string, unknown> | undefined): CallContext {
+    const id = meta?.[PARENT_KEY]
+    const owner = typeof id === 'number' ? this.#session?.ownerOf(id) : undefined
+    return owner instanceof CallContext ? owner : this.#lifecycleContext()
+  }
+
+  #lifecycleContext(): CallContext {
+    return new CallContext(this.#request.bus, this.#service, 'guest', undefined, undefined)
+  }
+
+  // ---- bookkeeping ----
+
+  #done(ctx: CallContext): void {
+    const stats = this.stats
+    stats.inFlight--
+    stats.count++
+    if (ctx.t0 === ctx.t0) stats.sample(this.#request.clock.now() - ctx.t0)
+  }
+
+  #failed(ctx: CallContext, error: unknown): PlexusError {
+    const stats = this.stats
+    stats.inFlight--
+    stats.count++
+    stats.errors++
+    if (ctx.t0 === ctx.t0) stats.sample(this.#request.clock.now() - ctx.t0)
+    return toPlexusError(error)
+  }
+
+  #unavailable(what: string): PlexusError {
+    return new PlexusError('UNAVAILABLE', `Instance '${this.id}' ${what}`, {
+      retryable: true,
+      data: { instance: this.id },
+    })
+  }
+
+  #missing(kind: string, name: string): PlexusError {
+    return new PlexusError('NOT_FOUND', `Service '${this.#service}' has no ${kind} '${name}'`, {
+      data: { service: this.#service, [kind]: name },
+    })
+  }
+}
+
+function metaOf(ctx: CallContext): Record<string, unknown> | undefined {
+  const meta = ctx.meta
+  for (const _ in meta) return meta
+  return undefined
+}
+
+function ownMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (meta === undefined) return undefined
+  if (!(PARENT_KEY in meta)) return meta
+  const { [PARENT_KEY]: _, ...rest } = meta
+  for (const _key in rest) return rest
+  return undefined
+}

@@ -1,0 +1,486 @@
+import { PlexusError, toPlexusError, type Logger } from '@plexus/kernel'
+import {
+  DEFAULT_INITIAL_CREDIT,
+  EnvelopeType,
+  FrameDecoder,
+  FrameWriter,
+  IdSequence,
+  acceptHello,
+  decodeEnvelope,
+  isIdOf,
+  type Envelope,
+  type EventEnvelope,
+  type Handshake,
+  type HelloEnvelope,
+  type LinkSide,
+  type RequestEnvelope,
+} from '@plexus/wire'
+import { Exchange, type ExchangeLink } from './exchange.js'
+import { FlowIn } from './flow-in.js'
+import { FlowOut } from './flow-out.js'
+import { ViolationLog } from './violation-log.js'
+
+/** What a session reports to its owner. */
+export interface SessionHandlers {
+  /** A REQUEST from the peer; `exchange` answers it (undefined for `send`, which gets no answer). */
+  request(envelope: RequestEnvelope, exchange: Exchange | undefined): void
+  /** An EVENT from the peer. */
+  event(envelope: EventEnvelope): void
+  /** The peer's HELLO was accepted. */
+  ready(handshake: Handshake): void
+  /** The link can no longer be trusted (framing error, failed handshake, ERROR id 0): close it. */
+  broken(error: PlexusError): void
+  /** The peer answered a PING. */
+  pong?(seq: number): void
+}
+
+/** Options of a session. */
+export interface SessionOptions {
+  side: LinkSide
+  /** This side's HELLO, written at once. */
+  hello: HelloEnvelope
+  /** Receives the bytes of every tick (one write per tick). */
+  write: (chunk: Buffer) => void
+  handlers: SessionHandlers
+  logger: Logger
+  /** Largest frame accepted and written (default 16 MiB). */
+  maxFrameSize?: number
+  /** Items a flow's producer may run ahead of its consumer (default 16). */
+  window?: number
+}
+
+/** Options of one outbound request. */
+export interface OutboundOptions {
+  meta?: Record<string, unknown> | undefined
+  /** Budget in ms (Infinity: none; sent as the u32 maximum). */
+  deadline: number
+  caller?: string | undefined
+  /** Cancels the request when it aborts. */
+  signal?: AbortSignal | undefined
+  /** Polled every 50 ms: a reason cancels the request (cheaper than a signal per call). */
+  reason?: (() => PlexusError | undefined) | undefined
+  /** Anything the owner wants back from `ownerOf(id)`. */
+  owner?: unknown
+}
+
+interface Outbound {
+  resolve: ((value: unknown) => void) | undefined
+  reject: ((error: PlexusError) => void) | undefined
+  flow: FlowIn | undefined
+  input: FlowOut | undefined
+  reason: (() => PlexusError | undefined) | undefined
+  owner: unknown
+}
+
+const SWEEP_MS = 50
+const MAX_BUDGET = 0xffffffff
+
+/**
+ * One end of a link speaking the Plexus wire protocol over a byte stream: multiplexed
+ * requests in both directions, events, credit-based flows, cancellation and PING/PONG.
+ * The same class runs on the kernel side (initiator) and in the guest (acceptor).
+ */
+export class Session implements ExchangeLink {
+  readonly window: number
+  readonly #side: LinkSide
+  readonly #handlers: SessionHandlers
+  readonly #logger: Logger
+  readonly #writer: FrameWriter
+  readonly #decoder: FrameDecoder
+  readonly #ids: IdSequence
+  readonly #out = new Map<number, Outbound>()
+  readonly #in = new Map<number, Exchange>()
+  readonly #violations: ViolationLog
+  #peer: Handshake | undefined
+  #closed: PlexusError | undefined
+  #sweeper: NodeJS.Timeout | undefined
+
+  constructor(options: SessionOptions) {
+    this.#side = options.side
+    this.#handlers = options.handlers
+    this.#logger = options.logger
+    this.window = options.window ?? DEFAULT_INITIAL_CREDIT
+    const limits = options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }
+    this.#writer = new FrameWriter(options.write, {
+      ...limits,
+      onError: (error) => this.#broken(toPlexusError(error)),
+    })
+    this.#decoder = new FrameDecoder(limits)
+    this.#ids = new IdSequence(options.side)
+    this.#violations = new ViolationLog(options.logger)
+    this.#writer.write(options.hello)
+  }
+
+  /** The peer's handshake, once received. */
+  get peer(): Handshake | undefined {
+    return this.#peer
+  }
+
+  /** Envelopes refused so far (malformed, unknown version or type, ...). */
+  get violations(): number {
+    return this.#violations.count
+  }
+
+  /** Requests and flows of this side still open. */
+  get pending(): number {
+    return this.#out.size
+  }
+
+  /** Why the session closed, if it did. */
+  get closed(): PlexusError | undefined {
+    return this.#closed
+  }
+
+  /** What the owner attached to an open outbound request. */
+  ownerOf(id: number): unknown {
+    return this.#out.get(id)?.owner
+  }
+
+  // ---- outbound ----
+
+  /** Request/response over the link. */
+  call(address: string, input: unknown, options: OutboundOptions): Promise<unknown> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed)
+    return new Promise((resolve, reject) => {
+      const id = this.#ids.next(this.#isOpen)
+      const entry: Outbound = {
+        resolve,
+        reject,
+        flow: undefined,
+        input: undefined,
+        reason: options.reason,
+        owner: options.owner,
+      }
+      try {
+        this.#writer.write(this.#request(id, 'call', address, input, options))
+      } catch (error) {
+        reject(toPlexusError(error))
+        return
+      }
+      this.#out.set(id, entry)
+      this.#watch(id, options)
+    })
+  }
+
+  /** Fire-and-forget over the link (no answer, no error back). */
+  send(address: string, input: unknown, options: OutboundOptions): void {
+    if (this.#closed !== undefined) return
+    this.#writer.write(this.#request(0, 'send', address, input, options))
+  }
+
+  /** Publishes an event to the peer. */
+  emit(topic: string, payload: unknown, meta: Record<string, unknown> | undefined): void {
+    if (this.#closed !== undefined) return
+    const event: EventEnvelope = { t: EnvelopeType.EVENT, topic, delivery: 'balanced' }
+    if (payload !== undefined) event.payload = payload
+    if (meta !== undefined) event.meta = meta
+    this.#writer.write(event)
+  }
+
+  /** Opens a stream (input is its argument) or a channel (input is the iterable sent). */
+  open(
+    kind: 'stream' | 'channel',
+    address: string,
+    input: unknown,
+    options: OutboundOptions,
+  ): AsyncIterableIterator<unknown> {
+    const id = this.#ids.next(this.#isOpen)
+    const flow = new FlowIn(
+      this.window,
+      this.window,
+      (n) => this.#write({ t: EnvelopeType.CREDIT, id, n }),
+      (reason) => this.#cancelOut(id, reason),
+    )
+    if (this.#closed !== undefined) {
+      flow.fail(this.#closed)
+      return flow
+    }
+    const entry: Outbound = {
+      resolve: undefined,
+      reject: undefined,
+      flow,
+      input: undefined,
+      reason: options.reason,
+      owner: options.owner,
+    }
+    const request = this.#request(
+      id,
+      kind,
+      address,
+      kind === 'channel' ? undefined : input,
+      options,
+    )
+    request.credit = this.window
+    try {
+      this.#writer.write(request)
+    } catch (error) {
+      flow.fail(toPlexusError(error))
+      return flow
+    }
+    this.#out.set(id, entry)
+    this.#watch(id, options)
+    if (kind === 'channel') {
+      const source = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      const pump = (entry.input = new FlowOut(0))
+      void pump.pump(source, {
+        item: (item) => this.#write({ t: EnvelopeType.CHANNEL_INPUT, id, item }),
+        end: () => this.#write({ t: EnvelopeType.CHANNEL_END, id }),
+        fail: (error) => this.#cancelOut(id, error),
+      })
+    }
+    return flow
+  }
+
+  /** Sends a liveness probe. */
+  ping(seq: number): void {
+    this.#write({ t: EnvelopeType.PING, seq })
+  }
+
+  /** Writes what this tick queued now (before a process exits). */
+  flush(): void {
+    this.#writer.flush()
+  }
+
+  /**
+   * Ends the session: every open request and flow fails with `error`, every exchange in
+   * progress for the peer is aborted. Idempotent.
+   */
+  close(error: PlexusError): void {
+    if (this.#closed !== undefined) return
+    this.#closed = error
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper)
+    this.#writer.close()
+    const out = [...this.#out.values()]
+    this.#out.clear()
+    for (const entry of out) this.#fail(entry, error)
+    const inbound = [...this.#in.values()]
+    this.#in.clear()
+    for (const exchange of inbound) exchange.cancel(error)
+  }
+
+  // ---- inbound ----
+
+  /** Feeds bytes received from the transport. */
+  receive(chunk: Uint8Array): void {
+    if (this.#closed !== undefined) return
+    let frames: Buffer[]
+    try {
+      frames = this.#decoder.push(chunk)
+    } catch (error) {
+      this.#violations.record(toPlexusError(error))
+      this.#broken(toPlexusError(error))
+      return
+    }
+    for (const frame of frames) {
+      if (this.#closed !== undefined) return
+      let envelope: Envelope
+      try {
+        envelope = decodeEnvelope(frame)
+      } catch (error) {
+        this.#violation(toPlexusError(error))
+        continue
+      }
+      try {
+        this.#dispatch(envelope)
+      } catch (error) {
+        this.#logger.error({ err: error, t: envelope.t }, 'Link envelope handling failed')
+      }
+    }
+  }
+
+  /** The transport ended; a frame cut short is a framing error. */
+  end(): void {
+    try {
+      this.#decoder.end()
+    } catch (error) {
+      this.#violations.record(toPlexusError(error))
+    }
+  }
+
+  // ---- ExchangeLink ----
+
+  write(envelope: Envelope): void {
+    if (this.#closed === undefined) this.#writer.write(envelope)
+  }
+
+  settle(id: number): void {
+    this.#in.delete(id)
+  }
+
+  // ---- internals ----
+
+  readonly #isOpen = (id: number): boolean => this.#out.has(id)
+
+  #write(envelope: Envelope): void {
+    if (this.#closed !== undefined) return
+    try {
+      this.#writer.write(envelope)
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'Link envelope could not be written')
+    }
+  }
+
+  #request(
+    id: number,
+    kind: RequestEnvelope['kind'],
+    address: string,
+    input: unknown,
+    options: OutboundOptions,
+  ): RequestEnvelope {
+    const budget = options.deadline
+    const request: RequestEnvelope = {
+      t: EnvelopeType.REQUEST,
+      id,
+      kind,
+      address,
+      deadline: budget >= MAX_BUDGET ? MAX_BUDGET : budget > 0 ? Math.ceil(budget) : 0,
+    }
+    if (input !== undefined) request.input = input
+    if (options.meta !== undefined) request.meta = options.meta
+    if (options.caller !== undefined) request.caller = options.caller
+    return request
+  }
+
+  #watch(id: number, options: OutboundOptions): void {
+    const signal = options.signal
+    if (signal !== undefined) {
+      const onAbort = (): void => this.#cancelOut(id, cancelled(signal))
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    }
+    if (options.reason !== undefined && this.#sweeper === undefined) {
+      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
+      this.#sweeper.unref()
+    }
+  }
+
+  #sweep(): void {
+    for (const [id, entry] of this.#out) {
+      const reason = entry.reason?.()
+      if (reason !== undefined) this.#cancelOut(id, reason)
+    }
+  }
+
+  /** Gives up on one of our requests: CANCEL to the peer, fail it locally. */
+  #cancelOut(id: number, reason: PlexusError): void {
+    const entry = this.#out.get(id)
+    if (entry === undefined) return
+    this.#out.delete(id)
+    this.#write({ t: EnvelopeType.CANCEL, id, reason: reason.code.toLowerCase() })
+    this.#fail(entry, reason)
+  }
+
+  #fail(entry: Outbound, error: PlexusError): void {
+    entry.reject?.(error)
+    entry.flow?.fail(error)
+    entry.input?.stop()
+  }
+
+  #dispatch(e: Envelope): void {
+    if (this.#peer === undefined) {
+      try {
+        this.#peer = acceptHello(e)
+      } catch (error) {
+        const typed = toPlexusError(error)
+        this.#violations.record(typed)
+        this.#writer.write({ t: EnvelopeType.ERROR, id: 0, error: typed.toJSON() })
+        this.#writer.flush()
+        this.#broken(typed)
+        return
+      }
+      this.#handlers.ready(this.#peer)
+      return
+    }
+    switch (e.t) {
+      case EnvelopeType.REQUEST: {
+        if (e.kind === 'send') return this.#handlers.request(e, undefined)
+        if (isIdOf(this.#side, e.id) || this.#in.has(e.id)) {
+          return this.#violation(
+            new PlexusError('PROTOCOL', `REQUEST id ${e.id} is not a free id of the peer`, {
+              data: { reason: 'shape', id: e.id },
+            }),
+          )
+        }
+        const exchange = new Exchange(this, e)
+        this.#in.set(e.id, exchange)
+        return this.#handlers.request(e, exchange)
+      }
+      case EnvelopeType.RESPONSE: {
+        const entry = this.#out.get(e.id)
+        if (entry?.resolve === undefined) return
+        this.#out.delete(e.id)
+        return entry.resolve(e.output)
+      }
+      case EnvelopeType.ERROR: {
+        if (e.id === 0) return this.#broken(PlexusError.fromJSON(e.error))
+        const entry = this.#out.get(e.id)
+        if (entry === undefined) return
+        this.#out.delete(e.id)
+        entry.input?.stop()
+        return this.#fail(entry, PlexusError.fromJSON(e.error))
+      }
+      case EnvelopeType.STREAM_ITEM:
+        return this.#out.get(e.id)?.flow?.push(e.item)
+      case EnvelopeType.STREAM_END: {
+        const entry = this.#out.get(e.id)
+        if (entry?.flow === undefined) return
+        this.#out.delete(e.id)
+        entry.input?.stop()
+        return entry.flow.end()
+      }
+      case EnvelopeType.CHANNEL_INPUT:
+        return this.#in.get(e.id)?.channelItem(e.item)
+      case EnvelopeType.CHANNEL_END:
+        return this.#in.get(e.id)?.channelEnd()
+      case EnvelopeType.CANCEL:
+        return this.#in
+          .get(e.id)
+          ?.cancel(new PlexusError('CANCELLED', `Peer cancelled: ${e.reason ?? 'no reason'}`))
+      case EnvelopeType.CREDIT:
+        if (isIdOf(this.#side, e.id)) return this.#out.get(e.id)?.input?.grant(e.n)
+        return this.#in.get(e.id)?.credit(e.n)
+      case EnvelopeType.PING:
+        return this.#write({ t: EnvelopeType.PONG, seq: e.seq })
+      case EnvelopeType.PONG:
+        return this.#handlers.pong?.(e.seq)
+      case EnvelopeType.EVENT:
+        return this.#handlers.event(e)
+      case EnvelopeType.HELLO:
+        return this.#violation(
+          new PlexusError('PROTOCOL', 'A second HELLO on an open link', {
+            data: { reason: 'handshake' },
+          }),
+        )
+    }
+  }
+
+  /** An envelope was refused: count it, log it (capped), end the exchange it names. */
+  #violation(error: PlexusError): void {
+    this.#violations.record(error)
+    const id = (error.data as { id?: unknown } | undefined)?.id
+    if (typeof id !== 'number' || id === 0) return
+    if (isIdOf(this.#side, id)) {
+      const entry = this.#out.get(id)
+      if (entry === undefined) return
+      this.#out.delete(id)
+      this.#write({ t: EnvelopeType.CANCEL, id, reason: 'protocol' })
+      this.#fail(entry, error)
+    } else {
+      const exchange = this.#in.get(id)
+      if (exchange !== undefined) exchange.fail(error)
+      else this.#write({ t: EnvelopeType.ERROR, id, error: error.toJSON() })
+    }
+  }
+
+  #broken(error: PlexusError): void {
+    if (this.#closed !== undefined) return
+    this.#handlers.broken(error)
+  }
+}
+
+function cancelled(signal: AbortSignal): PlexusError {
+  const reason: unknown = signal.reason
+  return reason instanceof PlexusError
+    ? reason
+    : new PlexusError('CANCELLED', 'The caller aborted the call', { cause: reason })
+}
