@@ -6,7 +6,7 @@ export interface Balanceable {
   /** Unique instance id. */
   readonly id: string
   /** Figures used for choosing. */
-  readonly stats: { readonly inFlight: number }
+  readonly stats: { readonly inFlight: number; readonly consecutiveErrors: number }
 }
 
 /** A balancing strategy: picks one of several running instances for a message. */

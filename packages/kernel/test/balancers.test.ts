@@ -10,7 +10,10 @@ import {
 import { quietKernel, sleep } from './helpers.js'
 
 const instances = (n: number, inFlight: number[] = []): Balanceable[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `i${i}`, stats: { inFlight: inFlight[i] ?? 0 } }))
+  Array.from({ length: n }, (_, i) => ({
+    id: `i${i}`,
+    stats: { inFlight: inFlight[i] ?? 0, consecutiveErrors: 0 },
+  }))
 
 describe('balancing strategies', () => {
   it('round-robin visits every instance in turn', () => {

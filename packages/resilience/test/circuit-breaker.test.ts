@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createKernel, defineService, PlexusError, silentLogger } from '@plexus/kernel'
+import { ejectOutliers, resilience } from '@plexus/resilience'
+import { scriptedPlacement } from './scripted-placement.js'
+
+describe('circuit breaker', () => {
+  it('opens after 5 faults in a row, refuses with CIRCUIT_OPEN without reaching the service, and closes after one good probe', async () => {
+    let healthy = false
+    let reached = 0
+    const kernel = createKernel({
+      logger: silentLogger,
+      plugins: [resilience({ retry: false, circuitBreaker: { threshold: 5, cooldown: 50 } })],
+    }).add(
+      defineService({
+        name: 'db',
+        actions: {
+          query: () => {
+            reached++
+            if (!healthy) throw new Error('connection refused')
+            return 'rows'
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    for (let i = 0; i < 5; i++) await assert.rejects(kernel.call('db.query'), { code: 'HANDLER' })
+    const refused = await Promise.allSettled(
+      Array.from({ length: 100 }, () => kernel.call('db.query')),
+    )
+    assert.ok(
+      refused.every(
+        (r) => r.status === 'rejected' && (r.reason as PlexusError).code === 'CIRCUIT_OPEN',
+      ),
+    )
+    assert.equal(reached, 5, 'nothing reached the service while open')
+    await new Promise((r) => setTimeout(r, 60))
+    healthy = true
+    const [probe, second] = await Promise.allSettled([
+      kernel.call('db.query'),
+      kernel.call('db.query'),
+    ])
+    assert.equal(probe.status, 'fulfilled')
+    assert.equal(
+      (second as PromiseRejectedResult).reason.code,
+      'CIRCUIT_OPEN',
+      'one probe at a time',
+    )
+    assert.equal(await kernel.call('db.query'), 'rows')
+    await kernel.stop()
+  })
+
+  it('does not count deliberate answers (VALIDATION, NOT_FOUND) as faults', async () => {
+    const kernel = createKernel({
+      logger: silentLogger,
+      plugins: [resilience({ retry: false })],
+    }).add(
+      defineService({
+        name: 'users',
+        actions: {
+          get: () => {
+            throw new PlexusError('NOT_FOUND', 'no such user')
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    for (let i = 0; i < 20; i++)
+      await assert.rejects(kernel.call('users.get'), { code: 'NOT_FOUND' })
+    await kernel.stop()
+  })
+})
+
+describe('outlier ejection', () => {
+  it('ejects the bad one of 3 instances after at most 5 faults in a row; then callers succeed >= 99.9% (T9, scaled)', async () => {
+    const { placement, handled } = scriptedPlacement((n) => {
+      if (n === 2) throw new Error('corrupt cache')
+      return 'ok'
+    })
+    const kernel = createKernel({ logger: silentLogger })
+      .placement('scripted', placement)
+      .add(defineService({ name: 'api', actions: { get: () => 'unused' } }), {
+        placement: 'scripted',
+        instances: 3,
+        balancer: ejectOutliers({ consecutiveErrors: 5, ejectionTime: 10_000 }),
+      })
+    await kernel.start()
+    let failures = 0
+    let afterEjection = 0
+    let okAfterEjection = 0
+    for (let i = 0; i < 3000; i++) {
+      const ejected = failures >= 5
+      try {
+        await kernel.call('api.get')
+        if (ejected) okAfterEjection++
+      } catch {
+        failures++
+      }
+      if (ejected) afterEjection++
+    }
+    assert.ok(failures <= 5, `${failures} failures before ejection (handled: ${handled.join(',')})`)
+    assert.equal(handled[2], failures, 'the bad instance got no traffic once ejected')
+    assert.ok(
+      okAfterEjection / afterEjection >= 0.999,
+      `${okAfterEjection}/${afterEjection} after ejection`,
+    )
+    await kernel.stop()
+  })
+
+  it('never ejects more than a third of the instances, even when every one fails', async () => {
+    const { placement, handled } = scriptedPlacement(() => {
+      throw new Error('all broken')
+    })
+    const kernel = createKernel({ logger: silentLogger })
+      .placement('scripted', placement)
+      .add(defineService({ name: 'api', actions: { get: () => 'unused' } }), {
+        placement: 'scripted',
+        instances: 6,
+        balancer: ejectOutliers(),
+      })
+    await kernel.start()
+    for (let i = 0; i < 300; i++) await kernel.call('api.get').catch(() => {})
+    const before = [...handled]
+    for (let i = 0; i < 300; i++) await kernel.call('api.get').catch(() => {})
+    // Instances still in rotation kept getting traffic in the second half.
+    const inRotation = handled.filter((count, n) => count > (before[n] ?? 0))
+    assert.equal(handled.slice(1).length, 6)
+    assert.ok(
+      inRotation.length >= 4,
+      `${inRotation.length} of 6 still in rotation (max ejected: 2)`,
+    )
+    await kernel.stop()
+  })
+})

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createKernel, defineService, PlexusError, silentLogger } from '@plexus/kernel'
+import { resilience } from '@plexus/resilience'
+
+const quiet = (retries = 2) =>
+  createKernel({
+    logger: silentLogger,
+    plugins: [resilience({ retry: { retries, backoff: 1 }, circuitBreaker: false })],
+  })
+
+describe('retry', () => {
+  it('retries an idempotent action through transient UNAVAILABLE errors and the caller sees none', async () => {
+    let attempts = 0
+    const kernel = quiet().add(
+      defineService({
+        name: 'stock',
+        actions: {
+          read: {
+            idempotent: true,
+            handler: () => {
+              if (++attempts % 2 === 1) throw new PlexusError('UNAVAILABLE', 'blip')
+              return 'ok'
+            },
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    for (let i = 0; i < 15; i++) assert.equal(await kernel.call('stock.read'), 'ok')
+    assert.equal(attempts, 30, 'one retry each, within the budget floor')
+    await kernel.stop()
+  })
+
+  it('never retries an action not declared idempotent once it may have reached the handler', async () => {
+    let attempts = 0
+    const kernel = quiet(3).add(
+      defineService({
+        name: 'pay',
+        actions: {
+          charge: () => {
+            attempts++
+            throw new PlexusError('UNAVAILABLE', 'gateway down')
+          },
+          crash: () => {
+            attempts++
+            throw new Error('bug')
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    await assert.rejects(kernel.call('pay.charge'), { code: 'UNAVAILABLE' })
+    await assert.rejects(kernel.call('pay.crash'), { code: 'HANDLER' })
+    assert.equal(attempts, 2)
+    await kernel.stop()
+  })
+
+  it('retries OVERLOADED even for a non-idempotent action: the handler never ran', async () => {
+    const kernel = quiet(3).add(
+      defineService({
+        name: 'narrow',
+        actions: {
+          work: {
+            concurrency: 1,
+            queue: 1,
+            handler: () => new Promise((resolve) => setTimeout(() => resolve('done'), 5)),
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    const results = await Promise.allSettled(
+      Array.from({ length: 4 }, () => kernel.call('narrow.work')),
+    )
+    assert.ok(results.filter((r) => r.status === 'fulfilled').length >= 3)
+    await kernel.stop()
+  })
+
+  it('keeps a retry storm within the budget: attempts <= 1.2x requests + the per-second floor (T8, scaled)', async () => {
+    let attempts = 0
+    const kernel = quiet(3).add(
+      defineService({
+        name: 'down',
+        actions: {
+          get: {
+            idempotent: true,
+            handler: () => {
+              attempts++
+              throw new PlexusError('UNAVAILABLE', 'down')
+            },
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    const requests = 2000
+    const started = performance.now()
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: requests }, () => kernel.call('down.get')),
+    )
+    const seconds = Math.max(1, Math.ceil((performance.now() - started) / 1000))
+    assert.equal(outcomes.filter((o) => o.status === 'rejected').length, requests)
+    assert.ok(
+      attempts <= 1.2 * requests + 20 * seconds,
+      `${attempts} attempts for ${requests} requests`,
+    )
+    assert.ok(attempts > requests, 'some retries happened')
+    await kernel.stop()
+  })
+
+  it('stops retrying when the deadline is spent', async () => {
+    let attempts = 0
+    const kernel = quiet(50).add(
+      defineService({
+        name: 'slow',
+        actions: {
+          get: {
+            idempotent: true,
+            handler: async () => {
+              attempts++
+              await new Promise((r) => setTimeout(r, 20))
+              throw new PlexusError('UNAVAILABLE', 'still down')
+            },
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    const started = performance.now()
+    await assert.rejects(kernel.call('slow.get', undefined, { deadline: 100 }))
+    assert.ok(performance.now() - started < 100 + 100)
+    assert.ok(attempts <= 6, `${attempts} attempts within 100 ms`)
+    await kernel.stop()
+  })
+})
