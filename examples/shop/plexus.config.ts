@@ -1,0 +1,46 @@
+// The shop, as data: which services run, where, how many, and how to reach them. Every key can be
+// overridden by an environment variable (PLEXUS_SERVICES__ORDERS__INSTANCES=4, PORT=9090...).
+import { defineConfig } from '@plexus/cli'
+
+export default defineConfig({
+  name: 'shop',
+  kernel: { deadline: 10_000, drainTimeout: 5_000 },
+  log: { level: 'info', pretty: 'auto' },
+  // Worker and process placements come from the isolation plug-in: list '@plexus/isolate' here.
+  // Until it is registered, services asking for them run inline and the start log says so.
+  plugins: [],
+  services: {
+    kv: {
+      module: './src/kv.ts',
+      // 'memory' forgets on restart; 'file' keeps an append-only log plus snapshot in `dir`.
+      config: { backend: 'file', dir: '.plexus/data' },
+    },
+    users: { module: './src/users.ts' },
+    catalog: { module: './src/catalog.ts' },
+    inventory: { module: './src/inventory.ts' },
+    orders: { module: './src/orders.ts', placement: 'worker', instances: 2 },
+    payments: { module: './src/payments.ts', placement: 'process' },
+  },
+  gateway: {
+    port: 8080,
+    routes: {
+      'POST /api/orders': { action: 'orders.place', status: 201 },
+      'GET /api/orders': 'orders.list',
+      'GET /api/orders/:id': 'orders.get',
+      'GET /api/stock/:sku': 'inventory.stock',
+      'GET /api/catalog': 'catalog.list',
+      'GET /api/bestsellers': 'catalog.bestsellers',
+      'GET /api/users/:id': 'users.get',
+    },
+    websocket: { topics: ['orders.*', 'payments.*'] },
+    dashboard: true,
+  },
+  hints: [
+    'Try it:',
+    `  npx plexus call orders.place '{"user":"ada","items":[{"sku":"tea","qty":2}]}'`,
+    `  curl -s -XPOST {url}/api/orders -H 'content-type: application/json' -d '{"user":"grace","items":[{"sku":"jam","qty":1}]}'`,
+    '  curl -s {url}/api/stock/tea',
+    '  npx plexus services      # what runs where',
+    '  npx plexus top           # live figures per instance',
+  ],
+})

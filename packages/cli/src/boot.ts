@@ -1,0 +1,149 @@
+import type { AddressInfo } from 'node:net'
+import { dirname } from 'node:path'
+import { gateway as gatewayPlugin, type GatewayPlugin } from '@plexus/gateway'
+import {
+  createKernel,
+  definePlugin,
+  isPlexusError,
+  PlexusError,
+  type AddOptions,
+  type Kernel,
+  type Logger,
+  type Plugin,
+  type ServiceDefinition,
+} from '@plexus/kernel'
+import { createAdminServer } from './admin-server.js'
+import type { ResolvedConfig, ResolvedService } from './config-validate.js'
+import { loadDefinition } from './module-loader.js'
+import { loadPlugin } from './plugin-loader.js'
+import { newToken } from './run-file.js'
+
+/** A kernel started from a config, with its edges. */
+export interface Running {
+  readonly kernel: Kernel
+  /** The gateway's base URL, when there is a gateway. */
+  readonly gatewayUrl: string | undefined
+  /** The admin endpoint's port and token, when it is on. */
+  readonly admin: { port: number; token: string } | undefined
+  /** Services that run inline because their configured placement is not registered. */
+  readonly fallbacks: Readonly<Record<string, string>>
+  /** Hot replaces a service from its module (or another file); the old version keeps running on failure. */
+  replace(service: string, file?: string): Promise<{ service: string; version: number }>
+  /** Drains and stops. */
+  stop(): Promise<void>
+}
+
+/**
+ * Builds and starts a kernel from a validated config: plug-ins first (so placements such as
+ * `worker` and `process` are registered), then the services with their placement and instance
+ * count, then the gateway. The admin endpoint loads first so it stops last.
+ */
+export async function boot(config: ResolvedConfig, logger: Logger): Promise<Running> {
+  const dir = config.file === undefined ? process.cwd() : dirname(config.file)
+  const plugins: Plugin<Kernel<any>>[] = []
+  for (const [i, entry] of config.plugins.entries()) plugins.push(await loadPlugin(entry, i, dir))
+  // Load every module up front: a broken service fails the start before anything listens.
+  const definitions = new Map<string, ServiceDefinition>()
+  for (const service of config.services)
+    definitions.set(service.name, await loadDefinition(service))
+
+  const fallbacks: Record<string, string> = {}
+  const byName = new Map(config.services.map((s) => [s.name, s]))
+  const token = newToken()
+  let adminPort: number | undefined
+  let gateway: GatewayPlugin | undefined
+
+  const replace = async (name: string, file?: string) => {
+    const service = byName.get(name)
+    if (service === undefined) {
+      throw new PlexusError(
+        'NOT_FOUND',
+        `No service '${name}' in the config (known: ${[...byName.keys()].join(', ')})`,
+      )
+    }
+    const definition = await loadDefinition(
+      service,
+      file === undefined ? { fresh: true } : { file, fresh: true },
+    )
+    await kernel.replace(name, definition, file === undefined ? undefined : { module: file })
+    const version = definition.version ?? 1
+    logger.info({ service: name, version, file: file ?? service.module }, `Replaced '${name}'`)
+    return { service: name, version }
+  }
+
+  const admin = config.admin.enabled
+    ? definePlugin<Kernel<any>>({
+        name: 'plexus-admin',
+        async setup(k) {
+          const server = createAdminServer(k, {
+            token,
+            port: config.admin.port,
+            logger: logger.child({ component: 'admin' }),
+            replace,
+            status: () => ({ name: config.name, gateway: gatewayUrl(gateway), fallbacks }),
+          })
+          adminPort = await server.listen()
+          return () => server.close()
+        },
+      })
+    : undefined
+  if (config.gateway !== false) gateway = gatewayPlugin(config.gateway)
+  const services = definePlugin<Kernel<any>>({
+    name: 'plexus-services',
+    dependsOn: plugins.map((p) => p.name),
+    setup(k) {
+      for (const service of config.services)
+        add(k, service, definitions.get(service.name)!, fallbacks, logger)
+    },
+  })
+
+  const kernel = createKernel({
+    ...config.kernel,
+    logger,
+    plugins: [...(admin ? [admin] : []), ...plugins, services, ...(gateway ? [gateway] : [])],
+  })
+  await kernel.start()
+  return {
+    kernel,
+    gatewayUrl: gatewayUrl(gateway),
+    admin: adminPort === undefined ? undefined : { port: adminPort, token },
+    fallbacks,
+    replace,
+    stop: () => kernel.stop(),
+  }
+}
+
+function add(
+  kernel: Kernel<any>,
+  service: ResolvedService,
+  definition: ServiceDefinition,
+  fallbacks: Record<string, string>,
+  logger: Logger,
+): void {
+  const options: AddOptions = {
+    instances: service.instances,
+    placement: service.placement,
+    module: service.module,
+    settings: service.settings,
+    ...(service.balancer === undefined ? {} : { balancer: service.balancer }),
+  }
+  try {
+    kernel.add(definition, options)
+  } catch (error) {
+    // No plug-in registered this placement: keep the config as written and run inline, loudly.
+    if (!isPlexusError(error) || !/unknown placement/.test(error.message)) throw error
+    fallbacks[service.name] = service.placement
+    logger.warn(
+      { service: service.name, placement: service.placement, instances: service.instances },
+      `Placement '${service.placement}' is not registered (add the isolation plug-in to 'plugins'); running '${service.name}' inline`,
+    )
+    kernel.add(definition, { ...options, placement: 'inline' })
+  }
+}
+
+function gatewayUrl(plugin: GatewayPlugin | undefined): string | undefined {
+  const address = plugin?.instance?.server.address() as AddressInfo | null | undefined
+  if (address === null || address === undefined) return undefined
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}

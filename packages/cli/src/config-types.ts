@@ -1,0 +1,54 @@
+import type { GatewayOptions } from '@plexus/gateway'
+import type { Kernel, LogLevel, Plugin } from '@plexus/kernel'
+
+/** One service in the config: which module, where it runs and how many copies. */
+export interface ServiceConfig {
+  /** The service module, relative to the config file; its default export is the definition. */
+  module: string
+  /** Named export to use instead of `default`. */
+  export?: string
+  /** Where instances run: `inline` (default), `worker`, `process` (needs the isolation plug-in). */
+  placement?: string
+  /** Number of instances (default 1). */
+  instances?: number
+  /** Balancing across instances: `round-robin` (default) or `least-in-flight`. */
+  balancer?: 'round-robin' | 'least-in-flight'
+  /** Placement-specific settings (memory limits, restart policy), handed to the placement. */
+  settings?: Record<string, unknown>
+  /** Handed to the module's export when it is a factory `(config) => definition`. */
+  config?: Record<string, unknown>
+  /** `false` leaves the service out (default true). */
+  enabled?: boolean
+}
+
+/** A plug-in: a manifest (from a .ts/.js config), or a module to load and call with `options`. */
+export type PluginConfig =
+  Plugin<Kernel<any>> | string | { module: string; export?: string; options?: unknown }
+
+/** The HTTP/WebSocket gateway section: the gateway's own options. */
+export type GatewayConfig = Omit<GatewayOptions, 'name'>
+
+/** A whole application: what `plexus start` runs. */
+export interface PlexusConfig {
+  /** Application name, shown in logs and the banner. */
+  name?: string
+  /** Kernel budgets in ms. */
+  kernel?: { deadline?: number; startTimeout?: number; stopTimeout?: number; drainTimeout?: number }
+  /** Logging: level and pretty output (`auto`: pretty when stdout is a terminal). */
+  log?: { level?: LogLevel; pretty?: boolean | 'auto' }
+  /** The loopback admin endpoint the CLI talks to (`plexus call`, `top`...). */
+  admin?: { enabled?: boolean; dir?: string; port?: number }
+  /** The gateway on `port` (env `PORT`); `false` for none. */
+  gateway?: GatewayConfig | false
+  /** Plug-ins loaded before the services (isolation, auth...). */
+  plugins?: PluginConfig[]
+  /** Services by name. */
+  services: Record<string, ServiceConfig>
+  /** Lines printed after start on how to try the application; `{url}` is the gateway's address. */
+  hints?: string[]
+}
+
+/** Declares a config with its type checked (identity at run time). */
+export function defineConfig(config: PlexusConfig): PlexusConfig {
+  return config
+}

@@ -1,0 +1,199 @@
+import { isAbsolute, resolve } from 'node:path'
+import type { LogLevel } from '@plexus/kernel'
+import { configError, type Sources } from './config-error.js'
+import type { GatewayConfig, PluginConfig } from './config-types.js'
+
+/** A service entry with defaults filled in and its module path made absolute. */
+export interface ResolvedService {
+  name: string
+  module: string
+  export: string
+  placement: string
+  instances: number
+  balancer: 'round-robin' | 'least-in-flight' | undefined
+  settings: Record<string, unknown>
+  config: Record<string, unknown> | undefined
+}
+
+/** A validated config: every default filled in, every path absolute. */
+export interface ResolvedConfig {
+  name: string
+  /** The config file, when there is one. */
+  file: string | undefined
+  kernel: { deadline?: number; startTimeout?: number; stopTimeout?: number; drainTimeout?: number }
+  log: { level: LogLevel; pretty: boolean | 'auto' }
+  admin: { enabled: boolean; dir: string; port: number }
+  gateway: (GatewayConfig & { port: number }) | false
+  plugins: PluginConfig[]
+  services: ResolvedService[]
+  hints: string[]
+}
+
+const TOP = ['name', 'kernel', 'log', 'admin', 'gateway', 'plugins', 'services', 'hints']
+const KERNEL = ['deadline', 'startTimeout', 'stopTimeout', 'drainTimeout']
+const SERVICE = [
+  'module',
+  'export',
+  'placement',
+  'instances',
+  'balancer',
+  'settings',
+  'config',
+  'enabled',
+]
+const LEVELS = ['debug', 'info', 'warn', 'error', 'silent']
+const NAME = /^[A-Za-z][\w-]*$/
+
+type Obj = Record<string, unknown>
+const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * Checks a whole config up front. The first problem found is thrown as `INVALID_ARGUMENT`
+ * naming the key path, the value seen and what was expected; nothing starts half-configured.
+ */
+export function validateConfig(
+  raw: unknown,
+  options: { file?: string; dir: string; cwd: string; sources?: Sources },
+): ResolvedConfig {
+  const sources = options.sources ?? new Map<string, string>()
+  const fail = (key: string, value: unknown, expected: string): never => {
+    throw configError(key, value, expected, sources)
+  }
+  const object = (key: string, value: unknown): Obj =>
+    isObject(value) ? value : fail(key, value, 'an object')
+  const known = (key: string, value: Obj, keys: readonly string[]): void => {
+    for (const k of Object.keys(value)) {
+      if (!keys.includes(k)) {
+        const path = key === '' ? k : `${key}.${k}`
+        fail(path, value[k], `no such key (known: ${keys.join(', ')})`)
+      }
+    }
+  }
+  const ms = (key: string, value: unknown): number | undefined => {
+    if (value === undefined) return undefined
+    return typeof value === 'number' && Number.isFinite(value) && value > 0
+      ? value
+      : fail(key, value, 'a number of milliseconds > 0')
+  }
+  const port = (key: string, value: unknown, fallback: number): number => {
+    if (value === undefined) return fallback
+    return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535
+      ? (value as number)
+      : fail(key, value, 'a port number from 0 to 65535 (0 picks a free one)')
+  }
+  const bool = (key: string, value: unknown, fallback: boolean): boolean => {
+    if (value === undefined) return fallback
+    return typeof value === 'boolean' ? value : fail(key, value, 'true or false')
+  }
+  const string = (key: string, value: unknown, fallback?: string): string => {
+    if (value === undefined && fallback !== undefined) return fallback
+    return typeof value === 'string' && value !== ''
+      ? value
+      : fail(key, value, 'a non-empty string')
+  }
+
+  const root = object('config', raw)
+  known('', root, TOP)
+
+  const kernelIn = root.kernel === undefined ? {} : object('kernel', root.kernel)
+  known('kernel', kernelIn, KERNEL)
+  const kernel: ResolvedConfig['kernel'] = {}
+  for (const key of KERNEL) {
+    const value = ms(`kernel.${key}`, kernelIn[key])
+    if (value !== undefined) kernel[key as keyof typeof kernel] = value
+  }
+
+  const logIn = root.log === undefined ? {} : object('log', root.log)
+  known('log', logIn, ['level', 'pretty'])
+  const level = logIn.level ?? 'info'
+  if (typeof level !== 'string' || !LEVELS.includes(level)) {
+    fail('log.level', level, `one of ${LEVELS.join(', ')}`)
+  }
+  const pretty = logIn.pretty ?? 'auto'
+  if (pretty !== 'auto' && typeof pretty !== 'boolean')
+    fail('log.pretty', pretty, "true, false or 'auto'")
+
+  const adminIn = root.admin === undefined ? {} : object('admin', root.admin)
+  known('admin', adminIn, ['enabled', 'dir', 'port'])
+  const admin = {
+    enabled: bool('admin.enabled', adminIn.enabled, true),
+    dir: resolve(options.cwd, string('admin.dir', adminIn.dir, '.plexus')),
+    port: port('admin.port', adminIn.port, 0),
+  }
+
+  let gateway: ResolvedConfig['gateway'] = false
+  if (root.gateway !== undefined && root.gateway !== false) {
+    const g = object('gateway', root.gateway)
+    if (g.name !== undefined)
+      fail('gateway.name', g.name, 'no such key (the gateway is named by the CLI)')
+    if (g.host !== undefined) string('gateway.host', g.host)
+    if (g.routes !== undefined) object('gateway.routes', g.routes)
+    if (g.dashboard !== undefined && typeof g.dashboard !== 'boolean') {
+      object('gateway.dashboard', g.dashboard)
+    }
+    gateway = { ...(g as GatewayConfig), port: port('gateway.port', g.port, 8080) }
+  }
+
+  const pluginsIn = root.plugins ?? []
+  if (!Array.isArray(pluginsIn)) fail('plugins', pluginsIn, 'a list of plug-ins')
+  const plugins = (pluginsIn as unknown[]).map((p, i): PluginConfig => {
+    const key = `plugins[${i}]`
+    if (typeof p === 'string' && p !== '') return p
+    if (isObject(p) && typeof p.setup === 'function') return p as unknown as PluginConfig
+    if (isObject(p) && typeof p.module === 'string') {
+      known(key, p, ['module', 'export', 'options'])
+      if (p.export !== undefined) string(`${key}.export`, p.export)
+      return p as PluginConfig
+    }
+    return fail(key, p, 'a plug-in, a module name, or { module, export?, options? }')
+  })
+
+  const servicesIn = object('services', root.services)
+  const services: ResolvedService[] = []
+  for (const [name, entry] of Object.entries(servicesIn)) {
+    const key = `services.${name}`
+    if (!NAME.test(name)) fail(key, name, 'a service name: a letter, then letters, digits, _ or -')
+    const s = object(key, entry)
+    known(key, s, SERVICE)
+    if (!bool(`${key}.enabled`, s.enabled, true)) continue
+    const module = string(`${key}.module`, s.module)
+    const instances = s.instances ?? 1
+    if (!Number.isInteger(instances) || (instances as number) < 1) {
+      fail(`${key}.instances`, instances, 'a positive integer')
+    }
+    const balancer = s.balancer
+    if (balancer !== undefined && balancer !== 'round-robin' && balancer !== 'least-in-flight') {
+      fail(`${key}.balancer`, balancer, "'round-robin' or 'least-in-flight'")
+    }
+    if (s.settings !== undefined) object(`${key}.settings`, s.settings)
+    if (s.config !== undefined) object(`${key}.config`, s.config)
+    services.push({
+      name,
+      module: isAbsolute(module) ? module : resolve(options.dir, module),
+      export: string(`${key}.export`, s.export, 'default'),
+      placement: string(`${key}.placement`, s.placement, 'inline'),
+      instances: instances as number,
+      balancer: balancer as ResolvedService['balancer'],
+      settings: (s.settings as Obj | undefined) ?? {},
+      config: s.config as Obj | undefined,
+    })
+  }
+  if (services.length === 0) fail('services', root.services, 'at least one enabled service')
+
+  const hints = root.hints ?? []
+  if (!Array.isArray(hints) || !hints.every((h) => typeof h === 'string')) {
+    fail('hints', hints, 'a list of strings')
+  }
+
+  return {
+    name: string('name', root.name, 'plexus'),
+    file: options.file,
+    kernel,
+    log: { level: level as LogLevel, pretty: pretty as boolean | 'auto' },
+    admin,
+    gateway,
+    plugins,
+    services,
+    hints: hints as string[],
+  }
+}

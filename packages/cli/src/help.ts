@@ -1,0 +1,67 @@
+/** Help text per command; `plexus help <command>` and `<command> --help` print it. */
+export const HELP: Record<string, string> = {
+  plexus: `plexus — run and operate a Plexus kernel
+
+Usage: plexus <command> [arguments] [options]
+
+Commands:
+  start [config]                 run a kernel from a config file (default: plexus.config.ts|js|json|yaml)
+  dev [config]                   start, and hot-replace a service when its file changes
+  call <service.action> [json]   call an action on the running kernel and print the answer
+  emit <topic> [json]            publish an event on the running kernel
+  services (ls)                  services, versions, instances, placement, state, restarts
+  top                            live per-instance figures, refreshed every second
+  replace <service> [file]       hot replace a service on the running kernel
+  help [command]                 help for a command
+
+Options:
+  --json                  machine-readable output
+  --admin-dir <dir>       where the running kernel's admin.json is (default .plexus; env PLEXUS_ADMIN__DIR)
+  --no-color              plain output (also NO_COLOR=1; colours are off when piped)
+  -h, --help              this help
+  -v, --version           the CLI's version
+
+Configuration: every key can be overridden by environment variables,
+PLEXUS_<KEY>__<KEY>=value (e.g. PLEXUS_SERVICES__ORDERS__INSTANCES=4), PORT for the gateway port.
+See docs/configuration.md and docs/cli.md.`,
+  start: `Usage: plexus start [config] [--json]
+
+Runs a kernel from a config file (default: the first of plexus.config.ts, .mts, .js, .mjs,
+.json, .yaml, .yml in the current directory). Logs are structured (pino) JSON lines on stdout,
+pretty on a terminal (--json forces JSON lines). SIGTERM or SIGINT drains in-flight work and
+stops gracefully; a second signal exits at once.
+
+A wrong configuration fails at start, naming the key, the value seen and what was expected
+(exit code 2).`,
+  dev: `Usage: plexus dev [config]
+
+Like start, and watches each service's module file: saving it hot-replaces that service (the
+old version drains while the new one takes traffic). A file that fails to compile is reported
+and the running version is kept.`,
+  call: `Usage: plexus call <service.action> [json] [--deadline <ms>] [--json]
+
+Calls an action on the running kernel and prints the answer as JSON. The input is JSON
+('{"user":"ada"}', 42, '"text"'); anything that does not start like JSON is sent as a string.
+On failure prints CODE: message on stderr and exits 1 (--json prints {"error":{...}} on stdout).
+
+Example: plexus call orders.place '{"user":"ada","items":[{"sku":"tea","qty":2}]}'`,
+  emit: `Usage: plexus emit <topic> [json] [--json]
+
+Publishes an event on the running kernel (fire-and-forget; every subscribing service gets it).
+
+Example: plexus emit orders.created '{"id":"o-1"}'`,
+  services: `Usage: plexus services [--json]   (alias: plexus ls)
+
+Lists services of the running kernel: name, version, state, placement, instances up/total,
+restarts and actions (streams end in ~). --json prints the full status snapshot.`,
+  top: `Usage: plexus top [--once] [--interval <ms>] [--json]
+
+A live view of every instance: requests/s, p50/p99 latency (ms), in flight, handled, errors and
+restarts, refreshed every second. --once prints one snapshot and exits; --json prints snapshots
+as JSON lines. Ctrl-C quits.`,
+  replace: `Usage: plexus replace <service> [file] [--json]
+
+Hot replaces a service on the running kernel with the definition exported by file (default: the
+service's module from the config, read again). The new version starts while the old one
+serves; then the old one drains and stops. If the new one fails, the old one keeps running.`,
+}
