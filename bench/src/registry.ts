@@ -22,6 +22,8 @@ const ORDER = [
   'nats',
   'memory',
   'startup',
+  'startup-worker',
+  'startup-process',
   'hot-replace',
 ]
 

@@ -91,7 +91,7 @@ function requestTables(result: RunResult, scenarios: Scenario[]): string[] {
   return out
 }
 
-function otherTables(result: RunResult): string[] {
+function otherTables(result: RunResult, scenarios: Scenario[]): string[] {
   const out: string[] = []
   const memory = result.rows.filter((r) => r.scenario === 'memory')
   if (memory.length) {
@@ -108,14 +108,18 @@ function otherTables(result: RunResult): string[] {
     }
     out.push('')
   }
-  const startup = result.rows.filter((r) => r.scenario === 'startup')
+  const startups = scenarios.filter((x) => x.kind === 'startup')
+  const startup = result.rows.filter((r) => startups.some((x) => x.name === r.scenario))
   if (startup.length) {
     out.push('## Start-up', '')
-    out.push('| impl | ms to ready | speed-up over Moleculer |')
-    out.push('|---|---|---|')
+    out.push('| scenario | impl | ms to ready | Plexus ÷ other, speed-up |')
+    out.push('|---|---|---|---|')
     for (const r of startup) {
-      const ratio = result.ratios.find((x) => x.scenario === 'startup' && x.a === r.impl)
-      out.push(`| ${r.impl} | ${num(r.ms)} | ${r.impl === 'plexus' ? times(ratio?.ratio) : ''} |`)
+      const title = startups.find((x) => x.name === r.scenario)?.title ?? r.scenario
+      const ratio = result.ratios.find(
+        (x) => x.scenario === r.scenario && x.a === 'plexus' && x.b === r.impl,
+      )
+      out.push(`| ${title} | ${r.impl} | ${num(r.ms)} | ${ratio ? times(ratio.ratio) : ''} |`)
     }
     out.push('')
   }
@@ -199,7 +203,7 @@ export function renderDoc(result: RunResult, scenarios: Scenario[], notes: strin
   out.push('## Targets', '', ...evaluateTargets(result), '')
   out.push('## Analysis', '', notes, '')
   out.push('## Request scenarios', '', ...requestTables(result, scenarios), '')
-  out.push(...otherTables(result))
+  out.push(...otherTables(result, scenarios))
   out.push(...profileSection(result.profile))
   return out.join('\n')
 }

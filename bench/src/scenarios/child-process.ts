@@ -1,6 +1,7 @@
 /** Call into another process over loopback TCP: raw socket floors and Moleculer's TCP transporter. */
 import { defineScenario } from '../scenario.js'
 import { ADD_PAYLOAD } from '../fixtures/payload.js'
+import { isolatedKernel } from '../fixtures/plexus-isolated.js'
 import { startBroker } from '../fixtures/moleculer.js'
 import { freePort, spawnServer } from '../fixtures/spawn-server.js'
 import { tcpClient } from '../fixtures/tcp-client.js'
@@ -28,7 +29,7 @@ export default defineScenario({
   title: 'call to another process (loopback TCP)',
   requests: 40_000,
   notes:
-    "Floors: one socket, 4-byte length + JSON `{ id, a, b }` frames, replies matched by id; 'floor' writes every frame, 'floor-coalesced' writes once per tick on both ends. Moleculer: its TCP transporter (static URLs, UDP discovery off, 1 s gossip), default JSON serializer. The Plexus side is added with the process link.",
+    "Floors: one socket, 4-byte length + JSON `{ id, a, b }` frames, replies matched by id; 'floor' writes every frame, 'floor-coalesced' writes once per tick on both ends. Moleculer: its TCP transporter (static URLs, UDP discovery off, 1 s gossip), default JSON serializer. Plexus: `placement: 'process'` from @plexus/isolate (its wire protocol over the child's pipe), the same `math` module.",
   impls: {
     floor: () => rawSocket(false),
     'floor-coalesced': () => rawSocket(true),
@@ -58,6 +59,10 @@ export default defineScenario({
           await server.stop()
         },
       }
+    },
+    plexus: async () => {
+      const kernel = await (await isolatedKernel('process'))()
+      return { op: () => kernel.call('math.add', ADD_PAYLOAD), close: () => kernel.stop() }
     },
   },
 })

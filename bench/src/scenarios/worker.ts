@@ -2,6 +2,7 @@
 import { Worker } from 'node:worker_threads'
 import { defineScenario } from '../scenario.js'
 import { ADD_PAYLOAD } from '../fixtures/payload.js'
+import { isolatedKernel } from '../fixtures/plexus-isolated.js'
 
 const ECHO = `
 const { parentPort } = require('node:worker_threads')
@@ -14,7 +15,7 @@ export default defineScenario({
   title: 'worker-thread call',
   requests: 100_000,
   notes:
-    'Floor: `postMessage({ id, a, b })` to a worker that answers `{ id, r }`, matched by id. The Plexus side is added with the worker link.',
+    "Floor: `postMessage({ id, a, b })` to a worker that answers `{ id, r }`, matched by id, structured clone. Plexus: `placement: 'worker'` from @plexus/isolate, the same `math` module, `kernel.call` from the main thread.",
   impls: {
     floor: async () => {
       const worker = new Worker(ECHO, { eval: true })
@@ -35,6 +36,10 @@ export default defineScenario({
           }),
         close: () => worker.terminate(),
       }
+    },
+    plexus: async () => {
+      const kernel = await (await isolatedKernel('worker'))()
+      return { op: () => kernel.call('math.add', ADD_PAYLOAD), close: () => kernel.stop() }
     },
   },
 })
