@@ -6,9 +6,8 @@ export default defineConfig({
   name: 'shop',
   kernel: { deadline: 10_000, drainTimeout: 5_000 },
   log: { level: 'info', pretty: 'auto' },
-  // Worker and process placements come from the isolation plug-in: list '@plexus/isolate' here.
-  // Until it is registered, services asking for them run inline and the start log says so.
-  plugins: [],
+  // The isolation plug-in registers the `worker` and `process` placements used below.
+  plugins: [{ module: '@plexus/isolate', export: 'isolation' }],
   services: {
     kv: {
       module: './src/kv.ts',

@@ -13,6 +13,7 @@ import {
   type ServiceDefinition,
 } from '@plexus/kernel'
 import { createAdminServer } from './admin-server.js'
+import { configError } from './config-error.js'
 import type { ResolvedConfig, ResolvedService } from './config-validate.js'
 import { loadDefinition } from './module-loader.js'
 import { loadPlugin } from './plugin-loader.js'
@@ -25,8 +26,6 @@ export interface Running {
   readonly gatewayUrl: string | undefined
   /** The admin endpoint's port and token, when it is on. */
   readonly admin: { port: number; token: string } | undefined
-  /** Services that run inline because their configured placement is not registered. */
-  readonly fallbacks: Readonly<Record<string, string>>
   /** Hot replaces a service from its module (or another file); the old version keeps running on failure. */
   replace(service: string, file?: string): Promise<{ service: string; version: number }>
   /** Drains and stops. */
@@ -47,7 +46,6 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
   for (const service of config.services)
     definitions.set(service.name, await loadDefinition(service))
 
-  const fallbacks: Record<string, string> = {}
   const byName = new Map(config.services.map((s) => [s.name, s]))
   const token = newToken()
   let adminPort: number | undefined
@@ -80,7 +78,7 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
             port: config.admin.port,
             logger: logger.child({ component: 'admin' }),
             replace,
-            status: () => ({ name: config.name, gateway: gatewayUrl(gateway), fallbacks }),
+            status: () => ({ name: config.name, gateway: gatewayUrl(gateway) }),
           })
           adminPort = await server.listen()
           return () => server.close()
@@ -93,7 +91,7 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
     dependsOn: plugins.map((p) => p.name),
     setup(k) {
       for (const service of config.services)
-        add(k, service, definitions.get(service.name)!, fallbacks, logger)
+        add(k, service, definitions.get(service.name)!, config.sources)
     },
   })
 
@@ -107,7 +105,6 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
     kernel,
     gatewayUrl: gatewayUrl(gateway),
     admin: adminPort === undefined ? undefined : { port: adminPort, token },
-    fallbacks,
     replace,
     stop: () => kernel.stop(),
   }
@@ -117,8 +114,7 @@ function add(
   kernel: Kernel<any>,
   service: ResolvedService,
   definition: ServiceDefinition,
-  fallbacks: Record<string, string>,
-  logger: Logger,
+  sources: ReadonlyMap<string, string>,
 ): void {
   const options: AddOptions = {
     instances: service.instances,
@@ -130,14 +126,15 @@ function add(
   try {
     kernel.add(definition, options)
   } catch (error) {
-    // No plug-in registered this placement: keep the config as written and run inline, loudly.
+    // Placements exist only once their plug-in has loaded, so this is the first point to check.
     if (!isPlexusError(error) || !/unknown placement/.test(error.message)) throw error
-    fallbacks[service.name] = service.placement
-    logger.warn(
-      { service: service.name, placement: service.placement, instances: service.instances },
-      `Placement '${service.placement}' is not registered (add the isolation plug-in to 'plugins'); running '${service.name}' inline`,
+    const known = /known: ([^)]*)/.exec(error.message)?.[1] ?? 'inline'
+    throw configError(
+      `services.${service.name}.placement`,
+      service.placement,
+      `a registered placement (${known}; 'worker' and 'process' need the '@plexus/isolate#isolation' plug-in in 'plugins')`,
+      sources,
     )
-    kernel.add(definition, { ...options, placement: 'inline' })
   }
 }
 

@@ -27,6 +27,8 @@ export interface ResolvedConfig {
   plugins: PluginConfig[]
   services: ResolvedService[]
   hints: string[]
+  /** Key path -> the environment variable that set it (for error messages). */
+  sources: ReadonlyMap<string, string>
 }
 
 const TOP = ['name', 'kernel', 'log', 'admin', 'gateway', 'plugins', 'services', 'hints']
@@ -195,5 +197,6 @@ export function validateConfig(
     plugins,
     services,
     hints: hints as string[],
+    sources,
   }
 }

@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path'
+import { createRequire } from 'node:module'
+import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { PlexusError, type Kernel, type Plugin } from '@plexus/kernel'
 import type { PluginConfig } from './config-types.js'
@@ -52,4 +53,14 @@ export async function loadPlugin(
     )
   }
   return manifest as Manifest
+}
+
+// A package named in the config resolves from the config's directory (the application's
+// dependencies), falling back to the CLI's own.
+function fromConfigDir(name: string, dir: string): string {
+  try {
+    return pathToFileURL(createRequire(join(dir, 'noop.js')).resolve(name)).href
+  } catch {
+    return name
+  }
 }

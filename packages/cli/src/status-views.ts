@@ -7,7 +7,6 @@ export interface ServicesAnswer {
   services: ServiceStatus[]
   name?: string
   gateway?: string
-  fallbacks?: Record<string, string>
 }
 
 const stateColor = (state: string, c: Colors): ((s: string) => string) =>
@@ -18,13 +17,12 @@ export function renderServices(answer: ServicesAnswer, c: Colors): string {
   const header = ['SERVICE', 'VERSION', 'STATE', 'PLACEMENT', 'INSTANCES', 'RESTARTS', 'ACTIONS']
   const rows = answer.services.map((s) => {
     const placements = [...new Set(s.instances.map((i) => i.placement))].join(',')
-    const configured = answer.fallbacks?.[s.name]
     const up = s.instances.filter((i) => i.state === 'running').length
     return [
       s.name,
       String(s.version) + (s.current ? '' : ' (old)'),
       s.state,
-      configured === undefined ? placements : `${placements} (configured: ${configured})`,
+      placements,
       `${up}/${s.instances.length}`,
       String(s.instances.reduce((n, i) => n + i.restarts, 0)),
       [...s.actions, ...s.streams.map((x) => `${x}~`)].join(' '),

@@ -1,0 +1,193 @@
+// The shop run as a user runs it: `plexus start` in a child process, orders placed with
+// `plexus call`, effects checked through the kv store, payments SIGKILLed, then SIGTERM.
+import assert from 'node:assert/strict'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const bin = fileURLToPath(new URL('../../../packages/cli/bin/plexus.js', import.meta.url))
+const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
+// The test runner's NODE_OPTIONS name tsx relative to the repo; the launcher sets its own.
+const { NODE_OPTIONS: _omit, ...baseEnv } = process.env
+const env = { ...baseEnv, PORT: '0', SHOP_PAYMENT_DELAY_MS: '150', NO_COLOR: '1' }
+
+interface Order {
+  id: string
+  total: number
+  status: string
+}
+
+let dir: string
+let shop: ChildProcess
+let output = ''
+let exited: Promise<number | null>
+
+function plexus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: dir, env, timeout: 20_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+async function call<T>(address: string, input: unknown): Promise<T> {
+  const { code, stdout, stderr } = await plexus(['call', address, JSON.stringify(input), '--json'])
+  assert.equal(code, 0, `plexus call ${address} failed: ${stderr}${stdout}`)
+  return (JSON.parse(stdout) as { data: T }).data
+}
+
+const kv = <T>(key: string) => call<T | null>('kv.get', { key })
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > end)
+      throw new Error(`Timed out waiting for ${what}\n--- shop output ---\n${output}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const runFile = () => join(dir, '.plexus', 'admin.json')
+
+describe('the shop, started through the plexus CLI', { timeout: 60_000 }, () => {
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'plexus-shop-'))
+    shop = spawn(process.execPath, [bin, 'start', config, '--json'], { cwd: dir, env })
+    shop.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    shop.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    exited = new Promise((resolve) => shop.on('exit', (code) => resolve(code)))
+    await until('the run file', async () => (existsSync(runFile()) ? true : undefined), 20_000)
+  })
+
+  after(async () => {
+    if (shop.exitCode === null) shop.kill('SIGKILL')
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('logs structured JSON lines saying where it listens', () => {
+    const line = output.split('\n').find((l) => l.includes('"shop is running"'))
+    assert.ok(line, `no start line in:\n${output}`)
+    const record = JSON.parse(line) as { gateway: string; admin: string }
+    assert.match(record.gateway, /^http:\/\/127\.0\.0\.1:\d+$/)
+    assert.match(record.admin, /^127\.0\.0\.1:\d+$/)
+  })
+
+  it('runs orders in 2 worker threads and payments in a child process, as configured', async () => {
+    const { stdout } = await plexus(['services', '--json'])
+    const services = (
+      JSON.parse(stdout) as { services: { name: string; instances: { placement: string }[] }[] }
+    ).services
+    const placements = (name: string) =>
+      services.find((s) => s.name === name)?.instances.map((i) => i.placement)
+    assert.deepEqual(placements('orders'), ['worker', 'worker'])
+    assert.deepEqual(placements('payments'), ['process'])
+    assert.deepEqual(placements('kv'), ['inline'])
+  })
+
+  it('places orders with plexus call: stock reserved, payment captured, events reacted to', async () => {
+    const first = await call<Order>('orders.place', {
+      user: 'ada',
+      items: [{ sku: 'tea', qty: 2 }],
+    })
+    const second = await call<Order>('orders.place', {
+      user: 'ada',
+      items: [
+        { sku: 'tea', qty: 1 },
+        { sku: 'jam', qty: 3 },
+      ],
+    })
+    assert.equal(first.status, 'paid')
+    assert.equal(first.total, 900)
+    assert.equal(second.total, 450 + 3 * 520)
+    assert.equal(await kv<number>('stock/tea'), 97)
+    assert.equal(await kv<number>('stock/jam'), 17)
+    const payment = await kv<{ status: string; amount: number }>(`payments/${first.id}`)
+    assert.deepEqual([payment?.status, payment?.amount], ['captured', 900])
+    // orders.created and payments.captured are handled by users and catalog.
+    await until('the event reactions', async () =>
+      (await kv<number>('users/ada/orders')) === 2 ? true : undefined,
+    )
+    assert.equal(await kv<number>('users/ada/spent'), 900 + 450 + 3 * 520)
+    assert.equal(await kv<number>('sales/tea'), 3)
+  })
+
+  it('answers a typed error for an unknown user, with a non-zero exit code and no stack', async () => {
+    const { code, stderr } = await plexus([
+      'call',
+      'orders.place',
+      '{"user":"nobody","items":[{"sku":"tea","qty":1}]}',
+    ])
+    assert.equal(code, 1)
+    assert.match(stderr, /NOT_FOUND: No user 'nobody'/)
+    assert.doesNotMatch(stderr, /\n\s+at /)
+  })
+
+  it('keeps serving when the payments process is SIGKILLed, and orders succeed after its restart', async () => {
+    const { pid } = await call<{ pid: number }>('payments.info', {})
+    assert.notEqual(
+      pid,
+      JSON.parse(readFileSync(runFile(), 'utf8')).pid,
+      'payments runs in its own process',
+    )
+    process.kill(pid, 'SIGKILL')
+    await until('payments to restart', async () => {
+      const { stdout } = await plexus(['services', '--json'])
+      const payments = (
+        JSON.parse(stdout) as {
+          services: { name: string; instances: { state: string; restarts: number }[] }[]
+        }
+      ).services.find((s) => s.name === 'payments')
+      const instance = payments?.instances[0]
+      return instance !== undefined && instance.restarts >= 1 && instance.state === 'running'
+        ? true
+        : undefined
+    })
+    const after1 = await call<Order>('orders.place', {
+      user: 'grace',
+      items: [{ sku: 'scones', qty: 1 }],
+    })
+    const after2 = await call<Order>('orders.place', {
+      user: 'linus',
+      items: [{ sku: 'butter', qty: 2 }],
+    })
+    assert.deepEqual([after1.status, after2.status], ['paid', 'paid'])
+    assert.notEqual((await call<{ pid: number }>('payments.info', {})).pid, pid)
+    assert.equal(await kv<number>('stock/butter'), 28)
+  })
+
+  it('drains on SIGTERM: every order in flight completes, then the process exits 0', async () => {
+    const { gateway } = JSON.parse(readFileSync(runFile(), 'utf8')) as { gateway: string }
+    const inFlight = Array.from({ length: 6 }, (_, i) =>
+      fetch(`${gateway}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'ada', items: [{ sku: 'butter', qty: 1 }] }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Order, i })),
+    )
+    await new Promise((r) => setTimeout(r, 60))
+    shop.kill('SIGTERM')
+    const answers = await Promise.all(inFlight)
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [201, 201, 201, 201, 201, 201],
+      JSON.stringify(answers),
+    )
+    assert.equal(await exited, 0)
+    assert.match(output, /"msg":"Stopped"/)
+    assert.equal(existsSync(runFile()), false, 'the run file is removed on stop')
+  })
+})
