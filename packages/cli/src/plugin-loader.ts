@@ -23,7 +23,9 @@ export async function loadPlugin(
   const options = typeof entry === 'string' ? undefined : entry.options
   const key = `plugins[${index}]`
   const target =
-    name.startsWith('.') || isAbsolute(name) ? pathToFileURL(resolve(dir, name)).href : name
+    name.startsWith('.') || isAbsolute(name)
+      ? pathToFileURL(resolve(dir, name)).href
+      : fromConfigDir(name, dir)
   let module: Record<string, unknown>
   try {
     module = (await import(target)) as Record<string, unknown>
