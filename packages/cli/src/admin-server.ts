@@ -88,8 +88,12 @@ export function createAdminServer(kernel: Kernel<any>, options: AdminOptions): A
       const status =
         (error.data as { status?: number } | undefined)?.status ?? STATUS[error.code] ?? 500
       if (status === 500) options.logger.warn({ err: error }, 'Admin request failed')
+      if (status === 413) {
+        // Stop reading the rest; close once the answer is out.
+        response.setHeader('connection', 'close')
+        response.on('finish', () => setTimeout(() => request.socket.destroy(), 50).unref())
+      }
       answer(response, status, { error: error.toJSON() })
-      if (status === 413) request.destroy()
     }
   }
 

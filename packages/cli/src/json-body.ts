@@ -13,11 +13,20 @@ export async function readJsonBody(request: IncomingMessage, limit = MAX_BODY): 
   if (declared > limit) throw tooLarge(limit)
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw tooLarge(limit)
-    chunks.push(chunk)
-  }
+  // Listeners rather than for-await: leaving a for-await destroys the socket before the 413
+  // answer can be written; pausing stops reading instead.
+  await new Promise<void>((resolve, reject) => {
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        request.pause()
+        request.removeAllListeners('data')
+        reject(tooLarge(limit))
+      } else chunks.push(chunk)
+    })
+    request.on('end', resolve)
+    request.on('error', reject)
+  })
   if (size === 0) return {}
   return parseJson(Buffer.concat(chunks).toString('utf8'))
 }

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { PlexusError, type ServiceDefinition } from '@plexus/kernel'
 import type { ResolvedService } from './config-validate.js'
 
 let generation = 0
+const requireCache = createRequire(import.meta.url).cache
 
 /**
  * Imports a service module and returns its definition: the named export (default `default`),
@@ -27,6 +29,9 @@ export async function loadDefinition(
       data: { key, value: file, expected: 'an existing module file' },
     })
   }
+  // ES modules are cached by URL (a query makes a new one); a module tsx loads as CommonJS (no
+  // "type": "module" nearby) is cached by path in require.cache.
+  if (options.fresh === true) delete requireCache[file]
   const url = pathToFileURL(file).href + (options.fresh === true ? `?v=${++generation}` : '')
   let module: Record<string, unknown>
   try {

@@ -30,6 +30,9 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
     throw error
   }
   const { kernel } = running
+  const unwatch = options.watch
+    ? watchServices(config.services, (name) => running.replace(name), logger)
+    : () => {}
   if (running.admin !== undefined) {
     await writeRunFile(config.admin.dir, {
       pid: process.pid,
@@ -41,9 +44,6 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
       startedAt: new Date().toISOString(),
     })
   }
-  const unwatch = options.watch
-    ? watchServices(config.services, (name) => running.replace(name), logger)
-    : () => {}
 
   const services = kernel
     .services()
