@@ -4,10 +4,11 @@
  * interleaved (every impl of a scenario once, then again), ratios are computed run by run.
  *
  * Options: --quick, --runs=N, --only=name,name, --scale=F (multiplies request counts),
- * --json=PATH, --doc=PATH, --no-profile.
+ * --json=PATH, --doc=PATH, --no-profile; --render rewrites the doc from the JSON of the last run
+ * (after editing its notes) without measuring anything.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +24,7 @@ import type { ProfileSummary } from './profile.js'
 import { loadScenarios } from './registry.js'
 import type { ScenarioEntry } from './registry.js'
 import { writeDoc } from './report.js'
+import type { RunResult } from './report.js'
 import type { ImplName, Measurement, Scenario } from './scenario.js'
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     json: { type: 'string', default: join(REPO, 'bench/results/latest.json') },
     doc: { type: 'string', default: join(REPO, 'docs/benchmarks.md') },
     'no-profile': { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
   },
 })
 const quick = args.quick
@@ -236,4 +239,14 @@ async function profileCall(entries: ScenarioEntry[]): Promise<ProfileSummary | u
   }
 }
 
-await main()
+async function render() {
+  const result = JSON.parse(readFileSync(args.json, 'utf8')) as RunResult
+  writeDoc(
+    args.doc,
+    result,
+    (await loadScenarios()).map((e) => e.scenario),
+  )
+  console.log(`rewrote ${args.doc} from ${args.json} (${result.generated})`)
+}
+
+await (args.render ? render() : main())

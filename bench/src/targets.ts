@@ -14,6 +14,7 @@ interface Check {
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2))
+const signed = (x: number) => (x >= 0 ? '+' : '') + fmt(x)
 
 function ratio(f: Figures, scenario: string, c: number, a: ImplName, b: ImplName) {
   return f.ratios.find(
@@ -55,7 +56,7 @@ const CHECKS: Check[] = [
       const r = ratio(f, 'call', 1, 'plexus', 'floor')
       const ns = r?.extra_ns?.median
       if (ns === undefined || !Number.isFinite(ns)) return undefined
-      return { text: `c1: +${fmt(ns)} ns`, ok: ns <= 100, miss: `${fmt(ns - 100)} ns over` }
+      return { text: `c1: ${signed(ns)} ns`, ok: ns <= 100, miss: `${fmt(ns - 100)} ns over` }
     },
   },
   {
@@ -107,7 +108,7 @@ const CHECKS: Check[] = [
     measure: (f) => {
       const mb = ratio(f, 'memory', 1, 'plexus', 'floor')?.extra_rss_mb?.median
       if (mb === undefined || !Number.isFinite(mb)) return undefined
-      return { text: `+${fmt(mb)} MB RSS`, ok: mb <= 8, miss: `${fmt(mb - 8)} MB over` }
+      return { text: `${signed(mb)} MB RSS`, ok: mb <= 8, miss: `${fmt(mb - 8)} MB over` }
     },
   },
   {
