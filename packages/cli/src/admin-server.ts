@@ -26,6 +26,7 @@ export interface AdminServer {
 const STATUS: Partial<Record<string, number>> = {
   VALIDATION: 400,
   INVALID_ARGUMENT: 400,
+  INVALID_CONFIG: 400,
   INVALID_DEFINITION: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

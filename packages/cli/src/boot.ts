@@ -127,8 +127,11 @@ function add(
     kernel.add(definition, options)
   } catch (error) {
     // Placements exist only once their plug-in has loaded, so this is the first point to check.
-    if (!isPlexusError(error) || !/unknown placement/.test(error.message)) throw error
-    const known = /known: ([^)]*)/.exec(error.message)?.[1] ?? 'inline'
+    const data = isPlexusError(error, 'INVALID_ARGUMENT')
+      ? (error.data as { placement?: string; known?: string[] } | undefined)
+      : undefined
+    if (data?.placement === undefined) throw error
+    const known = (data.known ?? ['inline']).join(', ')
     throw configError(
       `services.${service.name}.placement`,
       service.placement,

@@ -208,14 +208,20 @@ function report(error: PlexusError, json: boolean, c: Colors): void {
     return
   }
   process.stderr.write(`${c.red(c.bold(error.code))}: ${error.message}\n`)
-  if (error.data !== undefined && error.code !== 'INVALID_ARGUMENT') {
+  if (
+    error.data !== undefined &&
+    error.code !== 'INVALID_ARGUMENT' &&
+    error.code !== 'INVALID_CONFIG'
+  ) {
     process.stderr.write(`${c.dim(JSON.stringify(error.data))}\n`)
   }
 }
 
 function configExit(error: PlexusError): number {
   return isPlexusError(error) &&
-    (error.code === 'INVALID_ARGUMENT' || error.code === 'INVALID_DEFINITION')
+    (error.code === 'INVALID_ARGUMENT' ||
+      error.code === 'INVALID_CONFIG' ||
+      error.code === 'INVALID_DEFINITION')
     ? USAGE
     : 1
 }

@@ -16,7 +16,7 @@ export function configError(
   const from = sources.get(key)
   const where = from === undefined ? key : `${key} (from ${from})`
   return new PlexusError(
-    'INVALID_ARGUMENT',
+    'INVALID_CONFIG',
     `Invalid configuration: ${where}: expected ${expected}, got ${show(value)}`,
     { data: { key, value, expected, ...(from === undefined ? {} : { env: from }) } },
   )

@@ -32,7 +32,7 @@ export function findConfig(path: string | undefined, cwd: string): string {
   if (path !== undefined) {
     const file = resolve(cwd, path)
     if (existsSync(file)) return file
-    throw new PlexusError('INVALID_ARGUMENT', `Config file not found: ${file}`, {
+    throw new PlexusError('INVALID_CONFIG', `Config file not found: ${file}`, {
       data: { key: 'config', value: path, expected: 'an existing file' },
     })
   }
@@ -41,7 +41,7 @@ export function findConfig(path: string | undefined, cwd: string): string {
     if (existsSync(file)) return file
   }
   throw new PlexusError(
-    'INVALID_ARGUMENT',
+    'INVALID_CONFIG',
     `No config file: looked for ${CONFIG_NAMES.join(', ')} in ${cwd} (or pass a path: plexus start <config>)`,
   )
 }
@@ -66,7 +66,7 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
     try {
       value = ext === '.json' ? JSON.parse(text) : parseYaml(text)
     } catch (error) {
-      throw new PlexusError('INVALID_ARGUMENT', `Cannot parse ${file}: ${(error as Error).message}`)
+      throw new PlexusError('INVALID_CONFIG', `Cannot parse ${file}: ${(error as Error).message}`)
     }
     rejectPoisoned(value, 'config')
   } else {
@@ -75,7 +75,7 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
       module = (await import(pathToFileURL(file).href)) as { default?: unknown }
     } catch (error) {
       throw new PlexusError(
-        'INVALID_ARGUMENT',
+        'INVALID_CONFIG',
         `Cannot load ${file}: ${(error as Error).message.split('\n')[0]}`,
         { cause: error },
       )
@@ -83,7 +83,7 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
     value = module.default
     if (value === undefined) {
       throw new PlexusError(
-        'INVALID_ARGUMENT',
+        'INVALID_CONFIG',
         `${file} has no default export (write: export default defineConfig({ services: {...} }))`,
       )
     }

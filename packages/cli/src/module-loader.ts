@@ -25,7 +25,7 @@ export async function loadDefinition(
         : resolve(options.cwd ?? process.cwd(), options.file)
   const key = `services.${service.name}.module`
   if (!existsSync(file)) {
-    throw new PlexusError('INVALID_ARGUMENT', `${key}: file not found: ${file}`, {
+    throw new PlexusError('INVALID_CONFIG', `${key}: file not found: ${file}`, {
       data: { key, value: file, expected: 'an existing module file' },
     })
   }

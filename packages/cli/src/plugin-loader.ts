@@ -31,7 +31,7 @@ export async function loadPlugin(
     module = (await import(target)) as Record<string, unknown>
   } catch (error) {
     throw new PlexusError(
-      'INVALID_ARGUMENT',
+      'INVALID_CONFIG',
       `Invalid configuration: ${key}: cannot load plug-in module '${name}': ${(error as Error).message.split('\n')[0]}`,
       { data: { key, value: spec, expected: 'an installed module' } },
     )
@@ -49,7 +49,7 @@ export async function loadPlugin(
     typeof (manifest as Manifest).setup !== 'function'
   ) {
     throw new PlexusError(
-      'INVALID_ARGUMENT',
+      'INVALID_CONFIG',
       `Invalid configuration: ${key}: '${spec}' does not give a plug-in (name an export with '${name}#export')`,
       { data: { key, value: spec, expected: 'a module exporting a plug-in factory' } },
     )

@@ -30,7 +30,7 @@ async function write(name: string, text: string): Promise<string> {
 async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error) => {
     assert.ok(isPlexusError(error))
-    assert.equal(error.code, 'INVALID_ARGUMENT')
+    assert.equal(error.code, 'INVALID_CONFIG')
     assert.match(error.message, pattern)
     return true
   })
@@ -176,7 +176,7 @@ describe('configuration errors name the key, the value seen and what was expecte
     assert.equal(result.code, 2)
     assert.match(
       result.stderr,
-      /INVALID_ARGUMENT: Invalid configuration: services\.greeter\.instances \(from PLEXUS_SERVICES__GREETER__INSTANCES\): expected a positive integer, got 0/,
+      /INVALID_CONFIG: Invalid configuration: services\.greeter\.instances \(from PLEXUS_SERVICES__GREETER__INSTANCES\): expected a positive integer, got 0/,
     )
     assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at /)
   })

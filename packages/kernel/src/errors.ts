@@ -18,6 +18,11 @@ export const ERROR_CODES = {
   CIRCUIT_OPEN: { retryable: true, summary: 'A circuit breaker refuses calls to the target.' },
   INVALID_ARGUMENT: { retryable: false, summary: 'An API was called with a malformed argument.' },
   INVALID_DEFINITION: { retryable: false, summary: 'A service definition is malformed.' },
+  INVALID_CONFIG: {
+    retryable: false,
+    summary:
+      'A configuration value is wrong: the message names the key, the value and what was expected.',
+  },
   DUPLICATE_SERVICE: {
     retryable: false,
     summary: 'A service with the same name and version is already registered.',

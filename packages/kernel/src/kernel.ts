@@ -400,6 +400,7 @@ export class Kernel<M extends ServiceMap = {}> {
       throw new PlexusError(
         'INVALID_ARGUMENT',
         `Service '${definition.name}': unknown placement '${placement}' (known: ${[...this.#placements.keys()].join(', ')})`,
+        { data: { service: definition.name, placement, known: [...this.#placements.keys()] } },
       )
     }
     const balancer = balancerFactory(options.balancer)()
