@@ -16,8 +16,10 @@ const walk = (dir) => {
 }
 for (const root of roots) {
   if (!existsSync(root)) continue
-  for (const pkg of readdirSync(root)) {
-    const test = join(root, pkg, 'test')
+  // `bench` is one workspace; `packages` and `examples` hold one workspace per folder.
+  const workspaces = root === 'bench' ? [root] : readdirSync(root).map((pkg) => join(root, pkg))
+  for (const workspace of workspaces) {
+    const test = join(workspace, 'test')
     if (existsSync(test)) walk(test)
   }
 }
