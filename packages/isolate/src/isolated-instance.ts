@@ -24,9 +24,9 @@ const SAMPLE_MASK = 63
 const DEFAULT_QUEUE = 1000
 
 /** Topic of the event emitted when an instance exceeds its restart intensity. */
-export const FAILED_TOPIC = 'plexus.service.failed'
+export const FAILED_TOPIC = 'plexus.instance.failed'
 /** Topic of the event emitted when a supervised instance has been restarted. */
-export const RESTARTED_TOPIC = 'plexus.service.restarted'
+export const RESTARTED_TOPIC = 'plexus.instance.restarted'
 
 /**
  * One instance of a service running in a worker or a child process, as the router sees it.

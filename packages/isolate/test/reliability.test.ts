@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+import type { Kernel, PlexusError } from '@plexus/kernel'
+import crashy from './fixtures/crashy.js'
+import { eventually, fixture, isolatedKernel, sleep } from './helpers.js'
+
+/** Child processes of this process, with their state letter (Z = zombie). */
+function children(): { pid: number; state: string }[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(process.pid)], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const [pid, state] = line.trim().split(/\s+/)
+        return { pid: Number(pid), state: state ?? '' }
+      })
+      .filter((c) => c.state !== '' && !Number.isNaN(c.pid))
+  } catch {
+    return [] // ps exits 1 when there are none
+  }
+}
+
+const states = (kernel: Kernel<any>) =>
+  kernel
+    .services()
+    .find((s) => s.name === 'crashy')!
+    .instances.map((i) => i.state)
+
+const restarts = (kernel: Kernel<any>) =>
+  kernel
+    .services()
+    .find((s) => s.name === 'crashy')!
+    .instances.reduce((sum, i) => sum + i.restarts, 0)
+
+/** Runs `concurrency` callers in a loop until `stop()`; records every outcome. */
+function load(kernel: Kernel<any>, address: string, concurrency: number) {
+  const outcome = { ok: 0, errors: [] as PlexusError[], started: 0, ended: 0 }
+  let running = true
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      outcome.started++
+      try {
+        await kernel.call(address, 1, { deadline: 3_000 })
+        outcome.ok++
+      } catch (error) {
+        outcome.errors.push(error as PlexusError)
+      }
+      outcome.ended++
+    }
+  })
+  return {
+    outcome,
+    stop: async () => {
+      running = false
+      await Promise.all(loops)
+    },
+  }
+}
+
+describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
+  for (const [label, address] of [
+    [
+      'a non-idempotent action: errors only UNAVAILABLE (retryable), at most the calls in flight',
+      'crashy.echo',
+    ],
+    [
+      'an idempotent action: retried on the other instance, 0 errors seen by callers',
+      'crashy.idem',
+    ],
+  ] as const) {
+    it(label, async () => {
+      const baseline = children().length
+      const kernel = isolatedKernel()
+      kernel.add(crashy, {
+        placement: 'process',
+        instances: 2,
+        module: fixture('crashy'),
+        settings: {
+          restart: { intensity: 10, period: 10_000, backoff: 10 },
+          ping: { interval: 200 },
+        },
+      })
+      await kernel.start()
+      assert.equal(children().length, baseline + 2)
+      const run = load(kernel, address, 20)
+      const kills = 3
+      let maxInFlight = 0
+      for (let k = 0; k < kills; k++) {
+        await sleep(300)
+        const { pid } = (await kernel.call('crashy.who')) as { pid: number }
+        maxInFlight = Math.max(maxInFlight, run.outcome.started - run.outcome.ended)
+        process.kill(pid, 'SIGKILL')
+        assert.ok(
+          await eventually(
+            () => restarts(kernel) === k + 1 && states(kernel).every((s) => s === 'running'),
+            5_000,
+          ),
+          'serving again after the kill',
+        )
+      }
+      await sleep(200)
+      const hang = setTimeout(() => assert.fail('a call hung'), 5_000)
+      await run.stop()
+      clearTimeout(hang)
+      const { outcome } = run
+      assert.equal(outcome.ended, outcome.started, 'every call ended')
+      assert.ok(outcome.ok > 0)
+      for (const error of outcome.errors) {
+        assert.equal(error.code, 'UNAVAILABLE', error.message)
+        assert.equal(error.retryable, true)
+      }
+      if (address === 'crashy.idem') assert.equal(outcome.errors.length, 0)
+      else assert.ok(outcome.errors.length <= kills * 20, `${outcome.errors.length} errors`)
+      assert.equal(restarts(kernel), kills)
+      await kernel.stop()
+      assert.ok(await eventually(() => children().length === baseline), 'child PIDs back')
+      assert.equal(children().filter((c) => c.state.startsWith('Z')).length, 0, 'no zombies')
+    })
+  }
+})
+
+describe('T5: the mailbox across a restart', () => {
+  it('a concurrency-1 worker crashing on message #100: #100 fails and is not replayed; #101-#1000 arrive once each, in order, at the new instance', async () => {
+    const kernel = isolatedKernel()
+    kernel.add(crashy, {
+      placement: 'worker',
+      module: fixture('crashy'),
+      settings: { restart: { intensity: 3, period: 10_000, backoff: 10 } },
+    })
+    await kernel.start()
+    const results = await Promise.allSettled(
+      Array.from({ length: 1000 }, (_, i) =>
+        kernel.call('crashy.work', { n: i + 1, crashAt: 100 }, { deadline: 20_000 }),
+      ),
+    )
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [i + 1] : []))
+    assert.deepEqual(failed, [100])
+    const reason = (results[99] as PromiseRejectedResult).reason as PlexusError
+    assert.ok(['UNAVAILABLE', 'HANDLER'].includes(reason.code))
+    for (let i = 0; i < 1000; i++) {
+      if (i !== 99) assert.equal((results[i] as PromiseFulfilledResult<unknown>).value, i + 1)
+    }
+    const handled = (await kernel.call('crashy.handled')) as number[]
+    assert.deepEqual(
+      handled,
+      Array.from({ length: 900 }, (_, i) => i + 101),
+      'the new instance handled #101-#1000 exactly once each, in order, and never #100',
+    )
+    await kernel.stop()
+  })
+})
