@@ -59,13 +59,9 @@ type ItemOfEntry<E> = OutputOfEntry<E> extends AsyncIterable<infer T> ? T : unkn
 /** The input type of action `A` on services `M`. */
 export type CallInput<M, A> = {} extends M ? unknown : InputOfEntry<Entry<M, A, 'actions'>>
 /** The answer type of action `A` on services `M`. */
-export type CallOutput<M, A> = keyof M extends never
-  ? unknown
-  : OutputOfEntry<Entry<M, A, 'actions'>>
+export type CallOutput<M, A> = {} extends M ? unknown : OutputOfEntry<Entry<M, A, 'actions'>>
 /** The input type of stream `A` on services `M`. */
-export type StreamInput<M, A> = keyof M extends never
-  ? unknown
-  : InputOfEntry<Entry<M, A, 'streams'>>
+export type StreamInput<M, A> = {} extends M ? unknown : InputOfEntry<Entry<M, A, 'streams'>>
 /** The item type of stream `A` on services `M`. */
 export type StreamItem<M, A> = {} extends M ? unknown : ItemOfEntry<Entry<M, A, 'streams'>>
 

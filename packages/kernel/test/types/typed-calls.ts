@@ -63,3 +63,10 @@ export async function pluginCalls(k: import('@plexus/kernel').Kernel<any>): Prom
   k.send('any.thing', 1)
   return k.call('whatever.action', { x: 1 })
 }
+
+// ...and streams, with any input and any answer type.
+export async function pluginStreams(k: import('@plexus/kernel').Kernel<any>): Promise<number> {
+  const answer: number = (await k.call('x.y', 1)) as number
+  for await (const item of k.stream('echo.count', { n: 100 })) void item
+  return answer
+}
