@@ -65,7 +65,7 @@ export async function runGuest(transport: GuestTransport, moduleRef: string, id:
     let handler: Handler | undefined
     if (address === STARTED || address === STOPPED) {
       name = address === STARTED ? 'started' : 'stopped'
-      handler = definition[name as 'started' | 'stopped'] as Handler | undefined
+      handler = definition[name as 'started' | 'stopped']
       if (handler === undefined) return exchange?.respond(undefined)
     } else if (address.startsWith(EVENT_PREFIX)) {
       name = address.slice(EVENT_PREFIX.length)

@@ -201,7 +201,6 @@ export class IsolatedInstance implements Instance {
     }
     let hello!: { resolve: () => void; reject: (error: PlexusError) => void }
     const helloSeen = new Promise<void>((resolve, reject) => (hello = { resolve, reject }))
-    let session!: Session
     const guest = this.#spawn(spec, {
       data: (chunk) => session.receive(chunk),
       exit: (exit) => {
@@ -210,7 +209,7 @@ export class IsolatedInstance implements Instance {
         this.#exited(generation, error)
       },
     })
-    session = new Session({
+    const session = new Session({
       side: 'initiator',
       hello: createHello({ role: 'kernel', name: `kernel pid ${process.pid}` }),
       write: (chunk) => guest.write(chunk),

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { PlexusError, createKernel, type LogFields, type Logger } from '@plexus/kernel'
+import { Session, installIsolation } from '@plexus/isolate'
+import { createHello } from '@plexus/wire'
+import malicious, { BAD } from './fixtures/malicious.js'
+import { eventually, fixture } from './helpers.js'
+
+/** A logger that keeps what it is given, so tests can see refused envelopes being reported. */
+function capture() {
+  const lines: { level: string; fields: LogFields; message: string }[] = []
+  const make = (bound: LogFields): Logger => {
+    const log =
+      (level: string) =>
+      (fields: LogFields, message = '') =>
+        void lines.push({ level, fields: { ...bound, ...fields }, message })
+    return {
+      level: 'debug',
+      debug: log('debug'),
+      info: log('info'),
+      warn: log('warn'),
+      error: log('error'),
+      child: (more: LogFields) => make({ ...bound, ...more }),
+    } as unknown as Logger
+  }
+  return { lines, logger: make({}) }
+}
+
+const FRAMING = new Set(['random bytes', 'wrong length prefix', '4 GiB declared length'])
+
+for (const placement of ['worker', 'process']) {
+  describe(`malformed frames from a ${placement} guest`, () => {
+    it('refuses each kind with a typed PROTOCOL error; envelope errors keep the link, framing errors replace the guest; the kernel never crashes', async () => {
+      const { lines, logger } = capture()
+      const kernel = installIsolation(createKernel({ logger }))
+      kernel.add(malicious, {
+        placement,
+        module: fixture('malicious'),
+        settings: { restart: { intensity: 10, period: 10_000, backoff: 10 } },
+      })
+      await kernel.start()
+      let restarts = 0
+      for (const kind of Object.keys(BAD) as (keyof typeof BAD)[]) {
+        const outcome = await kernel.call('malicious.inject', { kind }).then(
+          (v) => v,
+          (e: { code: string; retryable: boolean }) => e,
+        )
+        if (FRAMING.has(kind)) {
+          restarts++
+          const error = outcome as { code: string; retryable: boolean }
+          assert.equal(error.code, 'UNAVAILABLE', kind)
+          assert.equal(error.retryable, true)
+          const status = () => kernel.services()[0]!.instances[0]!
+          assert.ok(
+            await eventually(() => status().restarts === restarts && status().state === 'running'),
+          )
+        } else {
+          assert.equal(outcome, 'sent', kind)
+        }
+        assert.equal(await kernel.call('malicious.ok', 1), 1, `valid traffic after ${kind}`)
+      }
+      const refused = lines.filter((l) => l.fields.code === 'PROTOCOL')
+      assert.ok(refused.length >= Object.keys(BAD).length, `${refused.length} refusals logged`)
+      const reasons = new Set(refused.map((l) => (l.fields.data as { reason: string }).reason))
+      for (const reason of ['version', 'type', 'shape', 'json', 'proto-key', 'frame-too-large']) {
+        assert.ok(reasons.has(reason), `reason ${reason} in ${[...reasons].join(', ')}`)
+      }
+      await kernel.stop()
+    })
+
+    it('1,000 bad envelopes alongside valid calls: 0 errors on the valid calls, logging capped', async () => {
+      const { lines, logger } = capture()
+      const kernel = installIsolation(createKernel({ logger }))
+      kernel.add(malicious, { placement, module: fixture('malicious') })
+      await kernel.start()
+      const valid = Array.from({ length: 200 }, (_, i) => kernel.call('malicious.ok', i))
+      await kernel.call('malicious.inject', { kind: 'unknown version', n: 1000 })
+      assert.deepEqual(
+        await Promise.all(valid),
+        Array.from({ length: 200 }, (_, i) => i),
+      )
+      assert.equal(kernel.services()[0]!.instances[0]!.restarts, 0)
+      const logged = lines.filter((l) => l.fields.code === 'PROTOCOL').length
+      assert.ok(logged <= 11, `${logged} log lines for 1000 refusals`)
+      await kernel.stop()
+    })
+  })
+}
+
+describe('a session fed random bytes', () => {
+  it('never throws: 2,000 random chunks end as counted violations or a broken link', () => {
+    let broken = 0
+    for (let round = 0; round < 200; round++) {
+      const session = new Session({
+        side: 'initiator',
+        hello: createHello({ role: 'kernel' }),
+        write: () => {},
+        logger: capture().logger,
+        handlers: {
+          ready: () => {},
+          broken: () => void broken++,
+          request: () => {},
+          event: () => {},
+        },
+      })
+      for (let i = 0; i < 10; i++) {
+        const size = (Math.random() * 64) | 0
+        session.receive(Buffer.from(Array.from({ length: size }, () => (Math.random() * 256) | 0)))
+      }
+      session.close(new PlexusError('UNAVAILABLE', 'done'))
+    }
+    assert.ok(broken > 0)
+  })
+})
