@@ -39,7 +39,7 @@ export class GuestContext implements Context {
     this.#baseLogger = logger
     this.#exchange = exchange
     this.meta = meta ?? {}
-    this.deadline = budget >= NO_DEADLINE ? Infinity : performance.now() + budget
+    this.deadline = budget >= NO_DEADLINE ? Infinity : session.receivedAt + budget
   }
 
   get signal(): AbortSignal {

@@ -469,7 +469,7 @@ export class IsolatedInstance implements Instance {
         deadline: ctx.remaining(),
         meta: metaOf(ctx),
         caller: ctx.caller,
-        reason: () => ctx.reason,
+        cancel: ctx,
         owner: ctx,
       })
     }
@@ -487,7 +487,7 @@ export class IsolatedInstance implements Instance {
       deadline: ctx.remaining(),
       meta: metaOf(ctx),
       caller: ctx.caller,
-      reason: () => ctx.reason,
+      cancel: ctx,
       owner: ctx,
     })
   }

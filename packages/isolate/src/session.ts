@@ -57,8 +57,8 @@ export interface OutboundOptions {
   caller?: string | undefined
   /** Cancels the request when it aborts. */
   signal?: AbortSignal | undefined
-  /** Polled every 50 ms: a reason cancels the request (cheaper than a signal per call). */
-  reason?: (() => PlexusError | undefined) | undefined
+  /** Polled every 50 ms: once it has a `reason`, the request is cancelled (cheaper than a signal per call). */
+  cancel?: { readonly reason: PlexusError | undefined } | undefined
   /** Anything the owner wants back from `ownerOf(id)`. */
   owner?: unknown
 }
@@ -68,7 +68,7 @@ interface Outbound {
   reject: ((error: PlexusError) => void) | undefined
   flow: FlowIn | undefined
   input: FlowOut | undefined
-  reason: (() => PlexusError | undefined) | undefined
+  cancel: { readonly reason: PlexusError | undefined } | undefined
   owner: unknown
 }
 
@@ -94,6 +94,7 @@ export class Session implements ExchangeLink {
   #peer: Handshake | undefined
   #closed: PlexusError | undefined
   #sweeper: NodeJS.Timeout | undefined
+  #receivedAt = 0
 
   constructor(options: SessionOptions) {
     this.#side = options.side
@@ -148,7 +149,7 @@ export class Session implements ExchangeLink {
         reject,
         flow: undefined,
         input: undefined,
-        reason: options.reason,
+        cancel: options.cancel,
         owner: options.owner,
       }
       try {
@@ -200,7 +201,7 @@ export class Session implements ExchangeLink {
       reject: undefined,
       flow,
       input: undefined,
-      reason: options.reason,
+      cancel: options.cancel,
       owner: options.owner,
     }
     const request = this.#request(
@@ -236,6 +237,11 @@ export class Session implements ExchangeLink {
     this.#write({ t: EnvelopeType.PING, seq })
   }
 
+  /** When the bytes being handled arrived (performance.now()), read once per chunk. */
+  get receivedAt(): number {
+    return this.#receivedAt
+  }
+
   /** Writes what this tick queued now (before a process exits). */
   flush(): void {
     this.#writer.flush()
@@ -263,6 +269,7 @@ export class Session implements ExchangeLink {
   /** Feeds bytes received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.#closed !== undefined) return
+    this.#receivedAt = performance.now()
     let frames: Buffer[]
     try {
       frames = this.#decoder.push(chunk)
@@ -348,7 +355,7 @@ export class Session implements ExchangeLink {
       if (signal.aborted) onAbort()
       else signal.addEventListener('abort', onAbort, { once: true })
     }
-    if (options.reason !== undefined && this.#sweeper === undefined) {
+    if (options.cancel !== undefined && this.#sweeper === undefined) {
       this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
       this.#sweeper.unref()
     }
@@ -356,7 +363,7 @@ export class Session implements ExchangeLink {
 
   #sweep(): void {
     for (const [id, entry] of this.#out) {
-      const reason = entry.reason?.()
+      const reason = entry.cancel?.reason
       if (reason !== undefined) this.#cancelOut(id, reason)
     }
   }
