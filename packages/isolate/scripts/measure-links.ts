@@ -4,7 +4,8 @@
  * Scenarios: `plexus` calls of `math.add` through a worker or a child process at 1 and 100
  * in flight, the raw coalesced-socket floor, and how long an isolated service takes to be ready.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { fork, spawn, spawnSync } from 'node:child_process'
+import { Worker } from 'node:worker_threads'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { createKernel, silentLogger } from '@plexus/kernel'
@@ -89,6 +90,46 @@ async function raw(concurrency: number): Promise<Record<string, number>> {
   return { rate }
 }
 
+/** Per-message floors: `process.send` (IPC, JSON) and a worker port (structured clone). */
+async function perMessage(kind: 'ipc' | 'port', concurrency: number) {
+  const pending = new Map<number, (r: number) => void>()
+  const onMessage = (msg: { id: number; r: number }) => {
+    const resolve = pending.get(msg.id)
+    pending.delete(msg.id)
+    resolve?.(msg.r)
+  }
+  let post: (msg: object) => void
+  let close: () => unknown
+  if (kind === 'ipc') {
+    const child = fork(fileURLToPath(new URL('./raw-ipc-child.ts', import.meta.url)), {
+      execArgv: process.execArgv,
+    })
+    child.on('message', onMessage)
+    post = (msg) => child.send(msg)
+    close = () => child.disconnect()
+  } else {
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads')
+       parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, r: m.a + m.b }))`,
+      { eval: true },
+    )
+    worker.on('message', onMessage)
+    post = (msg) => worker.postMessage(msg)
+    close = () => worker.terminate()
+  }
+  let next = 0
+  const call = (a: number, b: number) =>
+    new Promise<number>((resolve) => {
+      const id = ++next
+      pending.set(id, resolve)
+      post({ id, a, b })
+    })
+  await drive(call, concurrency, 2_000)
+  const rate = await drive(call, concurrency, CALLS[concurrency]!)
+  await close()
+  return { rate }
+}
+
 /** Runs `total` calls with `concurrency` in flight; returns calls per second. */
 async function drive(
   call: (a: number, b: number) => Promise<number>,
@@ -108,13 +149,37 @@ async function drive(
   return total / ((performance.now() - t0) / 1000)
 }
 
-const SCENARIOS = ['worker:1', 'process:1', 'raw:1', 'worker:100', 'process:100', 'raw:100']
+const SCENARIOS = [
+  'worker:1',
+  'process:1',
+  'raw:1',
+  'ipc:1',
+  'port:1',
+  'worker:100',
+  'process:100',
+  'raw:100',
+  'ipc:100',
+  'port:100',
+]
 
 async function one(name: string): Promise<void> {
   const [kind, c] = name.split(':') as [string, string]
-  const result = kind === 'raw' ? await raw(Number(c)) : await plexus(kind, Number(c))
+  const result =
+    kind === 'raw'
+      ? await raw(Number(c))
+      : kind === 'ipc' || kind === 'port'
+        ? await perMessage(kind, Number(c))
+        : await plexus(kind, Number(c))
   process.stdout.write(JSON.stringify(result) + '\n')
   process.exit(0)
+}
+
+const LABELS: Record<string, string> = {
+  worker: 'Plexus, worker placement',
+  process: 'Plexus, process placement',
+  raw: 'raw socket pair, coalesced per tick',
+  ipc: 'raw process.send per message',
+  port: 'raw worker postMessage per message (structured clone)',
 }
 
 function median(values: number[]): number {
@@ -144,7 +209,7 @@ function orchestrate(rounds: number): void {
   for (const name of SCENARIOS) {
     const c = name.split(':')[1]!
     console.log(
-      `| ${name.replace(':', ' c')} | ${Math.round(median(rate(name)))} | ${name.startsWith('raw') ? '1.00' : ratio(name, `raw:${c}`)} |`,
+      `| ${LABELS[name.split(':')[0]!]} c${c} | ${Math.round(median(rate(name)))} | ${name.startsWith('raw') ? '1.00' : ratio(name, `raw:${c}`)} |`,
     )
   }
   for (const placement of ['worker', 'process']) {
