@@ -10,7 +10,10 @@ const OOM = /heap out of memory|Reached heap limit/
 /** Starts a guest in a child process linked by a socket pair on fd 3. */
 export const spawnProcess: Spawn = (spec, events) => {
   const entry = entryUrl('process-guest')
-  const inherited = process.execArgv.filter((arg) => !arg.startsWith('--test'))
+  // Test-runner and inspector flags belong to the parent (a second inspector would clash on its port).
+  const inherited = process.execArgv.filter(
+    (arg) => !arg.startsWith('--test') && !arg.startsWith('--inspect'),
+  )
   const hasTsx = [...inherited, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('tsx'))
   const args = [...inherited]
   if (!hasTsx && (isTypeScript(entry.href) || isTypeScript(spec.module))) {
