@@ -319,6 +319,8 @@ export class IsolatedInstance implements Instance {
       `Instance '${this.id}' is FAILED: restart intensity exceeded`,
     )
     this.#announce(FAILED_TOPIC, { reason: error.message, cause: error.toJSON() })
+    // Tell the kernel: once every instance of the version has failed, the version is FAILED.
+    this.#request.failed(this.#failure)
   }
 
   #announce(topic: string, detail: Record<string, unknown>): void {
@@ -599,7 +601,9 @@ export class IsolatedInstance implements Instance {
 }
 
 function metaOf(ctx: CallContext): Record<string, unknown> | undefined {
-  const meta = ctx.meta
+  // peekMeta does not allocate an empty meta object for calls that carry none.
+  const meta = ctx.peekMeta()
+  if (meta === undefined) return undefined
   for (const _ in meta) return meta
   return undefined
 }

@@ -165,6 +165,13 @@ for (const placement of ['worker', 'process']) {
       assert.equal(error.code, 'UNAVAILABLE')
       assert.equal(events.filter((e) => e.topic === FAILED_TOPIC).length, 1)
       assert.equal(events.find((e) => e.topic === FAILED_TOPIC)!.payload.service, 'crashy')
+      // Its only instance gave up, so the kernel marks the service version FAILED too.
+      assert.equal(kernel.services().find((s) => s.name === 'crashy')!.state, 'failed')
+      assert.ok(
+        await eventually(() =>
+          events.some((e) => e.topic === 'plexus.service.failed' && e.payload.service === 'crashy'),
+        ),
+      )
       await kernel.stop()
     })
   })

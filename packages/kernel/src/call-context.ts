@@ -94,6 +94,11 @@ export class CallContext implements Context, Deadlined {
     this.#cancel = options?.signal ?? parent?.cancelSignal
   }
 
+  /** The metadata if any was set, without creating it (links read this to skip empty meta). */
+  peekMeta(): Meta | undefined {
+    return this.#meta
+  }
+
   get meta(): Meta {
     return (this.#meta ??= {})
   }

@@ -72,6 +72,12 @@ export interface PlacementRequest {
   readonly bus: Bus
   /** The kernel's logger. */
   readonly logger: Logger
+  /**
+   * Reports that this instance gave up for good (restart intensity exceeded). Once every
+   * instance of the version has, the kernel marks the version failed (calls get UNAVAILABLE at
+   * once) and announces `plexus.service.failed`.
+   */
+  readonly failed: (error: PlexusError) => void
 }
 
 /** Builds instances for one placement name. */

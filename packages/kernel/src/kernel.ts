@@ -99,6 +99,7 @@ export class Kernel<M extends ServiceMap = {}> {
       bus: this.#bus,
       compile: this.#compile,
       onEventFailure: this.#router.onEventFailure,
+      onInstanceFailed: (entry, error) => this.#instanceFailed(entry, error),
     })
     for (const interceptor of interceptors) this.intercept(interceptor)
   }
@@ -227,6 +228,11 @@ export class Kernel<M extends ServiceMap = {}> {
     this.#roller.unref()
     try {
       await this.#loadPlugins()
+      for (const service of this.#router.services.values()) {
+        for (const version of service.versions.values()) {
+          this.#assertPlacement(service.name, version.placement)
+        }
+      }
       const graph = new Map<string, readonly string[]>()
       for (const service of this.#router.services.values()) {
         const deps = new Set<string>()
@@ -396,13 +402,8 @@ export class Kernel<M extends ServiceMap = {}> {
       )
     }
     const placement = options.placement ?? 'inline'
-    if (!this.#placements.has(placement)) {
-      throw new PlexusError(
-        'INVALID_ARGUMENT',
-        `Service '${definition.name}': unknown placement '${placement}' (known: ${[...this.#placements.keys()].join(', ')})`,
-        { data: { service: definition.name, placement, known: [...this.#placements.keys()] } },
-      )
-    }
+    // Before start, plug-ins that register placements have not loaded yet: start() checks then.
+    if (this.#router.state !== 'idle') this.#assertPlacement(definition.name, placement)
     const balancer = balancerFactory(options.balancer)()
     return new VersionEntry(
       service,
@@ -413,6 +414,34 @@ export class Kernel<M extends ServiceMap = {}> {
       instances,
       options.module,
       options.settings ?? {},
+    )
+  }
+
+  #instanceFailed(entry: VersionEntry, error: PlexusError): void {
+    if (entry.state !== 'running') return
+    if (!entry.instances.every((i) => i.state === 'failed')) return
+    entry.markFailed(error)
+    entry.service.refresh()
+    this.#router.topicsChanged()
+    this.#config.logger.error(
+      { service: entry.service.name, version: entry.version, err: error },
+      'Service failed: every instance gave up',
+    )
+    this.#router.announce('plexus.service.failed', {
+      service: entry.service.name,
+      version: entry.version,
+      code: error.code,
+      message: error.message,
+    })
+  }
+
+  #assertPlacement(service: string, placement: string): void {
+    if (this.#placements.has(placement)) return
+    const known = [...this.#placements.keys()]
+    throw new PlexusError(
+      'INVALID_ARGUMENT',
+      `Service '${service}': unknown placement '${placement}' (known: ${known.join(', ')})`,
+      { data: { service, placement, known } },
     )
   }
 

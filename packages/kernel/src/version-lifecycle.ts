@@ -13,6 +13,7 @@ export interface LifecycleDeps {
   readonly bus: Bus
   readonly compile: Compile
   readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
+  readonly onInstanceFailed: (entry: VersionEntry, error: PlexusError) => void
 }
 
 /**
@@ -26,6 +27,7 @@ export class VersionLifecycle {
   readonly #bus: Bus
   readonly #compile: Compile
   readonly #onEventFailure: LifecycleDeps['onEventFailure']
+  readonly #onInstanceFailed: LifecycleDeps['onInstanceFailed']
   #next = 0
 
   constructor(deps: LifecycleDeps) {
@@ -34,6 +36,7 @@ export class VersionLifecycle {
     this.#bus = deps.bus
     this.#compile = deps.compile
     this.#onEventFailure = deps.onEventFailure
+    this.#onInstanceFailed = deps.onInstanceFailed
   }
 
   async start(entry: VersionEntry): Promise<void> {
@@ -53,6 +56,7 @@ export class VersionLifecycle {
           settings: entry.settings,
           bus: this.#bus,
           logger: this.#config.logger,
+          failed: (error) => this.#onInstanceFailed(entry, error),
         }),
       )
     }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import {
+  definePlugin,
   defineService,
+  type Kernel,
   InstanceStats,
   PlexusError,
   type CallContext,
@@ -87,10 +89,40 @@ describe('placements', () => {
     await kernel.stop()
   })
 
-  it('refuses an unknown placement with INVALID_ARGUMENT naming the known ones', () => {
-    assert.throws(() => quietKernel().add(defineService({ name: 'x' }), { placement: 'mars' }), {
+  it('refuses an unknown placement with INVALID_ARGUMENT naming the known ones, at start or at once when running', async () => {
+    const early = quietKernel().add(defineService({ name: 'x' }), { placement: 'mars' })
+    await assert.rejects(early.start(), {
       code: 'INVALID_ARGUMENT',
       message: /unknown placement 'mars' \(known: inline\)/,
     })
+    const running = quietKernel()
+    await running.start()
+    assert.throws(() => running.add(defineService({ name: 'x' }), { placement: 'mars' }), {
+      code: 'INVALID_ARGUMENT',
+    })
+    await running.stop()
+  })
+
+  it('accepts a placement registered by a plug-in for services added before start', async () => {
+    const kernel = quietKernel({
+      plugins: [
+        definePlugin<Kernel<any>>({
+          name: 'links',
+          setup: (k) => void k.placement('half-dead', halfDead),
+        }),
+      ],
+    }).add(
+      defineService({
+        name: 'stock',
+        actions: { read: { idempotent: true, handler: () => 'ok' } },
+      }),
+      {
+        placement: 'half-dead',
+        instances: 2,
+      },
+    )
+    await kernel.start()
+    assert.equal(await kernel.call('stock.read'), 'ok')
+    await kernel.stop()
   })
 })
