@@ -225,8 +225,9 @@ async function profileCall(entries: ScenarioEntry[]): Promise<ProfileSummary | u
   if (entry?.scenario.kind !== 'requests' || !entry.scenario.impls.plexus) return undefined
   const dir = mkdtempSync(join(tmpdir(), 'plexus-bench-prof-'))
   try {
-    // Full-size counts even in quick mode: the profile wants enough samples more than speed.
-    const n = Math.max(100, Math.round(entry.scenario.requests * Number(args.scale ?? 1)))
+    // At least 200k calls even in quick or tiny mode: at 100 µs sampling a shorter loop can
+    // yield no sample inside it at all, and then no profile.
+    const n = Math.max(200_000, Math.round(entry.scenario.requests * Number(args.scale ?? 1)))
     const counts = { warmup: n >> 2, untimed: n, timed: 100 }
     const file = join(dir, 'call.cpuprofile')
     await measure(entry, 'plexus', { concurrency: 1, counts, profile: file })
