@@ -574,6 +574,7 @@ export class IsolatedInstance implements Instance {
     const stats = this.stats
     stats.inFlight--
     stats.count++
+    stats.consecutiveErrors = 0
     if (ctx.t0 === ctx.t0) stats.sample(this.#request.clock.now() - ctx.t0)
   }
 
@@ -581,9 +582,11 @@ export class IsolatedInstance implements Instance {
     const stats = this.stats
     stats.inFlight--
     stats.count++
-    stats.errors++
+    const typed = toPlexusError(error)
+    // recordError keeps the run of consecutive faults that outlier ejection reads.
+    stats.recordError(typed.code)
     if (ctx.t0 === ctx.t0) stats.sample(this.#request.clock.now() - ctx.t0)
-    return toPlexusError(error)
+    return typed
   }
 
   #unavailable(what: string): PlexusError {
