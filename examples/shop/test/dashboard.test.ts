@@ -1,0 +1,124 @@
+// The dashboard against the real shop, started as a user starts it (`plexus start`), in
+// Debian's Chromium: its figures change live while orders flow through the gateway.
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+// Page functions run in the browser; the repo's typecheck has no DOM lib.
+declare const document: any
+
+const CHROMIUM = '/usr/bin/chromium'
+const missing = !existsSync(CHROMIUM)
+const required = process.env['PLEXUS_REQUIRE_SERVICES'] === '1'
+const bin = fileURLToPath(new URL('../../../packages/cli/bin/plexus.js', import.meta.url))
+const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
+const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url))
+const { NODE_OPTIONS: _omit, ...baseEnv } = process.env
+const env = { ...baseEnv, PORT: '0', NO_COLOR: '1' }
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const value = probe()
+    if (value !== undefined) return value
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+test(
+  'the dashboard of the running shop shows its services and live figures while orders flow',
+  {
+    skip: missing && !required ? `${CHROMIUM} is not installed (apt-get install chromium)` : false,
+    timeout: 90_000,
+  },
+  async (t) => {
+    assert.ok(!missing, `${CHROMIUM} is required (PLEXUS_REQUIRE_SERVICES=1)`)
+    const { chromium } = await import('playwright-core')
+    const dir = await mkdtemp(join(tmpdir(), 'plexus-shop-ui-'))
+    const shop: ChildProcess = spawn(process.execPath, [bin, 'start', config, '--json'], {
+      cwd: dir,
+      env,
+    })
+    t.after(async () => {
+      if (shop.exitCode === null) shop.kill('SIGKILL')
+      await rm(dir, { recursive: true, force: true })
+    })
+    const runFile = join(dir, '.plexus', 'admin.json')
+    await until('the shop to start', () => (existsSync(runFile) ? true : undefined))
+    const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
+
+    const profile = await mkdtemp(join(tmpdir(), 'plexus-chromium-'))
+    t.after(() => rm(profile, { recursive: true, force: true }))
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      viewport: { width: 1280, height: 900 },
+    })
+    t.after(() => browser.close())
+    const page = browser.pages()[0] ?? (await browser.newPage())
+    await page.goto(`${gateway}/_plexus`)
+    await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live')
+    await page.waitForSelector('tr[data-service="orders"]')
+    const handled = () =>
+      page.evaluate(() => Number(document.getElementById('total-count')?.dataset['value'] ?? 0))
+    const before = await handled()
+
+    let stop = false
+    let placed = 0
+    const users = ['ada', 'grace', 'linus']
+    const clients = Array.from({ length: 4 }, async (_, c) => {
+      for (let i = 0; !stop && i < 2_000; i++) {
+        const res = await fetch(`${gateway}/api/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user: users[(c + i) % 3], items: [{ sku: 'tea', qty: 1 }] }),
+        })
+        await res.arrayBuffer()
+        if (res.status === 201) placed++
+      }
+    })
+    try {
+      await page.waitForFunction(
+        (from) => {
+          const total = Number(document.getElementById('total-count')?.dataset['value'] ?? 0)
+          const events = document.getElementById('events')?.textContent ?? ''
+          return total >= from + 200 && events.includes('orders.created')
+        },
+        before,
+        { timeout: 30_000 },
+      )
+      mkdirSync(OUTPUT, { recursive: true })
+      await page.screenshot({ path: join(OUTPUT, 'shop-dashboard.png'), fullPage: true })
+    } finally {
+      stop = true
+      await Promise.all(clients)
+    }
+    assert.ok(placed > 0, `${placed} orders placed`)
+    assert.ok((await handled()) > before)
+    const rows = new Set(
+      await page.$$eval('tr[data-service]', (trs) => trs.map((tr) => tr.dataset['service'])),
+    )
+    for (const name of ['users', 'catalog', 'inventory', 'orders', 'payments', 'kv']) {
+      assert.ok(rows.has(name), `dashboard lists ${name}`)
+    }
+    const placements = await page.$$eval('tr[data-instance]', (trs) =>
+      trs.map((tr) => tr.textContent ?? ''),
+    )
+    assert.ok(
+      placements.some((text) => text.includes('worker')),
+      'orders shown in worker threads',
+    )
+    assert.ok(
+      placements.some((text) => text.includes('process')),
+      'payments shown in a child process',
+    )
+    shop.kill('SIGTERM')
+  },
+)
