@@ -92,6 +92,15 @@ export type { StandardSchemaV1 } from './standard-schema.js'
 /** The link seam for placement plug-ins. */
 export type { Instance, InstanceState } from './instance.js'
 export { InstanceStats } from './instance-stats.js'
+/** Compiled handlers and shared bookkeeping for placements (inline and links alike). */
+export {
+  HandlerTable,
+  type Compile,
+  type EventFailure,
+  type HandlerSource,
+} from './handler-table.js'
+/** The bounded mailbox (`concurrency`, `queue`, `serializeBy`). */
+export { Mailbox } from './mailbox.js'
 export { CallContext, type Bus } from './call-context.js'
 /** Typed-address helpers. */
 export type {
