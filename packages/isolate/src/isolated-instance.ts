@@ -1,11 +1,11 @@
 import {
   CallContext,
+  HandlerTable,
   InstanceStats,
   PlexusError,
   toPlexusError,
   type CallOptions,
   type HandleFn,
-  type HandlerInfo,
   type Instance,
   type InstanceState,
   type PlacementRequest,
@@ -16,12 +16,8 @@ import type { GuestExit, GuestHandle, Spawn } from './guest-handle.js'
 import type { ResolvedSettings } from './isolation-settings.js'
 import { EVENT_PREFIX, NO_DEADLINE, PARENT_KEY, STARTED, STOPPED } from './link-conventions.js'
 import { Liveness } from './liveness.js'
-import { Mailbox } from './mailbox.js'
 import { RestartBudget } from './restart-budget.js'
 import { Session } from './session.js'
-
-const SAMPLE_MASK = 63
-const DEFAULT_QUEUE = 1000
 
 /** Topic of the event emitted when an instance exceeds its restart intensity. */
 export const FAILED_TOPIC = 'plexus.instance.failed'
@@ -46,9 +42,7 @@ export class IsolatedInstance implements Instance {
   readonly #module: string
   readonly #service: string
   readonly #budget: RestartBudget
-  readonly #actions = new Map<string, HandleFn>()
-  readonly #events = new Map<string, HandleFn>()
-  readonly #streams = new Map<string, HandleFn>()
+  readonly #table: HandlerTable
   #guest: GuestHandle | undefined
   #session: Session | undefined
   #liveness: Liveness | undefined
@@ -74,6 +68,12 @@ export class IsolatedInstance implements Instance {
     this.#module = module
     this.#service = request.definition.name
     this.#budget = new RestartBudget(settings.restart)
+    this.#table = new HandlerTable(
+      request.definition,
+      this.stats,
+      request.clock,
+      request.onEventFailure,
+    )
     this.#compile()
   }
 
@@ -90,46 +90,11 @@ export class IsolatedInstance implements Instance {
   // ---- Instance ----
 
   invoke(action: string, ctx: CallContext, input: unknown): Promise<unknown> {
-    const handler = this.#actions.get(action)
-    if (handler === undefined) return Promise.reject(this.#missing('action', action))
-    const stats = this.stats
-    stats.inFlight++
-    if ((stats.count & SAMPLE_MASK) === 0) ctx.t0 = this.#request.clock.now()
-    let result: unknown
-    try {
-      result = handler(ctx, input)
-    } catch (error) {
-      return Promise.reject(this.#failed(ctx, error))
-    }
-    return Promise.resolve(result).then(
-      (value) => {
-        this.#done(ctx)
-        return value
-      },
-      (error: unknown) => {
-        throw this.#failed(ctx, error)
-      },
-    )
+    return this.#table.invoke(action, ctx, input)
   }
 
   deliver(pattern: string, ctx: CallContext, payload: unknown): void {
-    const handler = this.#events.get(pattern)
-    if (handler === undefined) {
-      this.#request.onEventFailure(ctx, this.#missing('event handler', pattern))
-      return
-    }
-    this.stats.inFlight++
-    let result: unknown
-    try {
-      result = handler(ctx, payload)
-    } catch (error) {
-      this.#request.onEventFailure(ctx, this.#failed(ctx, error))
-      return
-    }
-    Promise.resolve(result).then(
-      () => this.#done(ctx),
-      (error: unknown) => this.#request.onEventFailure(ctx, this.#failed(ctx, error)),
-    )
+    this.#table.deliver(pattern, ctx, payload)
   }
 
   open(
@@ -138,10 +103,7 @@ export class IsolatedInstance implements Instance {
     ctx: CallContext,
     input: unknown,
   ): AsyncIterator<unknown> | Promise<AsyncIterator<unknown>> {
-    const handler = this.#streams.get(kind + ':' + name)
-    if (handler === undefined) throw this.#missing(kind, name)
-    const result = handler(ctx, input)
-    return Promise.resolve(result as Promise<AsyncIterator<unknown>>)
+    return this.#table.open(kind, name, ctx, input)
   }
 
   async start(ctx: CallContext): Promise<void> {
@@ -389,79 +351,28 @@ export class IsolatedInstance implements Instance {
 
   // ---- the remote call path ----
 
+  /**
+   * Builds the handlers through the kernel's table: each one forwards over the link, wrapped in
+   * the kernel's interceptors and mailboxes (kept here, so queued messages survive a restart).
+   */
   #compile(): void {
-    const def = this.#request.definition
-    const compile = this.#request.compile
     const service = this.#service
-    const version = def.version ?? 1
-    const shared =
-      def.concurrency !== undefined
-        ? new Mailbox(`'${service}'`, def.concurrency, def.queue ?? DEFAULT_QUEUE)
-        : undefined
-    const info = (
-      name: string,
-      kind: HandlerInfo['kind'],
-      spec: { input?: unknown; output?: unknown; idempotent?: boolean },
-    ): HandlerInfo =>
-      ({
-        service,
-        version,
-        name,
-        kind,
-        input: spec.input,
-        output: spec.output,
-        idempotent: spec.idempotent === true,
-      }) as HandlerInfo
-    for (const [name, entry] of Object.entries(def.actions ?? {})) {
-      const spec = typeof entry === 'function' ? { handler: entry } : entry
-      const address = `${service}.${name}`
-      let fn: (ctx: CallContext, input: unknown) => Promise<unknown> = (ctx, input) =>
-        this.#remote(address, ctx, input)
-      const own =
-        spec.concurrency !== undefined
-          ? new Mailbox(`'${address}'`, spec.concurrency, spec.queue ?? DEFAULT_QUEUE)
-          : undefined
-      const box = own ?? shared
-      if (box !== undefined) {
-        const raw = fn
-        fn = (ctx, input) => box.run(raw, ctx, input)
-      }
-      this.#actions.set(name, compile(fn as HandleFn, info(name, 'action', spec)))
-    }
-    for (const [pattern, entry] of Object.entries(def.events ?? {})) {
-      const spec = typeof entry === 'function' ? { handler: entry } : entry
-      const address = EVENT_PREFIX + pattern
-      let fn: (ctx: CallContext, input: unknown) => Promise<unknown> = (ctx, payload) =>
-        this.#remote(address, ctx, { topic: ctx.topic, payload })
-      if (shared !== undefined) {
-        const raw = fn
-        fn = (ctx, input) => shared.run(raw, ctx, input)
-      }
-      this.#events.set(pattern, compile(fn as HandleFn, info(pattern, 'event', spec)))
-    }
-    for (const [name, entry] of Object.entries(def.streams ?? {})) {
-      const spec = typeof entry === 'function' ? {} : entry
-      const address = `${service}.${name}`
-      this.#streams.set(
-        'stream:' + name,
-        compile(
-          ((ctx: CallContext, input: unknown) =>
-            this.#openRemote('stream', address, ctx, input)) as HandleFn,
-          info(name, 'stream', spec),
-        ),
-      )
-    }
-    for (const name of Object.keys(def.channels ?? {})) {
-      const address = `${service}.${name}`
-      this.#streams.set(
-        'channel:' + name,
-        compile(
-          ((ctx: CallContext, input: unknown) =>
-            this.#openRemote('channel', address, ctx, input)) as HandleFn,
-          info(name, 'channel', {}),
-        ),
-      )
-    }
+    this.#table.build(this.#request.compile, {
+      action: (name) => {
+        const address = `${service}.${name}`
+        return ((ctx: CallContext, input: unknown) => this.#remote(address, ctx, input)) as HandleFn
+      },
+      event: (pattern) => {
+        const address = EVENT_PREFIX + pattern
+        return ((ctx: CallContext, payload: unknown) =>
+          this.#remote(address, ctx, { topic: ctx.topic, payload })) as HandleFn
+      },
+      stream: (kind, name) => {
+        const address = `${service}.${name}`
+        return ((ctx: CallContext, input: unknown) =>
+          this.#openRemote(kind, address, ctx, input)) as HandleFn
+      },
+    })
   }
 
   #remote(address: string, ctx: CallContext, input: unknown): Promise<unknown> {
@@ -570,35 +481,10 @@ export class IsolatedInstance implements Instance {
 
   // ---- bookkeeping ----
 
-  #done(ctx: CallContext): void {
-    const stats = this.stats
-    stats.inFlight--
-    stats.count++
-    stats.consecutiveErrors = 0
-    if (ctx.t0 === ctx.t0) stats.sample(this.#request.clock.now() - ctx.t0)
-  }
-
-  #failed(ctx: CallContext, error: unknown): PlexusError {
-    const stats = this.stats
-    stats.inFlight--
-    stats.count++
-    const typed = toPlexusError(error)
-    // recordError keeps the run of consecutive faults that outlier ejection reads.
-    stats.recordError(typed.code)
-    if (ctx.t0 === ctx.t0) stats.sample(this.#request.clock.now() - ctx.t0)
-    return typed
-  }
-
   #unavailable(what: string): PlexusError {
     return new PlexusError('UNAVAILABLE', `Instance '${this.id}' ${what}`, {
       retryable: true,
       data: { instance: this.id },
-    })
-  }
-
-  #missing(kind: string, name: string): PlexusError {
-    return new PlexusError('NOT_FOUND', `Service '${this.#service}' has no ${kind} '${name}'`, {
-      data: { service: this.#service, [kind]: name },
     })
   }
 }

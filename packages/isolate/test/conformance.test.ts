@@ -112,6 +112,18 @@ for (const placement of ['inline', 'worker', 'process']) {
       )
     })
 
+    it('keeps FIFO order per key with serializeBy while keys interleave', async () => {
+      const keys = ['x', 'y', 'z'].map((k) => `${placement}-${k}`)
+      const calls = []
+      for (let seq = 0; seq < 10; seq++) {
+        for (const key of keys) calls.push(kernel.call('echo.ordered', { key, seq }))
+      }
+      await Promise.all(calls)
+      for (const key of keys) {
+        assert.deepEqual(await kernel.call('echo.orderedLog', key), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      }
+    })
+
     it('runs fire-and-forget requests without an answer', async () => {
       kernel.send('echo.publish', { topic: 'pong.sent', payload: 1 })
       assert.ok(await eventually(() => received.some((r) => r.topic === 'pong.sent')))
