@@ -41,12 +41,19 @@ test(
     assert.ok(!missing, `${CHROMIUM} is required (PLEXUS_REQUIRE_SERVICES=1)`)
     const { chromium } = await import('playwright-core')
     const dir = await mkdtemp(join(tmpdir(), 'plexus-shop-ui-'))
+    // No pipes: nothing of the shop's may keep the test runner alive.
     const shop: ChildProcess = spawn(process.execPath, [bin, 'start', config, '--json'], {
       cwd: dir,
       env,
+      stdio: 'ignore',
     })
+    const exited = new Promise<void>((resolve) => shop.once('exit', () => resolve()))
     t.after(async () => {
-      if (shop.exitCode === null) shop.kill('SIGKILL')
+      // SIGTERM lets the launcher stop the kernel it runs (and its workers and children).
+      if (shop.exitCode === null && shop.signalCode === null) shop.kill('SIGTERM')
+      const timer = setTimeout(() => shop.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
       await rm(dir, { recursive: true, force: true })
     })
     const runFile = join(dir, '.plexus', 'admin.json')
@@ -119,6 +126,5 @@ test(
       placements.some((text) => text.includes('process')),
       'payments shown in a child process',
     )
-    shop.kill('SIGTERM')
   },
 )
