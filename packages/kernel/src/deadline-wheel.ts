@@ -1,12 +1,6 @@
 import type { Clock } from './clock.js'
 import { PlexusError } from './errors.js'
 
-/** Something with a deadline the wheel can expire. */
-export interface Expirable {
-  /** Ends the work with `reason` (TIMEOUT, CANCELLED or UNAVAILABLE); called at most once. */
-  expire(reason: PlexusError): void
-}
-
 /** What the wheel needs from a call's context. */
 export interface Deadlined {
   /** Absolute deadline on the kernel clock. */
@@ -27,7 +21,7 @@ class Bucket {
   constructor(readonly key: number) {}
 }
 
-class Entry implements Expirable {
+class Entry {
   done = false
   onCancel: (() => void) | undefined = undefined
   constructor(
@@ -36,6 +30,7 @@ class Entry implements Expirable {
     readonly reject: (reason: unknown) => void,
     readonly bucket: Bucket,
   ) {}
+  /** Ends the call with `reason` (TIMEOUT, CANCELLED or UNAVAILABLE); called at most once. */
   expire(reason: PlexusError): void {
     this.ctx.abort(reason)
     this.reject(reason)

@@ -6,8 +6,3 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === 'function'
   )
 }
-
-/** Marks a promise's rejection as handled (its outcome no longer matters to anyone). */
-export function ignore(value: PromiseLike<unknown>): void {
-  value.then(undefined, () => {})
-}
