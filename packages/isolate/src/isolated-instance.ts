@@ -1,6 +1,7 @@
 import {
   CallContext,
   HandlerTable,
+  type Compile,
   InstanceStats,
   PlexusError,
   toPlexusError,
@@ -74,7 +75,7 @@ export class IsolatedInstance implements Instance {
       request.clock,
       request.onEventFailure,
     )
-    this.#compile()
+    this.compile(request.compile)
   }
 
   /** Process id of the current child guest (undefined for workers or while restarting). */
@@ -355,9 +356,9 @@ export class IsolatedInstance implements Instance {
    * Builds the handlers through the kernel's table: each one forwards over the link, wrapped in
    * the kernel's interceptors and mailboxes (kept here, so queued messages survive a restart).
    */
-  #compile(): void {
+  compile(compile: Compile): void {
     const service = this.#service
-    this.#table.build(this.#request.compile, {
+    this.#table.build(compile, {
       action: (name) => {
         const address = `${service}.${name}`
         return ((ctx: CallContext, input: unknown) => this.#remote(address, ctx, input)) as HandleFn

@@ -1,4 +1,5 @@
 import type { CallContext } from './call-context.js'
+import type { Compile } from './handler-table.js'
 import type { InstanceStats } from './instance-stats.js'
 
 /** Lifecycle state of one instance. */
@@ -29,6 +30,8 @@ export interface Instance {
     ctx: CallContext,
     input: unknown,
   ): AsyncIterator<unknown> | Promise<AsyncIterator<unknown>>
+  /** Rebuilds its handlers through `compile` (the kernel calls it when interceptors change). */
+  compile(compile: Compile): void
   /** Runs the service's `started` hook; resolves when it takes messages. */
   start(ctx: CallContext): Promise<void>
   /** Runs the service's `stopped` hook. */

@@ -1,25 +1,10 @@
-import { balancerFactory } from './balancer.js'
 import type { Bus } from './call-context.js'
 import type { CallOptions, Context, EmitOptions } from './context.js'
 import { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import { dependencyOrder } from './graph.js'
-import { InlineInstance, type Compile } from './inline-instance.js'
-import {
-  assertInterceptor,
-  type CallFn,
-  type EmitFn,
-  type HandleFn,
-  type HandlerInfo,
-  type Interceptor,
-  type StreamFn,
-} from './interceptor.js'
-import { assertPlugin, type Plugin, type Teardown } from './plugin.js'
-import { ServiceEntry, VersionEntry } from './registry.js'
-import { Router } from './router.js'
-import { withTimeout } from './timing.js'
-import { snapshot } from './status.js'
-import { VersionLifecycle } from './version-lifecycle.js'
+import { InlineInstance } from './inline-instance.js'
+import type { CallFn, EmitFn, Interceptor, StreamFn } from './interceptor.js'
 import type {
   ActionDescription,
   AddOptions,
@@ -29,10 +14,17 @@ import type {
   Placement,
   ServiceStatus,
 } from './kernel-types.js'
+import { InterceptorPipeline } from './pipeline.js'
+import { assertPlugin, type Plugin } from './plugin.js'
+import { loadPlugins, type LoadedPlugin } from './plugin-loader.js'
+import { ServiceEntry, VersionEntry } from './registry.js'
+import { Router } from './router.js'
 import { assertDefinition } from './routing.js'
 import type { ServiceDefinition } from './service.js'
+import { snapshot } from './status.js'
 import type {
   CallAddress,
+  CallArgs,
   CallInput,
   CallOutput,
   ServiceMap,
@@ -41,12 +33,7 @@ import type {
   StreamItem,
   WithService,
 } from './typed-address.js'
-
-type CallArgs<I> = unknown extends I
-  ? [input?: I, options?: CallOptions]
-  : undefined extends I
-    ? [input?: I, options?: CallOptions]
-    : [input: I, options?: CallOptions]
+import { VersionLifecycle } from './version-lifecycle.js'
 
 /**
  * The microkernel: registry, router, lifecycle and interceptor pipeline. `M` records the
@@ -56,9 +43,9 @@ export class Kernel<M extends ServiceMap = {}> {
   readonly #config: KernelConfig
   readonly #wheel: DeadlineWheel
   readonly #placements = new Map<string, Placement>()
-  readonly #interceptors: Interceptor[] = []
+  readonly #pipeline = new InterceptorPipeline()
   readonly #plugins: Plugin<Kernel<any>>[] = []
-  readonly #teardowns: { name: string; teardown: Teardown }[] = []
+  #teardowns: LoadedPlugin[] = []
   readonly #router: Router
   readonly #bus: Bus
   #startOrder: string[] = []
@@ -97,9 +84,9 @@ export class Kernel<M extends ServiceMap = {}> {
       config,
       placements: this.#placements,
       bus: this.#bus,
-      compile: this.#compile,
+      compile: this.#pipeline.compile,
       onEventFailure: this.#router.onEventFailure,
-      onInstanceFailed: (entry, error) => this.#instanceFailed(entry, error),
+      events: this.#router,
     })
     for (const interceptor of interceptors) this.intercept(interceptor)
   }
@@ -154,14 +141,19 @@ export class Kernel<M extends ServiceMap = {}> {
         { data: { service: definition.name, version } },
       )
     }
-    const entry = this.#entry(service ?? new ServiceEntry(definition.name), definition, options)
+    const entry = this.#lifecycle.entry(
+      service ?? new ServiceEntry(definition.name),
+      definition,
+      options,
+      this.#router.state !== 'idle',
+    )
     service = entry.service
     this.#router.services.set(service.name, service)
     service.versions.set(version, entry)
     service.refresh()
     this.#router.topicsChanged()
     if (this.#router.state === 'running') {
-      this.#startVersion(entry).then(
+      this.#lifecycle.start(entry).then(
         () => this.#startOrder.push(entry.service.name),
         (error: unknown) =>
           this.#config.logger.error(
@@ -191,17 +183,14 @@ export class Kernel<M extends ServiceMap = {}> {
 
   /** Adds an interceptor; the first added runs outermost. Handlers are recompiled once. */
   intercept(interceptor: Interceptor): this {
-    assertInterceptor(interceptor)
-    this.#interceptors.push(interceptor)
-    this.#call = this.#compose('call', this.#router.call)
-    this.#emit = this.#compose('emit', this.#router.emit)
-    this.#stream = this.#compose('stream', this.#router.stream)
+    this.#pipeline.add(interceptor)
+    this.#call = this.#pipeline.compose('call', this.#router.call)
+    this.#emit = this.#pipeline.compose('emit', this.#router.emit)
+    this.#stream = this.#pipeline.compose('stream', this.#router.stream)
     if (interceptor.handle) {
       for (const service of this.#router.services.values()) {
         for (const version of service.versions.values()) {
-          for (const instance of version.instances) {
-            if (instance instanceof InlineInstance) instance.compile(this.#compile)
-          }
+          for (const instance of version.instances) instance.compile(this.#pipeline.compile)
         }
       }
     }
@@ -227,10 +216,10 @@ export class Kernel<M extends ServiceMap = {}> {
     this.#roller = setInterval(() => this.#roll(), 1000)
     this.#roller.unref()
     try {
-      await this.#loadPlugins()
+      this.#teardowns = await loadPlugins(this.#plugins, this, this.#config.startTimeout)
       for (const service of this.#router.services.values()) {
         for (const version of service.versions.values()) {
-          this.#assertPlacement(service.name, version.placement)
+          this.#lifecycle.assertPlacement(service.name, version.placement)
         }
       }
       const graph = new Map<string, readonly string[]>()
@@ -247,7 +236,7 @@ export class Kernel<M extends ServiceMap = {}> {
       })
       for (const name of order) {
         for (const version of this.#router.services.get(name)?.versions.values() ?? []) {
-          if (version.state === 'registered') await this.#startVersion(version)
+          if (version.state === 'registered') await this.#lifecycle.start(version)
         }
         this.#startOrder.push(name)
       }
@@ -294,17 +283,22 @@ export class Kernel<M extends ServiceMap = {}> {
     }
     const old = [...service.versions.values()]
     const template = service.current ?? old[0]
-    const entry = this.#entry(service, definition, {
-      instances: options?.instances ?? template?.count ?? 1,
-      placement: options?.placement ?? template?.placement ?? 'inline',
-      ...((options?.module ?? template?.module)
-        ? { module: (options?.module ?? template?.module)! }
-        : {}),
-      settings: options?.settings ?? template?.settings ?? {},
-      ...(options?.balancer === undefined ? {} : { balancer: options.balancer }),
-    })
+    const entry = this.#lifecycle.entry(
+      service,
+      definition,
+      {
+        instances: options?.instances ?? template?.count ?? 1,
+        placement: options?.placement ?? template?.placement ?? 'inline',
+        ...((options?.module ?? template?.module)
+          ? { module: (options?.module ?? template?.module)! }
+          : {}),
+        settings: options?.settings ?? template?.settings ?? {},
+        ...(options?.balancer === undefined ? {} : { balancer: options.balancer }),
+      },
+      this.#router.state !== 'idle',
+    )
     if (this.#router.state === 'running' || this.#router.state === 'starting')
-      await this.#startVersion(entry)
+      await this.#lifecycle.start(entry)
     // The switch is synchronous: no message can be routed between the two versions' sets.
     service.versions.clear()
     service.versions.set(entry.version, entry)
@@ -316,7 +310,7 @@ export class Kernel<M extends ServiceMap = {}> {
       from: old.map((v) => v.version),
       to: entry.version,
     })
-    await this.#retire(old)
+    await this.#lifecycle.retire(old)
   }
 
   /** Unregisters a service: drains and stops every version; later calls get NOT_FOUND. */
@@ -329,7 +323,7 @@ export class Kernel<M extends ServiceMap = {}> {
     for (const version of old) if (version.state !== 'failed') version.state = 'draining'
     service.refresh()
     this.#startOrder = this.#startOrder.filter((n) => n !== name)
-    await this.#retire(old)
+    await this.#lifecycle.retire(old)
   }
 
   /** Request/response: routes to an instance and resolves with its answer. */
@@ -393,92 +387,6 @@ export class Kernel<M extends ServiceMap = {}> {
 
   // ---- lifecycle ----
 
-  #entry(service: ServiceEntry, definition: ServiceDefinition, options: AddOptions): VersionEntry {
-    const instances = options.instances ?? 1
-    if (!Number.isInteger(instances) || instances < 1) {
-      throw new PlexusError(
-        'INVALID_ARGUMENT',
-        `Service '${definition.name}': instances must be a positive integer, got ${String(instances)}`,
-      )
-    }
-    const placement = options.placement ?? 'inline'
-    // Before start, plug-ins that register placements have not loaded yet: start() checks then.
-    if (this.#router.state !== 'idle') this.#assertPlacement(definition.name, placement)
-    const balancer = balancerFactory(options.balancer)()
-    return new VersionEntry(
-      service,
-      definition.version ?? 1,
-      definition,
-      balancer,
-      placement,
-      instances,
-      options.module,
-      options.settings ?? {},
-    )
-  }
-
-  #instanceFailed(entry: VersionEntry, error: PlexusError): void {
-    if (entry.state !== 'running') return
-    if (!entry.instances.every((i) => i.state === 'failed')) return
-    entry.markFailed(error)
-    entry.service.refresh()
-    this.#router.topicsChanged()
-    this.#config.logger.error(
-      { service: entry.service.name, version: entry.version, err: error },
-      'Service failed: every instance gave up',
-    )
-    this.#router.announce('plexus.service.failed', {
-      service: entry.service.name,
-      version: entry.version,
-      code: error.code,
-      message: error.message,
-    })
-  }
-
-  #assertPlacement(service: string, placement: string): void {
-    if (this.#placements.has(placement)) return
-    const known = [...this.#placements.keys()]
-    throw new PlexusError(
-      'INVALID_ARGUMENT',
-      `Service '${service}': unknown placement '${placement}' (known: ${known.join(', ')})`,
-      { data: { service, placement, known } },
-    )
-  }
-
-  async #startVersion(entry: VersionEntry): Promise<void> {
-    const service = entry.service.name
-    try {
-      await this.#lifecycle.start(entry)
-    } catch (error) {
-      const { code, message } = error as PlexusError
-      this.#router.announce('plexus.service.failed', {
-        service,
-        version: entry.version,
-        code,
-        message,
-      })
-      throw error
-    }
-    this.#router.topicsChanged()
-    this.#router.announce('plexus.service.started', {
-      service,
-      version: entry.version,
-      instances: entry.instances.length,
-      placement: entry.placement,
-    })
-  }
-
-  async #retire(versions: VersionEntry[]): Promise<void> {
-    await this.#lifecycle.drain(versions)
-    for (const version of versions) {
-      await this.#lifecycle.stop(version)
-      this.#router.announce('plexus.service.stopped', {
-        service: version.service.name,
-        version: version.version,
-      })
-    }
-  }
-
   async #shutdown(): Promise<void> {
     const all: VersionEntry[] = []
     for (const service of this.#router.services.values()) all.push(...service.versions.values())
@@ -505,54 +413,10 @@ export class Kernel<M extends ServiceMap = {}> {
     this.#router.state = 'stopped'
   }
 
-  async #loadPlugins(): Promise<void> {
-    const byName = new Map<string, readonly string[]>()
-    for (const plugin of this.#plugins) byName.set(plugin.name, plugin.dependsOn ?? [])
-    const order = dependencyOrder(byName, {
-      noun: 'plug-in',
-      missing: 'MISSING_PLUGIN',
-      cycle: 'PLUGIN_CYCLE',
-    })
-    for (const name of order) {
-      const plugin = this.#plugins.find((p) => p.name === name)!
-      const budget = plugin.timeout ?? this.#config.startTimeout
-      const result = await withTimeout(
-        Promise.resolve(plugin.setup(this)),
-        budget,
-        () =>
-          new PlexusError(
-            'PLUGIN_TIMEOUT',
-            `Plug-in '${name}' setup did not finish within ${budget} ms`,
-          ),
-      )
-      if (typeof result === 'function') this.#teardowns.push({ name, teardown: result })
-    }
-  }
-
   #roll(): void {
     for (const service of this.#router.services.values()) {
       for (const version of service.versions.values())
         for (const i of version.instances) i.stats.roll()
     }
-  }
-
-  readonly #compile: Compile = (handler: HandleFn, info: HandlerInfo): HandleFn => {
-    let step = handler
-    for (let i = this.#interceptors.length - 1; i >= 0; i--) {
-      const interceptor = this.#interceptors[i]!
-      if (interceptor.handle !== undefined) step = interceptor.handle(step, info)
-    }
-    return step
-  }
-
-  #compose<F>(hook: 'call' | 'emit' | 'stream', core: F): F {
-    let step = core
-    for (let i = this.#interceptors.length - 1; i >= 0; i--) {
-      const interceptor = this.#interceptors[i]!
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- invoked with .call(interceptor)
-      const wrap = interceptor[hook] as ((next: F) => F) | undefined
-      if (wrap !== undefined) step = wrap.call(interceptor, step)
-    }
-    return step
   }
 }

@@ -1,3 +1,4 @@
+import type { CallOptions } from './context.js'
 import type { ServiceDefinition } from './service.js'
 
 /** The services a kernel knows at compile time, by name. */
@@ -73,3 +74,10 @@ export type WithService<M, D extends ServiceDefinition> = {
       : D
     : M[K & keyof M]
 }
+
+/** The arguments of `call`/`send`: the input is optional only when it may be undefined. */
+export type CallArgs<I> = unknown extends I
+  ? [input?: I, options?: CallOptions]
+  : undefined extends I
+    ? [input?: I, options?: CallOptions]
+    : [input: I, options?: CallOptions]

@@ -2,8 +2,10 @@ import { CallContext, type Bus } from './call-context.js'
 import { PlexusError } from './errors.js'
 import type { Compile } from './inline-instance.js'
 import type { Instance } from './instance.js'
-import type { KernelConfig, Placement } from './kernel-types.js'
-import type { VersionEntry } from './registry.js'
+import type { AddOptions, KernelConfig, Placement } from './kernel-types.js'
+import { balancerFactory } from './balancer.js'
+import { VersionEntry, type ServiceEntry } from './registry.js'
+import type { ServiceDefinition } from './service.js'
 import { sleep, withTimeout } from './timing.js'
 
 /** What starting and stopping versions needs from the kernel. */
@@ -13,7 +15,16 @@ export interface LifecycleDeps {
   readonly bus: Bus
   readonly compile: Compile
   readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
-  readonly onInstanceFailed: (entry: VersionEntry, error: PlexusError) => void
+  /** Where lifecycle events go and routing caches are told of changes (the router). */
+  readonly events: LifecycleEvents
+}
+
+/** What the lifecycle tells the router. */
+export interface LifecycleEvents {
+  /** Publishes a `plexus.service.*` event to its subscribers, if any. */
+  announce(topic: string, payload: unknown): void
+  /** Subscriptions changed (a version started, failed or was replaced). */
+  topicsChanged(): void
 }
 
 /**
@@ -27,7 +38,7 @@ export class VersionLifecycle {
   readonly #bus: Bus
   readonly #compile: Compile
   readonly #onEventFailure: LifecycleDeps['onEventFailure']
-  readonly #onInstanceFailed: LifecycleDeps['onInstanceFailed']
+  readonly #events: LifecycleEvents
   #next = 0
 
   constructor(deps: LifecycleDeps) {
@@ -36,7 +47,49 @@ export class VersionLifecycle {
     this.#bus = deps.bus
     this.#compile = deps.compile
     this.#onEventFailure = deps.onEventFailure
-    this.#onInstanceFailed = deps.onInstanceFailed
+    this.#events = deps.events
+  }
+
+  /**
+   * A new version entry from `add`/`replace` options. Before the kernel starts, plug-ins that
+   * register placements have not loaded yet, so `checkPlacement` is false and start() checks.
+   */
+  entry(
+    service: ServiceEntry,
+    definition: ServiceDefinition,
+    options: AddOptions,
+    checkPlacement: boolean,
+  ): VersionEntry {
+    const instances = options.instances ?? 1
+    if (!Number.isInteger(instances) || instances < 1) {
+      throw new PlexusError(
+        'INVALID_ARGUMENT',
+        `Service '${definition.name}': instances must be a positive integer, got ${String(instances)}`,
+      )
+    }
+    const placement = options.placement ?? 'inline'
+    if (checkPlacement) this.assertPlacement(definition.name, placement)
+    return new VersionEntry(
+      service,
+      definition.version ?? 1,
+      definition,
+      balancerFactory(options.balancer)(),
+      placement,
+      instances,
+      options.module,
+      options.settings ?? {},
+    )
+  }
+
+  /** Refuses a placement nobody registered, naming the known ones. */
+  assertPlacement(service: string, placement: string): void {
+    if (this.#placements.has(placement)) return
+    const known = [...this.#placements.keys()]
+    throw new PlexusError(
+      'INVALID_ARGUMENT',
+      `Service '${service}': unknown placement '${placement}' (known: ${known.join(', ')})`,
+      { data: { service, placement, known } },
+    )
   }
 
   async start(entry: VersionEntry): Promise<void> {
@@ -56,7 +109,7 @@ export class VersionLifecycle {
           settings: entry.settings,
           bus: this.#bus,
           logger: this.#config.logger,
-          failed: (error) => this.#onInstanceFailed(entry, error),
+          failed: (error) => this.#instanceFailed(entry, error),
         }),
       )
     }
@@ -88,10 +141,18 @@ export class VersionLifecycle {
       for (const instance of instances) instance.state = 'failed'
       entry.markFailed(failure)
       entry.service.refresh()
+      this.#announceFailure(entry, failure)
       throw failure
     }
     entry.markRunning()
     entry.service.refresh()
+    this.#events.topicsChanged()
+    this.#events.announce('plexus.service.started', {
+      service: entry.service.name,
+      version: entry.version,
+      instances: entry.instances.length,
+      placement: entry.placement,
+    })
     this.#config.logger.info(
       { service: entry.service.name, version: entry.version },
       'Service started',
@@ -135,6 +196,41 @@ export class VersionLifecycle {
         )
       }
     }
+  }
+
+  /** Drains `versions`, then stops each one and announces it. */
+  async retire(versions: VersionEntry[]): Promise<void> {
+    await this.drain(versions)
+    for (const version of versions) {
+      await this.stop(version)
+      this.#events.announce('plexus.service.stopped', {
+        service: version.service.name,
+        version: version.version,
+      })
+    }
+  }
+
+  /** An instance gave up for good; once every instance of its version has, the version fails. */
+  #instanceFailed(entry: VersionEntry, error: PlexusError): void {
+    if (entry.state !== 'running') return
+    if (!entry.instances.every((i) => i.state === 'failed')) return
+    entry.markFailed(error)
+    entry.service.refresh()
+    this.#events.topicsChanged()
+    this.#config.logger.error(
+      { service: entry.service.name, version: entry.version, err: error },
+      'Service failed: every instance gave up',
+    )
+    this.#announceFailure(entry, error)
+  }
+
+  #announceFailure(entry: VersionEntry, error: PlexusError): void {
+    this.#events.announce('plexus.service.failed', {
+      service: entry.service.name,
+      version: entry.version,
+      code: error.code,
+      message: error.message,
+    })
   }
 
   #context(version: VersionEntry, hook: string, budget: number): CallContext {

@@ -40,6 +40,7 @@ function halfDead(request: PlacementRequest): Instance {
       return handlers.get(action)!(ctx, input)
     },
     deliver: () => {},
+    compile: () => {},
     open: () => {
       throw new PlexusError('NOT_FOUND', 'no streams')
     },

@@ -32,6 +32,7 @@ export function scriptedPlacement(behaviour: (n: number, action: string) => unkn
         }
       },
       deliver: () => {},
+      compile: () => {},
       open: () => {
         throw new PlexusError('NOT_FOUND', 'no streams here')
       },
