@@ -1,21 +1,20 @@
 import {
-  CallContext,
   HandlerTable,
-  type Compile,
   InstanceStats,
   PlexusError,
   toPlexusError,
-  type CallOptions,
+  type CallContext,
+  type Compile,
   type HandleFn,
   type Instance,
   type InstanceState,
   type PlacementRequest,
 } from '@plexus/kernel'
-import { createHello, type EventEnvelope, type RequestEnvelope } from '@plexus/wire'
-import type { Exchange } from './exchange.js'
+import { createHello } from '@plexus/wire'
 import type { GuestExit, GuestHandle, Spawn } from './guest-handle.js'
+import { GuestTraffic, metaOf } from './guest-traffic.js'
 import type { ResolvedSettings } from './isolation-settings.js'
-import { EVENT_PREFIX, NO_DEADLINE, PARENT_KEY, STARTED, STOPPED } from './link-conventions.js'
+import { EVENT_PREFIX, STARTED, STOPPED } from './link-conventions.js'
 import { Liveness } from './liveness.js'
 import { RestartBudget } from './restart-budget.js'
 import { Session } from './session.js'
@@ -30,7 +29,9 @@ export const RESTARTED_TOPIC = 'plexus.instance.restarted'
  * It supervises its own guest (one-for-one): when the guest dies every message in flight on
  * it ends at once with UNAVAILABLE (retryable), the guest is started again after a backoff,
  * and past the restart intensity the instance is FAILED. Mailboxes live here, on the kernel
- * side, so queued messages survive a restart in order.
+ * side, so queued messages survive a restart in order. Handler compilation is the kernel's
+ * HandlerTable and the guest's own traffic is GuestTraffic; what stays here is one concept,
+ * the supervised guest (launch, liveness, exit, restart, give up) and the path to it.
  */
 export class IsolatedInstance implements Instance {
   readonly id: string
@@ -44,6 +45,7 @@ export class IsolatedInstance implements Instance {
   readonly #service: string
   readonly #budget: RestartBudget
   readonly #table: HandlerTable
+  readonly #traffic: GuestTraffic
   #guest: GuestHandle | undefined
   #session: Session | undefined
   #liveness: Liveness | undefined
@@ -74,6 +76,9 @@ export class IsolatedInstance implements Instance {
       this.stats,
       request.clock,
       request.onEventFailure,
+    )
+    this.#traffic = new GuestTraffic(request.bus, request.logger, this.#service, (id) =>
+      this.#session?.ownerOf(id),
     )
     this.compile(request.compile)
   }
@@ -193,8 +198,8 @@ export class IsolatedInstance implements Instance {
           }
         },
         broken: (error) => this.#kill(generation, `link broken: ${error.message}`),
-        request: (request, exchange) => this.#onGuestRequest(request, exchange),
-        event: (event) => this.#onGuestEvent(event),
+        request: (request, exchange) => this.#traffic.request(request, exchange),
+        event: (event) => this.#traffic.event(event),
         pong: (seq) => this.#liveness?.pong(seq),
       },
     })
@@ -259,7 +264,7 @@ export class IsolatedInstance implements Instance {
     )
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined
-      this.start(this.#lifecycleContext()).then(
+      this.start(this.#traffic.lifecycleContext()).then(
         () =>
           this.#announce(RESTARTED_TOPIC, { reason: (error.data as { reason?: string }).reason }),
         () => {},
@@ -299,7 +304,7 @@ export class IsolatedInstance implements Instance {
           ...detail,
         },
         undefined,
-        this.#lifecycleContext(),
+        this.#traffic.lifecycleContext(),
       )
     } catch (error) {
       this.#request.logger.debug({ err: error, topic }, 'Supervisor event not delivered')
@@ -421,65 +426,6 @@ export class IsolatedInstance implements Instance {
     for (const waiter of waiters) waiter.reject(error)
   }
 
-  // ---- what the guest sends: its own calls, streams and events go through the kernel ----
-
-  #onGuestRequest(request: RequestEnvelope, exchange: Exchange | undefined): void {
-    const bus = this.#request.bus
-    const parent = this.#parentOf(request.meta)
-    const options: CallOptions = {}
-    if (request.deadline < NO_DEADLINE) options.deadline = Math.max(1, request.deadline)
-    const meta = ownMeta(request.meta)
-    if (meta !== undefined) options.meta = meta
-    if (exchange !== undefined) options.signal = exchange.signal
-    try {
-      switch (request.kind) {
-        case 'call':
-          bus.call(request.address, request.input, options, parent).then(
-            (output) => exchange!.respond(output),
-            (error: unknown) => exchange!.fail(error),
-          )
-          return
-        case 'send':
-          bus.send(request.address, request.input, options, parent)
-          return
-        case 'stream':
-        case 'channel': {
-          const input = request.kind === 'channel' ? exchange!.input() : request.input
-          const flow = bus.stream(request.kind, request.address, input, options, parent)
-          void exchange!.produce(flow[Symbol.asyncIterator]())
-          return
-        }
-      }
-    } catch (error) {
-      exchange?.fail(error)
-    }
-  }
-
-  #onGuestEvent(event: EventEnvelope): void {
-    const meta = ownMeta(event.meta)
-    try {
-      this.#request.bus.emit(
-        event.topic,
-        event.payload,
-        meta === undefined ? undefined : { meta },
-        this.#parentOf(event.meta),
-      )
-    } catch (error) {
-      this.#request.logger.warn({ err: error, topic: event.topic }, 'Guest event not routed')
-    }
-  }
-
-  /** The context of the request the guest is handling, so deadline, meta and cancel propagate. */
-  #parentOf(meta: Record<string, unknown> | undefined): CallContext {
-    const id = meta?.[PARENT_KEY]
-    const owner = typeof id === 'number' ? this.#session?.ownerOf(id) : undefined
-    return owner instanceof CallContext ? owner : this.#lifecycleContext()
-  }
-
-  #lifecycleContext(): CallContext {
-    return new CallContext(this.#request.bus, this.#service, 'guest', undefined, undefined)
-  }
-
   // ---- bookkeeping ----
 
   #unavailable(what: string): PlexusError {
@@ -488,20 +434,4 @@ export class IsolatedInstance implements Instance {
       data: { instance: this.id },
     })
   }
-}
-
-function metaOf(ctx: CallContext): Record<string, unknown> | undefined {
-  // peekMeta does not allocate an empty meta object for calls that carry none.
-  const meta = ctx.peekMeta()
-  if (meta === undefined) return undefined
-  for (const _ in meta) return meta
-  return undefined
-}
-
-function ownMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (meta === undefined) return undefined
-  if (!(PARENT_KEY in meta)) return meta
-  const { [PARENT_KEY]: _, ...rest } = meta
-  for (const _key in rest) return rest
-  return undefined
 }

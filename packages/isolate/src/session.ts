@@ -79,6 +79,9 @@ const MAX_BUDGET = 0xffffffff
  * One end of a link speaking the Plexus wire protocol over a byte stream: multiplexed
  * requests in both directions, events, credit-based flows, cancellation and PING/PONG.
  * The same class runs on the kernel side (initiator) and in the guest (acceptor).
+ * Longer than most files because it is one state machine: the outbound table, the inbound
+ * exchanges and the dispatch over every envelope type share the same id space and close
+ * together; splitting them would spread one invariant (every id ends exactly once) over files.
  */
 export class Session implements ExchangeLink {
   readonly window: number
