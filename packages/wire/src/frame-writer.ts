@@ -10,6 +10,11 @@ export interface FrameWriterOptions {
   maxFrameSize?: number
   /** Runs `flush` later; default `setImmediate`: after the current I/O callback and its microtasks. */
   schedule?: (flush: () => void) => void
+  /**
+   * Frames past which `write` flushes at once instead of waiting for the end of the tick, so the
+   * peer starts on the head of a burst while this side still encodes its tail. Default 16.
+   */
+  batchFrames?: number
   /** Receives what a scheduled flush threw (the sink failed); without it the error is rethrown. */
   onError?: (error: unknown) => void
 }
@@ -18,14 +23,25 @@ export interface FrameWriterOptions {
 const FLUSH_AT = 1024 * 1024
 
 /**
- * Encodes envelopes into frames and hands every frame written within one tick to `sink` as a
- * single Buffer: one write, one syscall, per tick instead of one per frame.
+ * Frames per write under load. At 100 calls in flight, a whole tick's burst in one write keeps
+ * the two processes in lock-step (one encodes while the other waits, each ~60 % idle in CPU
+ * profiles); writing every 16 frames lets them overlap on two cores. Measured at c100 over the
+ * child-process link: about 2x the calls/s of a once-per-tick writer; 8, 16 and 24 were within
+ * noise of each other, 64 gave back most of the gain.
+ */
+const DEFAULT_BATCH_FRAMES = 16
+
+/**
+ * Encodes envelopes into frames and hands the frames written within one tick to `sink` as one
+ * Buffer: one write, one syscall, per tick instead of one per frame; a burst longer than
+ * `batchFrames` leaves in writes of that many frames, so the peer can start on it sooner.
  */
 export class FrameWriter {
   readonly #sink: (chunk: Buffer) => unknown
   readonly #maxFrameSize: number
   readonly #schedule: (flush: () => void) => void
   readonly #onError: ((error: unknown) => void) | undefined
+  readonly #batchFrames: number
   #pending: PreparedEnvelope[] = []
   #bound = 0
   #scheduled = false
@@ -47,6 +63,7 @@ export class FrameWriter {
     this.#maxFrameSize = resolveLimits(limits).maxFrameSize
     this.#schedule = options.schedule ?? setImmediate
     this.#onError = options.onError
+    this.#batchFrames = options.batchFrames ?? DEFAULT_BATCH_FRAMES
   }
 
   /** Frames queued for the next flush. */
@@ -64,7 +81,7 @@ export class FrameWriter {
     const prepared = prepareEnvelope(envelope, this.#maxFrameSize)
     this.#pending.push(prepared)
     this.#bound += prepared.bound
-    if (this.#bound >= FLUSH_AT) this.flush()
+    if (this.#bound >= FLUSH_AT || this.#pending.length >= this.#batchFrames) this.flush()
     else if (!this.#scheduled) {
       this.#scheduled = true
       this.#schedule(this.#scheduledFlush)

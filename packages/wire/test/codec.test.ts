@@ -157,7 +157,7 @@ describe('envelope codec', () => {
 describe('frame writer', () => {
   it('hands every frame written in one tick to the sink as one chunk', async () => {
     const chunks: Buffer[] = []
-    const writer = new FrameWriter((chunk) => chunks.push(chunk))
+    const writer = new FrameWriter((chunk) => chunks.push(chunk), { batchFrames: Infinity })
     for (const envelope of everyEnvelope) writer.write(envelope)
     assert.equal(chunks.length, 0)
     assert.equal(writer.pendingFrames, everyEnvelope.length)
@@ -171,7 +171,7 @@ describe('frame writer', () => {
 
   it('coalesces writes made from promise continuations in the same tick', async () => {
     const chunks: Buffer[] = []
-    const writer = new FrameWriter((chunk) => chunks.push(chunk))
+    const writer = new FrameWriter((chunk) => chunks.push(chunk), { batchFrames: Infinity })
     await Promise.all(
       Array.from({ length: 100 }, async (_, id) => {
         await Promise.resolve()
@@ -182,6 +182,27 @@ describe('frame writer', () => {
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(chunks.length, 1)
     assert.equal(new FrameDecoder().push(chunks[0] as Buffer).length, 100)
+  })
+
+  it('writes a burst in batches of batchFrames as it grows, and the remainder at the end of the tick', async () => {
+    const chunks: Buffer[] = []
+    const writer = new FrameWriter((chunk) => chunks.push(chunk))
+    for (let id = 1; id <= 40; id++) writer.write({ t: 3, id, output: id })
+    assert.deepEqual(
+      chunks.map((chunk) => new FrameDecoder().push(chunk).length),
+      [16, 16],
+      'the default batch is 16 frames, written as soon as it is full',
+    )
+    assert.equal(writer.pendingFrames, 8)
+    await new Promise((resolve) => setImmediate(resolve))
+    const decoder = new FrameDecoder()
+    const ids = chunks.flatMap((chunk) =>
+      decoder.push(chunk).map((frame) => (decodeEnvelope(frame) as { id: number }).id),
+    )
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    )
   })
 
   it('flushes on demand, and drops queued frames after close', () => {
