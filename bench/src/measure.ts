@@ -11,7 +11,15 @@ export interface Counts {
   warmup: number
   untimed: number
   timed: number
+  /**
+   * Shortest untimed pass in ms (the warm-up lasts at least half of it): a fixed count that
+   * fast sides finish in a tenth of a second would measure V8's tier-up, not the steady state.
+   */
+  minMs?: number
 }
+
+/** Most warm-up rounds, so a side that never reaches the minimum time still ends. */
+const MAX_WARMUP_ROUNDS = 40
 
 /** Runs `total` ops with `concurrency` lanes, no clock reads inside. */
 export async function untimedPass(op: () => unknown, total: number, concurrency: number) {
@@ -54,22 +62,34 @@ export async function measureRequests(
   counts: Counts,
 ): Promise<Measurement> {
   const { op } = target
-  await untimedPass(op, counts.warmup, concurrency)
+  const minMs = counts.minMs ?? 0
+  // Warm-up: at least `warmup` requests and at least half of minMs (clock read between rounds).
+  const w0 = performance.now()
+  let warmed = 0
+  let rounds = 0
+  do {
+    await untimedPass(op, counts.warmup, concurrency)
+    warmed += counts.warmup
+  } while (performance.now() - w0 < minMs / 2 && ++rounds < MAX_WARMUP_ROUNDS)
+  // The untimed pass: at least `untimed` requests, more if the warm-up rate says it would end
+  // before minMs. Every side gets the same rule, so the ratios stay like for like.
+  const rate = warmed / Math.max(performance.now() - w0, 1)
+  const untimed = Math.max(counts.untimed, Math.ceil(rate * minMs))
   globalThis.gc?.()
   const t0 = performance.now()
-  await untimedPass(op, counts.untimed, concurrency)
+  await untimedPass(op, untimed, concurrency)
   const seconds = (performance.now() - t0) / 1000
   const samples = new Float64Array(counts.timed)
   await timedPass(op, samples, concurrency)
   samples.sort()
   const items = target.itemsPerOp ?? 1
   const result: Measurement = {
-    rps: (counts.untimed * items) / seconds,
+    rps: (untimed * items) / seconds,
     p50_us: quantileSorted(samples, 0.5) * 1000,
     p99_us: quantileSorted(samples, 0.99) * 1000,
   }
   if (target.bytesPerOp !== undefined)
-    result.mb_s = (counts.untimed * target.bytesPerOp) / seconds / 1e6
+    result.mb_s = (untimed * target.bytesPerOp) / seconds / 1e6
   return result
 }
 

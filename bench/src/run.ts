@@ -49,6 +49,9 @@ const runs = Number(args.runs ?? (quick ? 1 : 3))
 const scale = Number(args.scale ?? 1) * (quick ? 0.2 : 1)
 const only = args.only?.split(',').filter(Boolean)
 
+/** Shortest untimed pass of a full run, in ms (scaled down with --quick and --scale). */
+const MIN_PASS_MS = 1000
+
 function countsFor(scenario: Scenario): Counts {
   const at = (n: number) => Math.max(100, Math.round(n * scale))
   switch (scenario.kind) {
@@ -57,6 +60,7 @@ function countsFor(scenario: Scenario): Counts {
         warmup: at(scenario.requests / 4),
         untimed: at(scenario.requests),
         timed: at(scenario.requests / 4),
+        minMs: Math.round(MIN_PASS_MS * Math.min(1, scale)),
       }
     case 'replace':
       return { warmup: 0, untimed: 0, timed: at(scenario.requests) }
