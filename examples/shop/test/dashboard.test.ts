@@ -1,75 +1,43 @@
 // The dashboard against the real shop, started as a user starts it (`plexus start`), in
 // Debian's Chromium: its figures change live while orders flow through the gateway.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { chromiumSkip, openChromium, startPlexus, until, userEnv } from '@plexus/testing'
 
 // Page functions run in the browser; the repo's typecheck has no DOM lib.
 declare const document: any
 
-const CHROMIUM = '/usr/bin/chromium'
-const missing = !existsSync(CHROMIUM)
-const required = process.env['PLEXUS_REQUIRE_SERVICES'] === '1'
-const bin = fileURLToPath(new URL('../../../packages/cli/bin/plexus.js', import.meta.url))
 const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url))
-const { NODE_OPTIONS: _omit, ...baseEnv } = process.env
-const env = { ...baseEnv, PORT: '0', NO_COLOR: '1' }
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const value = probe()
-    if (value !== undefined) return value
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 test(
   'the dashboard of the running shop shows its services and live figures while orders flow',
-  {
-    skip: missing && !required ? `${CHROMIUM} is not installed (apt-get install chromium)` : false,
-    timeout: 90_000,
-  },
+  { skip: chromiumSkip(), timeout: 90_000 },
   async (t) => {
-    assert.ok(!missing, `${CHROMIUM} is required (PLEXUS_REQUIRE_SERVICES=1)`)
-    const { chromium } = await import('playwright-core')
     const dir = await mkdtemp(join(tmpdir(), 'plexus-shop-ui-'))
-    // No pipes: nothing of the shop's may keep the test runner alive.
-    const shop: ChildProcess = spawn(process.execPath, [bin, 'start', config, '--json'], {
+    // Quiet: nothing of the shop's may keep the test runner alive.
+    const shop = startPlexus(['start', config, '--json'], {
       cwd: dir,
-      env,
-      stdio: 'ignore',
+      env: userEnv({ PORT: '0' }),
+      quiet: true,
     })
-    const exited = new Promise<void>((resolve) => shop.once('exit', () => resolve()))
     t.after(async () => {
       // SIGTERM lets the launcher stop the kernel it runs (and its workers and children).
-      if (shop.exitCode === null && shop.signalCode === null) shop.kill('SIGTERM')
-      const timer = setTimeout(() => shop.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(timer)
+      await shop.stop()
       await rm(dir, { recursive: true, force: true })
     })
     const runFile = join(dir, '.plexus', 'admin.json')
-    await until('the shop to start', () => (existsSync(runFile) ? true : undefined))
+    await until('the shop to start', () => (existsSync(runFile) ? true : undefined), {
+      ms: 20_000,
+    })
     const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
 
-    const profile = await mkdtemp(join(tmpdir(), 'plexus-chromium-'))
-    t.after(() => rm(profile, { recursive: true, force: true }))
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      viewport: { width: 1280, height: 900 },
-    })
-    t.after(() => browser.close())
-    const page = browser.pages()[0] ?? (await browser.newPage())
+    const page = await openChromium(t)
     await page.goto(`${gateway}/_plexus`)
     await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live')
     await page.waitForSelector('tr[data-service="orders"]')

@@ -1,19 +1,22 @@
 // The shop run as a user runs it: `plexus start` in a child process, orders placed with
 // `plexus call`, effects checked through the kv store, payments SIGKILLed, then SIGTERM.
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import {
+  runPlexus,
+  startPlexus,
+  until as waitFor,
+  userEnv,
+  type RunningPlexus,
+} from '@plexus/testing'
 
-const bin = fileURLToPath(new URL('../../../packages/cli/bin/plexus.js', import.meta.url))
 const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
-// The test runner's NODE_OPTIONS name tsx relative to the repo; the launcher sets its own.
-const { NODE_OPTIONS: _omit, ...baseEnv } = process.env
-const env = { ...baseEnv, PORT: '0', SHOP_PAYMENT_DELAY_MS: '150', NO_COLOR: '1' }
+const env = userEnv({ PORT: '0', SHOP_PAYMENT_DELAY_MS: '150' })
 
 interface Order {
   id: string
@@ -22,21 +25,9 @@ interface Order {
 }
 
 let dir: string
-let shop: ChildProcess
-let output = ''
-let exited: Promise<number | null>
+let shop: RunningPlexus
 
-function plexus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: dir, env, timeout: 20_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
-}
+const plexus = (args: string[]) => runPlexus(args, { cwd: dir, env })
 
 async function call<T>(address: string, input: unknown): Promise<T> {
   const { code, stdout, stderr } = await plexus(['call', address, JSON.stringify(input), '--json'])
@@ -46,41 +37,30 @@ async function call<T>(address: string, input: unknown): Promise<T> {
 
 const kv = <T>(key: string) => call<T | null>('kv.get', { key })
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > end)
-      throw new Error(`Timed out waiting for ${what}\n--- shop output ---\n${output}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+/** Waits for `probe`, with the shop's output in the error when it times out. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000) =>
+  waitFor(what, probe, { ms, context: () => shop.output() })
 
 const runFile = () => join(dir, '.plexus', 'admin.json')
 
 describe('the shop, started through the plexus CLI', { timeout: 60_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'plexus-shop-'))
-    shop = spawn(process.execPath, [bin, 'start', config, '--json'], { cwd: dir, env })
-    shop.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    shop.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    exited = new Promise((resolve) => shop.on('exit', (code) => resolve(code)))
+    shop = startPlexus(['start', config, '--json'], { cwd: dir, env })
     await until('the run file', async () => (existsSync(runFile()) ? true : undefined), 20_000)
   })
 
   after(async () => {
-    if (shop.exitCode === null) shop.kill('SIGKILL')
+    await shop.stop('SIGKILL')
     await rm(dir, { recursive: true, force: true })
   })
 
   it('logs structured JSON lines saying where it listens', () => {
-    const line = output.split('\n').find((l) => l.includes('"shop is running"'))
-    assert.ok(line, `no start line in:\n${output}`)
+    const line = shop
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"shop is running"'))
+    assert.ok(line, `no start line in:\n${shop.output()}`)
     const record = JSON.parse(line) as { gateway: string; admin: string }
     assert.match(record.gateway, /^http:\/\/127\.0\.0\.1:\d+$/)
     assert.match(record.admin, /^127\.0\.0\.1:\d+$/)
@@ -179,15 +159,15 @@ describe('the shop, started through the plexus CLI', { timeout: 60_000 }, () => 
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as Order, i })),
     )
     await new Promise((r) => setTimeout(r, 60))
-    shop.kill('SIGTERM')
+    shop.child.kill('SIGTERM')
     const answers = await Promise.all(inFlight)
     assert.deepEqual(
       answers.map((a) => a.status),
       [201, 201, 201, 201, 201, 201],
       JSON.stringify(answers),
     )
-    assert.equal(await exited, 0)
-    assert.match(output, /"msg":"Stopped"/)
+    assert.equal(await shop.exited, 0)
+    assert.match(shop.output(), /"msg":"Stopped"/)
     assert.equal(existsSync(runFile()), false, 'the run file is removed on stop')
   })
 })

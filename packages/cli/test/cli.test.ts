@@ -1,17 +1,18 @@
 // The plexus commands against a running kernel, each run as a user runs it: a child process.
 import assert from 'node:assert/strict'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
-
-const bin = fileURLToPath(new URL('../bin/plexus.js', import.meta.url))
-const { NODE_OPTIONS: _omit, ...baseEnv } = process.env
-const env = { ...baseEnv, NO_COLOR: '1' }
+import {
+  runPlexus,
+  startPlexus,
+  until as waitFor,
+  type CommandResult,
+  type RunningPlexus,
+} from '@plexus/testing'
 
 // Service modules with no imports, so they load from a temporary directory.
 const greeter = (version: number, word: string) => `export default {
@@ -27,35 +28,13 @@ const greeter = (version: number, word: string) => `export default {
 `
 
 let dir: string
-let kernel: ChildProcess
-let output = ''
+let kernel: RunningPlexus
 
-function plexus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: dir, env, timeout: 20_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    )
-  })
-}
+const plexus = (args: string[]): Promise<CommandResult> => runPlexus(args, { cwd: dir })
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  ms = 15_000,
-): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > end)
-      throw new Error(`Timed out waiting for ${what}\n--- kernel output ---\n${output}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+/** Waits for `probe`, with the kernel's output in the error when it times out. */
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+  waitFor(what, probe, { context: () => kernel.output() })
 
 const runFile = () => join(dir, '.plexus', 'admin.json')
 
@@ -122,18 +101,12 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
         services: { greeter: { module: './greeter.ts', instances: 2 } },
       }),
     )
-    kernel = spawn(process.execPath, [bin, 'dev', '--json'], { cwd: dir, env })
-    kernel.stdout!.on('data', (c: Buffer) => (output += c.toString()))
-    kernel.stderr!.on('data', (c: Buffer) => (output += c.toString()))
+    kernel = startPlexus(['dev', '--json'], { cwd: dir })
     await until('the run file', () => (existsSync(runFile()) ? true : undefined))
   })
 
   after(async () => {
-    if (kernel.exitCode === null) {
-      const exited = new Promise((r) => kernel.once('exit', r))
-      kernel.kill('SIGTERM')
-      await exited
-    }
+    await kernel.stop()
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -236,7 +209,7 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
       'export default { name: "greeter", actions: { hi: ( } }\n',
     )
     await until('the compile error to be reported', () =>
-      /Kept the running version of 'greeter'/.test(output) ? true : undefined,
+      /Kept the running version of 'greeter'/.test(kernel.output()) ? true : undefined,
     )
     assert.equal((await plexus(['call', 'greeter.hi', 'ada'])).stdout.trim(), '"bonjour ada"')
   })
@@ -270,11 +243,10 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
         .services
       return services.some((s) => s.instances.some((i) => i.inFlight > 0)) ? true : undefined
     })
-    const exited = new Promise<number | null>((r) => kernel.once('exit', (code) => r(code)))
-    kernel.kill('SIGTERM')
+    kernel.child.kill('SIGTERM')
     const answer = await slow
     assert.equal(answer.stdout.trim(), '"done"', answer.stderr)
-    assert.equal(await exited, 0)
+    assert.equal(await kernel.exited, 0)
     assert.equal(existsSync(runFile()), false)
   })
 })

@@ -1,29 +1,22 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createGateway } from '@plexus/gateway'
+import { chromiumSkip, openChromium } from '@plexus/testing'
 import { send, sendJson } from './helpers.js'
 import { startMiniShop } from './fixtures/mini-shop.js'
 
 // Page functions run in the browser; the repo's typecheck has no DOM lib, so name it here.
 declare const document: any
 
-const CHROMIUM = '/usr/bin/chromium'
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url))
-const missing = !existsSync(CHROMIUM)
-const required = process.env['PLEXUS_REQUIRE_SERVICES'] === '1'
 
 test(
   'the dashboard shows the running shop and its figures change live while load runs',
-  {
-    skip: missing && !required ? `${CHROMIUM} is not installed (apt-get install chromium)` : false,
-  },
+  { skip: chromiumSkip() },
   async (t) => {
-    assert.ok(!missing, `${CHROMIUM} is required (PLEXUS_REQUIRE_SERVICES=1)`)
-    const { chromium } = await import('playwright-core')
     const { kernel, routes } = await startMiniShop()
     t.after(() => kernel.stop())
     const gateway = createGateway(kernel, {
@@ -37,16 +30,7 @@ test(
 
     assert.equal((await send(`${base}/_plexus`)).status, 401, 'no token, no dashboard')
 
-    const profile = mkdtempSync(join(tmpdir(), 'plexus-chromium-'))
-    t.after(() => rmSync(profile, { recursive: true, force: true }))
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      viewport: { width: 1280, height: 900 },
-    })
-    t.after(() => browser.close())
-    const page = browser.pages()[0] ?? (await browser.newPage())
+    const page = await openChromium(t)
     await page.goto(`${base}/_plexus?token=let-me-in`)
     await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live')
     await page.waitForSelector('tr[data-service="orders"]')

@@ -1,0 +1,15 @@
+/**
+ * @plexus/testing — what the repo's tests share: the plexus CLI run as a user runs it, polling
+ * for a condition, and a headless Chromium page. Tests only; never a runtime dependency.
+ */
+export { until, type UntilOptions } from './until.js'
+export {
+  PLEXUS_BIN,
+  runPlexus,
+  startPlexus,
+  userEnv,
+  type CommandResult,
+  type PlexusOptions,
+  type RunningPlexus,
+} from './plexus-cli.js'
+export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
