@@ -53,10 +53,14 @@ async function measure(scenario: Scenario, impl: ImplName, options: ChildOptions
       const start = await need(scenario.impls[impl], scenario, impl)()
       await settle()
       const t0 = performance.now()
-      const close = await start()
-      const ms = performance.now() - t0
-      await close()
-      return { ms } satisfies Measurement
+      const started = await start()
+      const measured = performance.now() - t0
+      if (typeof started === 'function') {
+        await started()
+        return { ms: measured } satisfies Measurement
+      }
+      await started.close()
+      return { ms: started.ms } satisfies Measurement
     }
   }
 }

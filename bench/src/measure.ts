@@ -88,8 +88,7 @@ export async function measureRequests(
     p50_us: quantileSorted(samples, 0.5) * 1000,
     p99_us: quantileSorted(samples, 0.99) * 1000,
   }
-  if (target.bytesPerOp !== undefined)
-    result.mb_s = (untimed * target.bytesPerOp) / seconds / 1e6
+  if (target.bytesPerOp !== undefined) result.mb_s = (untimed * target.bytesPerOp) / seconds / 1e6
   return result
 }
 

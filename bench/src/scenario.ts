@@ -26,11 +26,18 @@ export type RequestFactory = () => Promise<RequestTarget>
 /** Releases what a start-up measurement built. */
 export type Closer = () => Promise<unknown> | void
 
+/** What a start-up that timed itself in another process reports (see startup-dist.mjs). */
+export interface SelfTimed {
+  readonly ms: number
+  readonly close: Closer
+}
+
 /**
  * Loads its modules (not timed), then returns `start`, which is timed from the call until it
- * resolves with everything ready.
+ * resolves with everything ready, or which reports its own `ms` when the timing happens in a
+ * process of its own.
  */
-export type StartupFactory = () => Promise<() => Promise<Closer>>
+export type StartupFactory = () => Promise<() => Promise<Closer | SelfTimed>>
 
 interface ScenarioBase {
   /** Short id used in the JSON, e.g. `call`. */
