@@ -15,7 +15,10 @@ export interface FrameWriterOptions {
    * peer starts on the head of a burst while this side still encodes its tail. Default 16.
    */
   batchFrames?: number
-  /** Receives what a scheduled flush threw (the sink failed); without it the error is rethrown. */
+  /**
+   * Receives what a flush started by `write` or the schedule threw (the sink failed); without it
+   * the error is rethrown. A direct `flush()` call always throws to its caller.
+   */
   onError?: (error: unknown) => void
 }
 
@@ -48,12 +51,7 @@ export class FrameWriter {
   #closed = false
   readonly #scheduledFlush = (): void => {
     this.#scheduled = false
-    if (this.#onError === undefined) return this.flush()
-    try {
-      this.flush()
-    } catch (error) {
-      this.#onError(error)
-    }
+    this.#flushReporting()
   }
 
   constructor(sink: (chunk: Buffer) => unknown, options: FrameWriterOptions = {}) {
@@ -81,8 +79,9 @@ export class FrameWriter {
     const prepared = prepareEnvelope(envelope, this.#maxFrameSize)
     this.#pending.push(prepared)
     this.#bound += prepared.bound
-    if (this.#bound >= FLUSH_AT || this.#pending.length >= this.#batchFrames) this.flush()
-    else if (!this.#scheduled) {
+    if (this.#bound >= FLUSH_AT || this.#pending.length >= this.#batchFrames) {
+      this.#flushReporting()
+    } else if (!this.#scheduled) {
       this.#scheduled = true
       this.#schedule(this.#scheduledFlush)
     }
@@ -100,6 +99,19 @@ export class FrameWriter {
       offset = writeFrame(chunk, offset, pending[i] as PreparedEnvelope)
     }
     this.#sink(offset === chunk.length ? chunk : chunk.subarray(0, offset))
+  }
+
+  /**
+   * A flush `write` or the schedule started: a failing sink goes to `onError` (the link is
+   * broken, every exchange on it ends there), not to whichever caller's write filled the batch.
+   */
+  #flushReporting(): void {
+    if (this.#onError === undefined) return this.flush()
+    try {
+      this.flush()
+    } catch (error) {
+      this.#onError(error)
+    }
   }
 
   /** Stops writing: queued frames are dropped (call `flush` first to keep them). */

@@ -237,6 +237,19 @@ describe('frame writer', () => {
     ])
   })
 
+  it('reports a failing sink to onError when a full batch flushes inside write', () => {
+    const seen: unknown[] = []
+    const writer = new FrameWriter(
+      () => {
+        throw new Error('socket destroyed')
+      },
+      { onError: (error) => seen.push(error), batchFrames: 2 },
+    )
+    writer.write({ t: 12, seq: 1 })
+    assert.doesNotThrow(() => writer.write({ t: 12, seq: 2 }))
+    assert.equal(seen.length, 1)
+  })
+
   it('reports a failing sink to onError instead of throwing from the scheduled flush', async () => {
     const seen: unknown[] = []
     const writer = new FrameWriter(
