@@ -61,6 +61,58 @@ describe('mailboxes', () => {
     await kernel.stop()
   })
 
+  it('sheds a burst of 10,000 calls beyond concurrency 10 + queue 100 with OVERLOADED at once, then serves everything (T10)', async () => {
+    let running = 0
+    let maxRunning = 0
+    let finished = 0
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'bulkhead',
+        actions: {
+          work: {
+            concurrency: 10,
+            queue: 100,
+            handler: async () => {
+              maxRunning = Math.max(maxRunning, ++running)
+              await sleep(20)
+              running--
+              finished++
+              return 'ok'
+            },
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    const heapBefore = process.memoryUsage().heapUsed
+    let shedBeforeFirstAnswer = 0
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10_000 }, () =>
+        kernel.call('bulkhead.work').catch((error: { code: string }) => {
+          if (error.code === 'OVERLOADED' && finished === 0) shedBeforeFirstAnswer++
+          throw error
+        }),
+      ),
+    )
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore
+    const ok = outcomes.filter((o) => o.status === 'fulfilled').length
+    const codes = new Set(
+      outcomes.flatMap((o) =>
+        o.status === 'rejected' ? [(o.reason as { code: string }).code] : [],
+      ),
+    )
+    assert.equal(ok, 110, '10 running + 100 queued admitted')
+    assert.deepEqual([...codes], ['OVERLOADED'])
+    assert.equal(shedBeforeFirstAnswer, 9_890, 'every refusal came before any admitted call ended')
+    assert.ok(maxRunning <= 10, `${maxRunning} ran at once`)
+    assert.ok(heapGrowth < 50 * 1024 * 1024, `heap grew ${heapGrowth} bytes`)
+    // After the burst: every call within the bulkhead's size is served.
+    const after = await Promise.all(Array.from({ length: 110 }, () => kernel.call('bulkhead.work')))
+    assert.equal(after.length, 110)
+    assert.equal(kernel.pendingCalls, 0)
+    await kernel.stop()
+  })
+
   it('keeps FIFO order per key with serializeBy while different keys run in parallel', async () => {
     const perKey = new Map<string, number[]>()
     let running = 0
