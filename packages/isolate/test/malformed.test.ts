@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { PlexusError, createKernel, type LogFields, type Logger } from '@plexus/kernel'
 import { Session, installIsolation } from '@plexus/isolate'
 import { createHello } from '@plexus/wire'
@@ -26,7 +28,16 @@ function capture() {
   return { lines, logger: make({}) }
 }
 
-const FRAMING = new Set(['random bytes', 'wrong length prefix', '4 GiB declared length'])
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+function heapAfterGc(): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+const FRAMING = new Set<string>(['random bytes', 'wrong length prefix', '4 GiB declared length'])
 
 for (const placement of ['worker', 'process']) {
   describe(`malformed frames from a ${placement} guest`, () => {
@@ -62,26 +73,54 @@ for (const placement of ['worker', 'process']) {
       const refused = lines.filter((l) => l.fields.code === 'PROTOCOL')
       assert.ok(refused.length >= Object.keys(BAD).length, `${refused.length} refusals logged`)
       const reasons = new Set(refused.map((l) => (l.fields.data as { reason: string }).reason))
-      for (const reason of ['version', 'type', 'shape', 'json', 'proto-key', 'frame-too-large']) {
+      for (const reason of [
+        'version',
+        'type',
+        'shape',
+        'json',
+        'proto-key',
+        'too-deep',
+        'utf8',
+        'frame-too-large',
+      ]) {
         assert.ok(reasons.has(reason), `reason ${reason} in ${[...reasons].join(', ')}`)
       }
       await kernel.stop()
     })
 
-    it('1,000 bad envelopes alongside valid calls: 0 errors on the valid calls, logging capped', async () => {
+    it('10,000 bad envelopes of every kind alongside valid traffic: 0 errors on it, each refusal counted, logging capped, heap flat (T18)', async () => {
       const { lines, logger } = capture()
       const kernel = installIsolation(createKernel({ logger }))
       kernel.add(malicious, { placement, module: fixture('malicious') })
       await kernel.start()
-      const valid = Array.from({ length: 200 }, (_, i) => kernel.call('malicious.ok', i))
-      await kernel.call('malicious.inject', { kind: 'unknown version', n: 1000 })
-      assert.deepEqual(
-        await Promise.all(valid),
-        Array.from({ length: 200 }, (_, i) => i),
-      )
-      assert.equal(kernel.services()[0]!.instances[0]!.restarts, 0)
+      const kinds = (Object.keys(BAD) as (keyof typeof BAD)[]).filter((k) => !FRAMING.has(k))
+      const heapBefore = heapAfterGc()
+      // Valid traffic: 4 callers in a loop until the bad frames are all in.
+      let injecting = true
+      let validCalls = 0
+      const valid = Array.from({ length: 4 }, async (_, lane) => {
+        for (let i = 0; injecting; i++) {
+          assert.equal(await kernel.call('malicious.ok', lane * 1e6 + i), lane * 1e6 + i)
+          validCalls++
+        }
+      })
+      const TOTAL = 10_000
+      for (let sent = 0, round = 0; sent < TOTAL; round++) {
+        const n = Math.min(500, TOTAL - sent)
+        await kernel.call('malicious.inject', { kind: kinds[round % kinds.length], n, far: true })
+        sent += n
+      }
+      const counted = () =>
+        Math.max(0, ...lines.map((l) => (l.fields.violations as number | undefined) ?? 0))
+      assert.ok(await eventually(() => counted() === TOTAL), `${counted()} refusals counted`)
+      injecting = false
+      await Promise.all(valid)
+      assert.ok(validCalls > 0)
+      assert.equal(kernel.services()[0]!.instances[0]!.restarts, 0, 'the link stayed up')
       const logged = lines.filter((l) => l.fields.code === 'PROTOCOL').length
-      assert.ok(logged <= 11, `${logged} log lines for 1000 refusals`)
+      assert.ok(logged <= 10 + TOTAL / 1000, `${logged} log lines for ${TOTAL} refusals`)
+      const growth = heapAfterGc() - heapBefore
+      assert.ok(Math.abs(growth) < 5 * 1024 * 1024, `heap moved by ${growth} bytes`)
       await kernel.stop()
     })
   })
