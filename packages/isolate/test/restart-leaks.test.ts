@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import crashy from './fixtures/crashy.js'
+import { eventually, fixture, isolatedKernel, rejectionOf } from './helpers.js'
+
+// RELIABILITY.md T17's worker part, scaled: crash and restart a worker guest many times and
+// check that the kernel keeps nothing of the dead ones.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+function heapAfterGc(): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** Open handles by kind (sockets, timers, message ports, ...). */
+function handles(): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  return counts
+}
+
+const RESTARTS = 30
+
+describe('worker restarts (T17, scaled)', () => {
+  it(`leaves the kernel heap within +2 MB and its handles as they were after ${RESTARTS} crashes and restarts`, async () => {
+    const kernel = isolatedKernel()
+    kernel.add(crashy, {
+      placement: 'worker',
+      module: fixture('crashy'),
+      settings: {
+        restart: { intensity: 1_000, period: 60_000, backoff: 1, maxBackoff: 1 },
+      } as never,
+    })
+    await kernel.start()
+    const restarts = () =>
+      kernel.services().find((s) => s.name === 'crashy')!.instances[0]!.restarts
+    const crashOnce = async (expected: number) => {
+      const error = await rejectionOf(kernel.call('crashy.exit'))
+      assert.equal(error.code, 'UNAVAILABLE')
+      assert.ok(await eventually(() => restarts() === expected, 10_000), `restart ${expected}`)
+      assert.equal(await kernel.call('crashy.echo', expected), expected)
+    }
+    await crashOnce(1) // warm: code paths compiled, pools allocated
+    await crashOnce(2)
+    const heapBefore = heapAfterGc()
+    const handlesBefore = handles()
+    for (let i = 3; i < RESTARTS + 3; i++) await crashOnce(i)
+    assert.equal(kernel.pendingCalls, 0)
+    assert.ok(
+      await eventually(() => JSON.stringify([...handles()]) === JSON.stringify([...handlesBefore])),
+      `handles before ${JSON.stringify([...handlesBefore])}, after ${JSON.stringify([...handles()])}`,
+    )
+    const growth = heapAfterGc() - heapBefore
+    assert.ok(growth < 2 * 1024 * 1024, `heap grew ${(growth / 1048576).toFixed(2)} MB`)
+    await kernel.stop()
+  })
+})
