@@ -33,7 +33,7 @@ describe('worker restarts (T17, scaled)', () => {
       module: fixture('crashy'),
       settings: {
         restart: { intensity: 1_000, period: 60_000, backoff: 1, maxBackoff: 1 },
-      } as never,
+      },
     })
     await kernel.start()
     const restarts = () =>
