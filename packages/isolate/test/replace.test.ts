@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { defineService } from '@plexus/kernel'
 import v1 from './fixtures/versioned.js'
 import v2 from './fixtures/versioned-v2.js'
-import { fixture, isolatedKernel, sleep } from './helpers.js'
+import { eventually, fixture, isolatedKernel, sleep } from './helpers.js'
 
 for (const [from, to] of [
   ['worker', 'worker'],
@@ -11,8 +12,20 @@ for (const [from, to] of [
   ['worker', 'process'],
 ] as const) {
   describe(`hot replace: ${from} to ${to}`, () => {
-    it('starts the new code in a fresh guest, switches, drains the old one: 0 failed calls under load', async () => {
+    it('starts the new code in a fresh guest, switches, drains the old one: 0 failed calls, every event handled exactly once', async () => {
       const kernel = isolatedKernel()
+      // Each tick the versioned service handles is reported here: n -> how many times, by whom.
+      const hits = new Map<number, number[]>()
+      kernel.add(
+        defineService({
+          name: 'recorder',
+          actions: {
+            hit: (_ctx, { n, v }: { n: number; v: number }) => {
+              hits.set(n, [...(hits.get(n) ?? []), v])
+            },
+          },
+        }),
+      )
       kernel.add(v1, from === 'inline' ? {} : { placement: from, module: fixture('versioned') })
       await kernel.start()
       const answers: unknown[] = []
@@ -26,13 +39,31 @@ for (const [from, to] of [
           )
         }
       })
+      let ticks = 0
+      const emitter = (async () => {
+        while (running) {
+          kernel.emit(`tick.${ticks % 7}`, ticks++)
+          await sleep(1)
+        }
+      })()
       await sleep(100)
       await kernel.replace('versioned', v2, { placement: to, module: fixture('versioned-v2') })
       const switched = answers.length
       await sleep(100)
       running = false
-      await Promise.all(loops)
+      await Promise.all([...loops, emitter])
       assert.deepEqual(errors, [])
+      assert.ok(
+        await eventually(() => hits.size === ticks),
+        `${hits.size} of ${ticks} ticks handled`,
+      )
+      const twice = [...hits].filter(([, by]) => by.length !== 1)
+      assert.deepEqual(twice, [], 'no tick handled twice')
+      assert.ok(
+        [...hits.values()].some(([v]) => v === 1) && [...hits.values()].some(([v]) => v === 2),
+        'both versions handled ticks',
+      )
+      assert.equal(kernel.counters.eventErrors, 0)
       assert.ok(answers.slice(0, 5).every((a) => a === 1))
       assert.ok(
         answers.slice(switched + 10).every((a) => a === 2),
