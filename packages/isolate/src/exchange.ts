@@ -5,8 +5,8 @@ import { FlowOut } from './flow-out.js'
 
 /** What an exchange needs from its session. */
 export interface ExchangeLink {
-  /** Writes an envelope; throws PROTOCOL when it cannot be encoded. */
-  write(envelope: Envelope): void
+  /** Writes an envelope and returns its size in bytes; throws PROTOCOL when it cannot be encoded. */
+  write(envelope: Envelope): number
   /** Forgets the exchange (it ended). */
   settle(id: number): void
   /** Items a flow consumer lets its producer run ahead. */
@@ -77,12 +77,13 @@ export class Exchange {
     if (this.#reason !== undefined) producer.stop()
     return producer.pump(iterator, {
       item: (item) => {
-        if (this.#ended) return
+        if (this.#ended) return 0
         try {
-          this.#link.write({ t: EnvelopeType.STREAM_ITEM, id: this.id, item })
+          return this.#link.write({ t: EnvelopeType.STREAM_ITEM, id: this.id, item })
         } catch (error) {
           producer.stop()
           this.fail(error)
+          return 0
         }
       },
       end: () => {

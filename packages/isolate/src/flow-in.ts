@@ -96,6 +96,9 @@ export class FlowIn implements AsyncIterableIterator<unknown> {
       }
       return Promise.resolve({ done: true, value: undefined })
     }
+    // Starved: hand back what was consumed now rather than at the half window, so a producer
+    // held back by its byte budget (a few large items) is never left waiting for a grant.
+    if (this.#consumed > 0) this.#grantConsumed()
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject }
     })
@@ -113,12 +116,14 @@ export class FlowIn implements AsyncIterableIterator<unknown> {
   }
 
   #consume(): void {
-    if (++this.#consumed * 2 >= this.#window && !this.#done) {
-      const n = this.#consumed
-      this.#consumed = 0
-      this.#outstanding += n
-      this.#grant(n)
-    }
+    if (++this.#consumed * 2 >= this.#window && !this.#done) this.#grantConsumed()
+  }
+
+  #grantConsumed(): void {
+    const n = this.#consumed
+    this.#consumed = 0
+    this.#outstanding += n
+    this.#grant(n)
   }
 
   #settleWaiter(): void {

@@ -228,7 +228,7 @@ export class Session implements ExchangeLink {
       const pump = (entry.input = new FlowOut(0))
       void pump.pump(source, {
         item: (item) => this.#write({ t: EnvelopeType.CHANNEL_INPUT, id, item }),
-        end: () => this.#write({ t: EnvelopeType.CHANNEL_END, id }),
+        end: () => void this.#write({ t: EnvelopeType.CHANNEL_END, id }),
         fail: (error) => this.#cancelOut(id, error),
       })
     }
@@ -309,8 +309,8 @@ export class Session implements ExchangeLink {
 
   // ---- ExchangeLink ----
 
-  write(envelope: Envelope): void {
-    if (this.#closed === undefined) this.#writer.write(envelope)
+  write(envelope: Envelope): number {
+    return this.#closed === undefined ? this.#writer.write(envelope) : 0
   }
 
   settle(id: number): void {
@@ -321,12 +321,14 @@ export class Session implements ExchangeLink {
 
   readonly #isOpen = (id: number): boolean => this.#out.has(id)
 
-  #write(envelope: Envelope): void {
-    if (this.#closed !== undefined) return
+  /** Writes an envelope, logging one that cannot be encoded; returns its size (0 if not written). */
+  #write(envelope: Envelope): number {
+    if (this.#closed !== undefined) return 0
     try {
-      this.#writer.write(envelope)
+      return this.#writer.write(envelope)
     } catch (error) {
       this.#logger.warn({ err: error }, 'Link envelope could not be written')
+      return 0
     }
   }
 
@@ -450,7 +452,7 @@ export class Session implements ExchangeLink {
         if (isIdOf(this.#side, e.id)) return this.#out.get(e.id)?.input?.grant(e.n)
         return this.#in.get(e.id)?.credit(e.n)
       case EnvelopeType.PING:
-        return this.#write({ t: EnvelopeType.PONG, seq: e.seq })
+        return void this.#write({ t: EnvelopeType.PONG, seq: e.seq })
       case EnvelopeType.PONG:
         return this.#handlers.pong?.(e.seq)
       case EnvelopeType.EVENT:

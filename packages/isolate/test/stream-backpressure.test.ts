@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { Kernel } from '@plexus/kernel'
-import flood, { CHUNK_BYTES } from './fixtures/flood.js'
+import flood, { BIG_BYTES, CHUNK_BYTES } from './fixtures/flood.js'
 import { eventually, fixture, isolatedKernel, sleep } from './helpers.js'
 
 // RELIABILITY.md T16, scaled: a producer in a worker or a child yields 64 KiB chunks as fast
@@ -49,6 +49,22 @@ for (const placement of ['worker', 'process'] as const) {
       }
       assert.equal(read, 128)
       assert.ok(worst <= 4 * MiB, `the producer ran ${worst} bytes ahead of the consumer`)
+      assert.ok(worst > 0, 'the producer was never measured ahead: the test would not see a flood')
+    })
+
+    it('keeps at most 4 MiB produced but unread with 1 MiB items, where the item credit alone would allow 16 MiB', async () => {
+      const start = (await progress()).produced
+      let read = 0
+      let worst = 0
+      for await (const chunk of kernel.stream('flood.chunks', { limit: 24, big: true })) {
+        assert.equal((chunk as string).length, BIG_BYTES)
+        read++
+        await sleep(10)
+        const ahead = ((await progress()).produced - start - read) * BIG_BYTES
+        worst = Math.max(worst, ahead)
+      }
+      assert.equal(read, 24)
+      assert.ok(worst <= 4 * MiB, `the producer ran ${worst / MiB} MiB ahead of the consumer`)
       assert.ok(worst > 0, 'the producer was never measured ahead: the test would not see a flood')
     })
 

@@ -70,12 +70,13 @@ export class FrameWriter {
   }
 
   /**
-   * Queues an envelope for this tick's write. Throws PROTOCOL (`unserializable`,
-   * `frame-too-large`, with `data.id`) for one that cannot be sent; nothing is queued then.
-   * After `close` it does nothing.
+   * Queues an envelope for this tick's write and returns its frame's size in bytes: never less,
+   * up to about 3x more for small frames, within 16 bytes above 64 KiB; 0 after `close`.
+   * Throws PROTOCOL (`unserializable`, `frame-too-large`, with `data.id`) for one that cannot be
+   * sent; nothing is queued then.
    */
-  write(envelope: Envelope): void {
-    if (this.#closed) return
+  write(envelope: Envelope): number {
+    if (this.#closed) return 0
     const prepared = prepareEnvelope(envelope, this.#maxFrameSize)
     this.#pending.push(prepared)
     this.#bound += prepared.bound
@@ -85,6 +86,7 @@ export class FrameWriter {
       this.#scheduled = true
       this.#schedule(this.#scheduledFlush)
     }
+    return prepared.bound
   }
 
   /** Hands every queued frame to the sink now, as one Buffer. */

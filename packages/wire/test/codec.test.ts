@@ -237,6 +237,18 @@ describe('frame writer', () => {
     ])
   })
 
+  it("returns each frame's size from write: never less than its bytes, within 16 of them above 64 KiB", () => {
+    const chunks: Buffer[] = []
+    const writer = new FrameWriter((chunk) => chunks.push(chunk), { batchFrames: 1 })
+    const small = writer.write({ t: 3, id: 1, output: 'x' })
+    const large = writer.write({ t: 3, id: 2, output: 'y'.repeat(100_000) })
+    assert.ok(small >= (chunks[0] as Buffer).length)
+    const written = (chunks[1] as Buffer).length
+    assert.ok(large >= written && large - written <= 16, `${large} for ${written} bytes`)
+    writer.close()
+    assert.equal(writer.write({ t: 12, seq: 1 }), 0)
+  })
+
   it('reports a failing sink to onError when a full batch flushes inside write', () => {
     const seen: unknown[] = []
     const writer = new FrameWriter(
