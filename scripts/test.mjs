@@ -28,7 +28,16 @@ const flags = process.argv.slice(2).filter((a) => a.startsWith('-'))
 const selected = filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', ...flags, ...selected.sort()],
+  // A failing test can leave a guest or a server running; force-exit ends the file's process once
+  // its tests are reported (instead of hanging CI), and no single test may run past 5 minutes.
+  [
+    '--test',
+    '--test-concurrency=2',
+    '--test-force-exit',
+    '--test-timeout=300000',
+    ...flags,
+    ...selected.sort(),
+  ],
   {
     stdio: 'inherit',
     env: { ...process.env, NODE_OPTIONS: '--conditions=plexus-source --import tsx' },

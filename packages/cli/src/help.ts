@@ -56,8 +56,9 @@ Lists services of the running kernel: name, version, state, placement, instances
 restarts and actions (streams end in ~). --json prints the full status snapshot.`,
   top: `Usage: plexus top [--once] [--interval <ms>] [--json]
 
-A live view of every instance: requests/s, p50/p99 latency (ms), in flight, handled, errors and
-restarts, refreshed every second. --once prints one snapshot and exits; --json prints snapshots
+A live view of every instance: requests/s, p50/p99 latency (ms), in flight, handled, errors,
+restarts and refused envelopes (malformed traffic on a worker/process link), refreshed every
+second. --once prints one snapshot and exits; --json prints snapshots
 as JSON lines. Ctrl-C quits.`,
   replace: `Usage: plexus replace <service> [file] [--json]
 

@@ -51,6 +51,7 @@ export function renderTop(answer: ServicesAnswer, c: Colors, now = new Date()): 
     'HANDLED',
     'ERRORS',
     'RESTARTS',
+    'REFUSED',
   ]
   const rows: string[][] = []
   const states: string[] = []
@@ -68,6 +69,7 @@ export function renderTop(answer: ServicesAnswer, c: Colors, now = new Date()): 
         String(i.count),
         String(i.errors),
         String(i.restarts),
+        String(i.refused),
       ])
       states.push(i.state)
       errors.push(i.errors)

@@ -175,12 +175,12 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
     assert.equal(json.services[0]?.instances.length, 2)
   })
 
-  it('plexus top --once prints one snapshot per instance with rates, latencies and errors', async () => {
+  it('plexus top --once prints one snapshot per instance with rates, latencies, errors, restarts and refused envelopes', async () => {
     const top = await plexus(['top', '--once'])
     assert.equal(top.code, 0)
     assert.match(
       top.stdout,
-      /INSTANCE\s+PLACEMENT\s+STATE\s+REQ\/S\s+P50 ms\s+P99 ms\s+IN FLIGHT\s+HANDLED\s+ERRORS\s+RESTARTS/,
+      /INSTANCE\s+PLACEMENT\s+STATE\s+REQ\/S\s+P50 ms\s+P99 ms\s+IN FLIGHT\s+HANDLED\s+ERRORS\s+RESTARTS\s+REFUSED/,
     )
     assert.equal(top.stdout.match(/^greeter@1#\d+\s+inline\s+running/gm)?.length, 2)
     const json = await plexus(['top', '--once', '--json'])

@@ -88,11 +88,6 @@ export class IsolatedInstance implements Instance {
     return this.#guest?.pid
   }
 
-  /** Envelopes refused on the current link. */
-  get violations(): number {
-    return this.#session?.violations ?? 0
-  }
-
   // ---- Instance ----
 
   invoke(action: string, ctx: CallContext, input: unknown): Promise<unknown> {
@@ -183,6 +178,7 @@ export class IsolatedInstance implements Instance {
       write: (chunk) => guest.write(chunk),
       logger: this.#request.logger,
       window: this.#settings.window,
+      onRefused: () => void this.stats.refused++,
       handlers: {
         ready: (handshake) => {
           const offered = handshake.peer.services[0]?.name

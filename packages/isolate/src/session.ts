@@ -47,6 +47,8 @@ export interface SessionOptions {
   maxFrameSize?: number
   /** Items a flow's producer may run ahead of its consumer (default 16). */
   window?: number
+  /** Runs for every envelope or frame refused (counted by the owner across sessions). */
+  onRefused?: () => void
 }
 
 /** Options of one outbound request. */
@@ -111,7 +113,7 @@ export class Session implements ExchangeLink {
     })
     this.#decoder = new FrameDecoder(limits)
     this.#ids = new IdSequence(options.side)
-    this.#violations = new ViolationLog(options.logger)
+    this.#violations = new ViolationLog(options.logger, options.onRefused)
     this.#writer.write(options.hello)
   }
 

@@ -7,12 +7,16 @@ const EVERY = 1000
 export class ViolationLog {
   count = 0
   readonly #logger: Logger
+  readonly #onRecord: (() => void) | undefined
 
-  constructor(logger: Logger) {
+  /** `onRecord` runs for every refusal (the instance's `refused` figure). */
+  constructor(logger: Logger, onRecord?: () => void) {
     this.#logger = logger
+    this.#onRecord = onRecord
   }
 
   record(error: PlexusError): void {
+    this.#onRecord?.()
     const n = ++this.count
     if (n <= FIRST || n % EVERY === 0) {
       this.#logger.warn(

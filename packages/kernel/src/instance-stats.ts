@@ -12,6 +12,8 @@ export class InstanceStats {
   consecutiveErrors = 0
   /** Restarts of this instance slot (maintained by supervisors). */
   restarts = 0
+  /** Malformed or illegal messages refused on this instance's link (maintained by links). */
+  refused = 0
   /** Messages completed in the last full one-second window. */
   rate = 0
   #windowCount = 0

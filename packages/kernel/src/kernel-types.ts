@@ -98,6 +98,8 @@ export interface InstanceStatus {
   p50: number
   p99: number
   restarts: number
+  /** Envelopes refused on the instance's link (malformed, illegal); always 0 inline. */
+  refused: number
 }
 
 /** One service version in a status snapshot. */

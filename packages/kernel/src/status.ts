@@ -25,6 +25,7 @@ export function snapshot(services: Iterable<ServiceEntry>): ServiceStatus[] {
           p50: i.stats.percentile(50),
           p99: i.stats.percentile(99),
           restarts: i.stats.restarts,
+          refused: i.stats.refused,
         })),
       })
     }
