@@ -61,7 +61,7 @@ export function dashboardPage(livePath: string): string {
     <h2>Services</h2>
     <table id="services"><thead><tr>
       <th>service / instance</th><th class="l">placement</th><th class="l">state</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th>
-      <th>in flight</th><th>handled</th><th>errors</th><th>restarts</th><th class="l">req/s (2 min)</th>
+      <th>in flight</th><th>handled</th><th>errors</th><th>restarts</th><th>refused</th><th class="l">req/s (2 min)</th>
     </tr></thead><tbody></tbody></table>
   </section>
   <div class="two">
@@ -111,7 +111,7 @@ export function dashboardPage(livePath: string): string {
       const name = el('td', key); if (s.current) name.append(el('span', 'current', 'badge'))
       const chart = el('td', undefined, 'l'); const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg'); chart.append(svg)
       row.append(name, el('td', '', 'l'), el('td', undefined, 'l'), el('td', fmt(sRate), 'rate'), el('td', ''), el('td', ''),
-        el('td', ''), el('td', ''), el('td', ''), el('td', ''), chart)
+        el('td', ''), el('td', ''), el('td', ''), el('td', ''), el('td', ''), chart)
       row.children[2].append(el('span', s.state, 'state ' + s.state))
       tbody.append(row)
       spark(svg, hist, '#58a6ff')
@@ -120,7 +120,8 @@ export function dashboardPage(livePath: string): string {
         const st = el('td', undefined, 'l'); st.append(el('span', i.state, 'state ' + i.state))
         r.append(el('td', '\\u00a0\\u00a0' + i.id), el('td', i.placement, 'l'), st, el('td', fmt(i.rate)), el('td', fmt(i.p50)),
           el('td', fmt(i.p99)), el('td', i.inFlight), el('td', i.count.toLocaleString()),
-          el('td', i.errors, i.errors > 0 ? 'err' : ''), el('td', i.restarts), el('td', ''))
+          el('td', i.errors, i.errors > 0 ? 'err' : ''), el('td', i.restarts),
+          el('td', i.refused ?? 0, i.refused > 0 ? 'err' : ''), el('td', ''))
         tbody.append(r)
       }
     }
