@@ -87,7 +87,7 @@ describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
       await kernel.start()
       assert.equal(children().length, baseline + 2)
       const run = load(kernel, address, 20)
-      const kills = 3
+      const kills = 6
       let maxInFlight = 0
       for (let k = 0; k < kills; k++) {
         await sleep(300)
