@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { createKernel, defineService, silentLogger, type KernelOptions } from '@plexus/kernel'
 import { installIsolation, type IsolationSettings } from '@plexus/isolate'
 
@@ -56,4 +58,14 @@ export function otherService(received: unknown[]) {
       },
     },
   })
+}
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** Heap in use after two full collections, for leak checks. */
+export function heapAfterGc(): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
 }

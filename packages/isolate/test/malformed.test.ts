@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { PlexusError, createKernel, type LogFields, type Logger } from '@plexus/kernel'
 import { Session, installIsolation } from '@plexus/isolate'
 import { createHello } from '@plexus/wire'
 import malicious, { BAD } from './fixtures/malicious.js'
-import { eventually, fixture } from './helpers.js'
+import { eventually, fixture, heapAfterGc } from './helpers.js'
 
 /** A logger that keeps what it is given, so tests can see refused envelopes being reported. */
 function capture() {
@@ -26,15 +24,6 @@ function capture() {
     } as unknown as Logger
   }
   return { lines, logger: make({}) }
-}
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-function heapAfterGc(): number {
-  gc()
-  gc()
-  return process.memoryUsage().heapUsed
 }
 
 const FRAMING = new Set<string>(['random bytes', 'wrong length prefix', '4 GiB declared length'])

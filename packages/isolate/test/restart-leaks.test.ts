@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import crashy from './fixtures/crashy.js'
-import { eventually, fixture, isolatedKernel, rejectionOf } from './helpers.js'
+import { eventually, fixture, isolatedKernel, rejectionOf, heapAfterGc } from './helpers.js'
 
 // RELIABILITY.md T17's worker part, scaled: crash and restart a worker guest many times and
 // check that the kernel keeps nothing of the dead ones.
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-function heapAfterGc(): number {
-  gc()
-  gc()
-  return process.memoryUsage().heapUsed
-}
 
 /** Open handles by kind (sockets, timers, message ports, ...). */
 function handles(): Map<string, number> {

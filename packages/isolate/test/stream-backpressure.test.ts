@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import type { Kernel } from '@plexus/kernel'
 import flood, { BIG_BYTES, CHUNK_BYTES } from './fixtures/flood.js'
-import { eventually, fixture, isolatedKernel, sleep } from './helpers.js'
+import { eventually, fixture, isolatedKernel, sleep, heapAfterGc } from './helpers.js'
 
 // RELIABILITY.md T16, scaled: a producer in a worker or a child yields 64 KiB chunks as fast
 // as it can while the kernel-side consumer reads slowly, then consumers abort halfway.
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
 const MiB = 1024 * 1024
 
 interface Progress {
   produced: number
   closed: number
-}
-
-function heapAfterGc(): number {
-  gc()
-  gc()
-  return process.memoryUsage().heapUsed
 }
 
 for (const placement of ['worker', 'process'] as const) {
