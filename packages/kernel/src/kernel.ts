@@ -17,11 +17,11 @@ import type {
 import { InterceptorPipeline } from './pipeline.js'
 import { assertPlugin, type Plugin } from './plugin.js'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js'
-import { ServiceEntry, VersionEntry } from './registry.js'
+import { ServiceEntry, VersionEntry, dependencyGraph } from './registry.js'
 import { Router } from './router.js'
 import { assertDefinition } from './routing.js'
 import type { ServiceDefinition } from './service.js'
-import { snapshot } from './status.js'
+import { rollRates, snapshot } from './status.js'
 import type {
   CallAddress,
   CallArgs,
@@ -213,7 +213,7 @@ export class Kernel<M extends ServiceMap = {}> {
     }
     this.#router.state = 'starting'
     this.#wheel.open()
-    this.#roller = setInterval(() => this.#roll(), 1000)
+    this.#roller = setInterval(() => rollRates(this.#router.services.values()), 1000)
     this.#roller.unref()
     try {
       this.#teardowns = await loadPlugins(this.#plugins, this, this.#config.startTimeout)
@@ -222,14 +222,7 @@ export class Kernel<M extends ServiceMap = {}> {
           this.#lifecycle.assertPlacement(service.name, version.placement)
         }
       }
-      const graph = new Map<string, readonly string[]>()
-      for (const service of this.#router.services.values()) {
-        const deps = new Set<string>()
-        for (const v of service.versions.values())
-          for (const d of v.definition.dependencies ?? []) deps.add(d)
-        graph.set(service.name, [...deps])
-      }
-      const order = dependencyOrder(graph, {
+      const order = dependencyOrder(dependencyGraph(this.#router.services.values()), {
         noun: 'service',
         missing: 'MISSING_DEPENDENCY',
         cycle: 'DEPENDENCY_CYCLE',
@@ -281,36 +274,15 @@ export class Kernel<M extends ServiceMap = {}> {
     if (service === undefined) {
       throw new PlexusError('NOT_FOUND', `Cannot replace '${name}': no such service is registered`)
     }
-    const old = [...service.versions.values()]
-    const template = service.current ?? old[0]
-    const entry = this.#lifecycle.entry(
+    const entry = this.#lifecycle.replacement(
       service,
       definition,
-      {
-        instances: options?.instances ?? template?.count ?? 1,
-        placement: options?.placement ?? template?.placement ?? 'inline',
-        ...((options?.module ?? template?.module)
-          ? { module: (options?.module ?? template?.module)! }
-          : {}),
-        settings: options?.settings ?? template?.settings ?? {},
-        ...(options?.balancer === undefined ? {} : { balancer: options.balancer }),
-      },
+      options,
       this.#router.state !== 'idle',
     )
     if (this.#router.state === 'running' || this.#router.state === 'starting')
       await this.#lifecycle.start(entry)
-    // The switch is synchronous: no message can be routed between the two versions' sets.
-    service.versions.clear()
-    service.versions.set(entry.version, entry)
-    for (const version of old) if (version.state !== 'failed') version.state = 'draining'
-    service.refresh()
-    this.#router.topicsChanged()
-    this.#router.announce('plexus.service.replaced', {
-      service: name,
-      from: old.map((v) => v.version),
-      to: entry.version,
-    })
-    await this.#lifecycle.retire(old)
+    await this.#lifecycle.switchTo(service, entry)
   }
 
   /** Unregisters a service: drains and stops every version; later calls get NOT_FOUND. */
@@ -319,11 +291,8 @@ export class Kernel<M extends ServiceMap = {}> {
     if (service === undefined) return
     this.#router.services.delete(name)
     this.#router.routesChanged()
-    const old = [...service.versions.values()]
-    for (const version of old) if (version.state !== 'failed') version.state = 'draining'
-    service.refresh()
     this.#startOrder = this.#startOrder.filter((n) => n !== name)
-    await this.#lifecycle.retire(old)
+    await this.#lifecycle.removeAll(service)
   }
 
   /** Request/response: routes to an instance and resolves with its answer. */
@@ -411,12 +380,5 @@ export class Kernel<M extends ServiceMap = {}> {
     if (this.#roller !== undefined) clearInterval(this.#roller)
     this.#wheel.close()
     this.#router.state = 'stopped'
-  }
-
-  #roll(): void {
-    for (const service of this.#router.services.values()) {
-      for (const version of service.versions.values())
-        for (const i of version.instances) i.stats.roll()
-    }
   }
 }

@@ -89,3 +89,15 @@ export class ServiceEntry {
     this.current = best
   }
 }
+
+/** Each service's dependencies, over all its versions (for the start order). */
+export function dependencyGraph(services: Iterable<ServiceEntry>): Map<string, readonly string[]> {
+  const graph = new Map<string, readonly string[]>()
+  for (const service of services) {
+    const deps = new Set<string>()
+    for (const v of service.versions.values())
+      for (const d of v.definition.dependencies ?? []) deps.add(d)
+    graph.set(service.name, [...deps])
+  }
+  return graph
+}

@@ -32,3 +32,11 @@ export function snapshot(services: Iterable<ServiceEntry>): ServiceStatus[] {
   }
   return out
 }
+
+/** Closes every instance's one-second rate window (the kernel's once-a-second timer). */
+export function rollRates(services: Iterable<ServiceEntry>): void {
+  for (const service of services) {
+    for (const version of service.versions.values())
+      for (const i of version.instances) i.stats.roll()
+  }
+}

@@ -51,6 +51,58 @@ export class VersionLifecycle {
   }
 
   /**
+   * The entry that replaces `service`'s versions: what `options` leaves out (instances,
+   * placement, module, settings) is taken from the current version.
+   */
+  replacement(
+    service: ServiceEntry,
+    definition: ServiceDefinition,
+    options: AddOptions | undefined,
+    checkPlacement: boolean,
+  ): VersionEntry {
+    const template = service.current ?? service.versions.values().next().value
+    const module = options?.module ?? template?.module
+    return this.entry(
+      service,
+      definition,
+      {
+        instances: options?.instances ?? template?.count ?? 1,
+        placement: options?.placement ?? template?.placement ?? 'inline',
+        ...(module === undefined ? {} : { module }),
+        settings: options?.settings ?? template?.settings ?? {},
+        ...(options?.balancer === undefined ? {} : { balancer: options.balancer }),
+      },
+      checkPlacement,
+    )
+  }
+
+  /**
+   * Puts `entry` in place of every version of `service` in one synchronous step (no message
+   * can be routed between the two sets), announces `plexus.service.replaced`, then drains and
+   * stops the old versions.
+   */
+  async switchTo(service: ServiceEntry, entry: VersionEntry): Promise<void> {
+    const old = [...service.versions.values()]
+    service.versions.clear()
+    service.versions.set(entry.version, entry)
+    this.#markDraining(service, old)
+    this.#events.topicsChanged()
+    this.#events.announce('plexus.service.replaced', {
+      service: service.name,
+      from: old.map((v) => v.version),
+      to: entry.version,
+    })
+    await this.retire(old)
+  }
+
+  /** Drains and stops every version of a service that was unregistered. */
+  async removeAll(service: ServiceEntry): Promise<void> {
+    const old = [...service.versions.values()]
+    this.#markDraining(service, old)
+    await this.retire(old)
+  }
+
+  /**
    * A new version entry from `add`/`replace` options. Before the kernel starts, plug-ins that
    * register placements have not loaded yet, so `checkPlacement` is false and start() checks.
    */
@@ -208,6 +260,12 @@ export class VersionLifecycle {
         version: version.version,
       })
     }
+  }
+
+  /** New messages stop reaching `versions` (failed ones keep their state). */
+  #markDraining(service: ServiceEntry, versions: VersionEntry[]): void {
+    for (const version of versions) if (version.state !== 'failed') version.state = 'draining'
+    service.refresh()
   }
 
   /** An instance gave up for good; once every instance of its version has, the version fails. */
