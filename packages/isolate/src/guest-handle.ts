@@ -1,4 +1,4 @@
-import type { PlexusError } from '@plexus/kernel'
+import { PlexusError } from '@plexus/kernel'
 
 /** What the kernel side hears from one running guest (a worker or a child process). */
 export interface GuestEvents {
@@ -46,3 +46,29 @@ export interface GuestSpec {
 
 /** Starts a guest. */
 export type Spawn = (spec: GuestSpec, events: GuestEvents) => GuestHandle
+
+/**
+ * The error every message in flight on a guest that ended gets: UNAVAILABLE, retryable,
+ * naming why (out of memory, replaced by the supervisor for `killReason`, its own error, or
+ * its exit code or signal).
+ */
+export function exitError(
+  exit: GuestExit,
+  instance: string,
+  placement: string,
+  killReason: string | undefined,
+): PlexusError {
+  const why =
+    exit.reason === 'ERR_WORKER_OUT_OF_MEMORY' || exit.reason === 'ERR_CHILD_OUT_OF_MEMORY'
+      ? `ran out of memory (${exit.reason})`
+      : killReason !== undefined
+        ? `was replaced (${killReason})`
+        : exit.error !== undefined
+          ? `died: ${exit.error.message}`
+          : `died (${exit.reason})`
+  return new PlexusError('UNAVAILABLE', `Instance '${instance}' (${placement}) ${why}`, {
+    retryable: true,
+    data: { instance, reason: killReason ?? exit.reason },
+    ...(exit.error === undefined ? {} : { cause: exit.error }),
+  })
+}

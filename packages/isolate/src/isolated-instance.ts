@@ -11,7 +11,7 @@ import {
   type PlacementRequest,
 } from '@plexus/kernel'
 import { createHello } from '@plexus/wire'
-import type { GuestExit, GuestHandle, Spawn } from './guest-handle.js'
+import { exitError, type GuestHandle, type Spawn } from './guest-handle.js'
 import { GuestTraffic, metaOf } from './guest-traffic.js'
 import type { ResolvedSettings } from './isolation-settings.js'
 import { EVENT_PREFIX, STARTED, STOPPED } from './link-conventions.js'
@@ -167,7 +167,7 @@ export class IsolatedInstance implements Instance {
     const guest = this.#spawn(spec, {
       data: (chunk) => session.receive(chunk),
       exit: (exit) => {
-        const error = this.#exitError(exit)
+        const error = exitError(exit, this.id, this.placement, this.#killReason)
         hello.reject(error)
         this.#exited(generation, error)
       },
@@ -332,23 +332,6 @@ export class IsolatedInstance implements Instance {
     )
     await Promise.race([gone, ceiling])
     clearTimeout(grace)
-  }
-
-  #exitError(exit: GuestExit): PlexusError {
-    const reason = this.#killReason ?? exit.reason
-    const why =
-      exit.reason === 'ERR_WORKER_OUT_OF_MEMORY' || exit.reason === 'ERR_CHILD_OUT_OF_MEMORY'
-        ? `ran out of memory (${exit.reason})`
-        : this.#killReason !== undefined
-          ? `was replaced (${this.#killReason})`
-          : exit.error !== undefined
-            ? `died: ${exit.error.message}`
-            : `died (${exit.reason})`
-    return new PlexusError('UNAVAILABLE', `Instance '${this.id}' (${this.placement}) ${why}`, {
-      retryable: true,
-      data: { instance: this.id, reason: this.#killReason === undefined ? exit.reason : reason },
-      ...(exit.error === undefined ? {} : { cause: exit.error }),
-    })
   }
 
   // ---- the remote call path ----

@@ -1,5 +1,6 @@
 import type { Envelope } from './envelope.js'
 import { EnvelopeType } from './envelope.js'
+import { TYPE_NAMES } from './layout.js'
 import { protocolError } from './protocol-error.js'
 
 const MAX_VERSIONS = 16
@@ -28,19 +29,11 @@ export function checkShape(e: Record<string, unknown>): Envelope {
       }
       break
     case EnvelopeType.RESPONSE:
-      id(e, 'RESPONSE')
-      break
     case EnvelopeType.STREAM_ITEM:
-      id(e, 'STREAM_ITEM')
-      break
     case EnvelopeType.CHANNEL_INPUT:
-      id(e, 'CHANNEL_INPUT')
-      break
     case EnvelopeType.STREAM_END:
-      id(e, 'STREAM_END')
-      break
     case EnvelopeType.CHANNEL_END:
-      id(e, 'CHANNEL_END')
+      id(e, TYPE_NAMES[e.t] as string)
       break
     case EnvelopeType.ERROR:
       id(e, 'ERROR')
