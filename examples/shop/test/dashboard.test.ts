@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { chromiumSkip, openChromium, startPlexus, until, userEnv } from '@plexus/testing'
+import { chromiumSkip, openDashboard, startPlexus, until, userEnv } from '@plexus/testing'
 
 // Page functions run in the browser; the repo's typecheck has no DOM lib.
 declare const document: any
@@ -37,12 +37,7 @@ test(
     })
     const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
 
-    const page = await openChromium(t)
-    await page.goto(`${gateway}/_plexus`)
-    await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live')
-    await page.waitForSelector('tr[data-service="orders"]')
-    const handled = () =>
-      page.evaluate(() => Number(document.getElementById('total-count')?.dataset['value'] ?? 0))
+    const { page, handled } = await openDashboard(t, `${gateway}/_plexus`)
     const before = await handled()
 
     let stop = false

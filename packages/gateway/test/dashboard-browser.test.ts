@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createGateway } from '@plexus/gateway'
-import { chromiumSkip, openChromium } from '@plexus/testing'
+import { chromiumSkip, openDashboard } from '@plexus/testing'
 import { send, sendJson } from './helpers.js'
 import { startMiniShop } from './fixtures/mini-shop.js'
 
@@ -30,13 +30,7 @@ test(
 
     assert.equal((await send(`${base}/_plexus`)).status, 401, 'no token, no dashboard')
 
-    const page = await openChromium(t)
-    await page.goto(`${base}/_plexus?token=let-me-in`)
-    await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live')
-    await page.waitForSelector('tr[data-service="orders"]')
-
-    const handled = () =>
-      page.evaluate(() => Number(document.getElementById('total-count')?.dataset['value'] ?? 0))
+    const { page, handled } = await openDashboard(t, `${base}/_plexus?token=let-me-in`)
     const before = await handled()
 
     // Load: 8 concurrent clients placing orders until the page has seen enough of them.

@@ -1,7 +1,8 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { createKernel, defineService, silentLogger, type KernelOptions } from '@plexus/kernel'
 import { installIsolation, type IsolationSettings } from '@plexus/isolate'
+import { sleep } from '@plexus/testing'
+
+export { heapAfterGc, rejectionOf, sleep } from '@plexus/testing'
 
 /** A kernel with a silent logger and the isolation placements installed. */
 export function isolatedKernel(options: KernelOptions = {}, defaults: IsolationSettings = {}) {
@@ -11,19 +12,6 @@ export function isolatedKernel(options: KernelOptions = {}, defaults: IsolationS
 /** The URL of a fixture service module. */
 export const fixture = (name: string): string =>
   new URL(`./fixtures/${name}.ts`, import.meta.url).href
-
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Captures the rejection of `promise` (fails when it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection, got a value')
-}
 
 /** Polls `check` every 10 ms until it is true or `ms` passes; returns the last result. */
 export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000) {
@@ -58,14 +46,4 @@ export function otherService(received: unknown[]) {
       },
     },
   })
-}
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap in use after two full collections, for leak checks. */
-export function heapAfterGc(): number {
-  gc()
-  gc()
-  return process.memoryUsage().heapUsed
 }

@@ -1,8 +1,10 @@
 /**
  * @plexus/testing — what the repo's tests share: the plexus CLI run as a user runs it, polling
- * for a condition, and a headless Chromium page. Tests only; never a runtime dependency.
+ * for a condition, small async helpers, a heap reading for leak checks, and a headless Chromium page. Tests only; never a runtime dependency.
  */
 export { until, type UntilOptions } from './until.js'
+export { rejectionOf, sleep } from './async.js'
+export { heapAfterGc } from './heap.js'
 export {
   PLEXUS_BIN,
   runPlexus,
@@ -13,3 +15,4 @@ export {
   type RunningPlexus,
 } from './plexus-cli.js'
 export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
+export { openDashboard, type OpenDashboard } from './dashboard.js'
