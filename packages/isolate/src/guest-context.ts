@@ -6,9 +6,7 @@ import {
   type Logger,
   type Meta,
 } from '@plexus/kernel'
-import type { Exchange } from './exchange.js'
-import { NO_DEADLINE, PARENT_KEY } from './link-conventions.js'
-import type { Session } from './session.js'
+import { NO_DEADLINE, PARENT_KEY, type Exchange, type Session } from '@plexus/wire'
 
 /**
  * What a handler receives inside a worker or child: the same `Context` as inline, whose

@@ -2,16 +2,22 @@ import { pathToFileURL } from 'node:url'
 import {
   PlexusError,
   createConsoleLogger,
+  isThenable,
+  logLevelOf,
+  manifestOf,
   toPlexusError,
   type Logger,
   type ServiceDefinition,
 } from '@plexus/kernel'
-import { createHello, type RequestEnvelope } from '@plexus/wire'
-import type { Exchange } from './exchange.js'
+import {
+  RESERVED_ACTIONS,
+  Session,
+  createHello,
+  type EventDelivery,
+  type Exchange,
+  type RequestEnvelope,
+} from '@plexus/wire'
 import { GuestContext } from './guest-context.js'
-import { EVENT_PREFIX, STARTED, STOPPED, type EventDelivery } from './link-conventions.js'
-import { manifestOf } from './manifest-of.js'
-import { Session } from './session.js'
 
 /** How a guest reaches the kernel: bytes out, bytes in. */
 export interface GuestTransport {
@@ -23,6 +29,17 @@ export interface GuestTransport {
 
 type Handler = (ctx: GuestContext, input: unknown) => unknown
 
+/** How a host serves a definition over one link. */
+export interface ServeOptions {
+  /** Identity for logs and HELLO's `name`. */
+  id: string
+  /** A credential for a kernel that asks for one (remote hosts), sent in HELLO. */
+  token?: string
+  /** How long to wait for the kernel's HELLO before leaving (protocol.md §5: 5 s). */
+  helloTimeout?: number
+  logger?: Logger
+}
+
 /**
  * The guest side of an isolated placement: imports the service module, announces it in HELLO
  * and runs its handlers for the kernel's requests. The service file itself never changes.
@@ -32,20 +49,52 @@ export async function runGuest(transport: GuestTransport, moduleRef: string, id:
   let session: Session | undefined = undefined
   transport.onData((chunk) => (session === undefined ? early.push(chunk) : session.receive(chunk)))
   const definition = await loadDefinition(moduleRef)
-  const logger: Logger = createConsoleLogger(logLevel()).child({ instance: id })
+  const live = serveDefinition(definition, transport, { id })
+  session = live
+  // Bytes that arrived while the module loaded: a REQUEST among them is served, never dropped.
+  for (const chunk of early.splice(0)) live.receive(chunk)
+  return live
+}
+
+/**
+ * Serves `definition` over one link: says HELLO with its manifest, answers the kernel's
+ * requests (actions, streams, channels, events, its lifecycle hooks), and leaves (closes the
+ * transport) when the link breaks or no HELLO arrives within the timeout. Feed it with
+ * `session.receive`.
+ */
+export function serveDefinition(
+  definition: ServiceDefinition,
+  transport: Pick<GuestTransport, 'write' | 'close'>,
+  options: ServeOptions,
+): Session {
+  const id = options.id
+  const logger: Logger =
+    options.logger ??
+    createConsoleLogger(logLevelOf(process.env.PLEXUS_LOG_LEVEL)).child({ instance: id })
   const handlers = tableOf(definition)
+  const service = definition.name
+  const hello = createHello({
+    role: 'host',
+    services: [manifestOf(definition)],
+    name: `${id} pid ${process.pid}`,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  })
+  const helloTimeout = options.helloTimeout ?? 5_000
+  const noHello = setTimeout(() => {
+    logger.error({ instance: id }, `No HELLO from the kernel within ${helloTimeout} ms; leaving`)
+    live.close(new PlexusError('UNAVAILABLE', 'No HELLO from the kernel'))
+    transport.close()
+  }, helloTimeout)
+  noHello.unref()
   const live: Session = new Session({
     side: 'acceptor',
-    hello: createHello({
-      role: 'host',
-      services: [manifestOf(definition)],
-      name: `${id} pid ${process.pid}`,
-    }),
+    hello,
     write: (chunk) => transport.write(chunk),
     logger,
     handlers: {
-      ready: () => {},
+      ready: () => clearTimeout(noHello),
       broken: () => {
+        clearTimeout(noHello)
         live.flush()
         transport.close()
       },
@@ -53,28 +102,26 @@ export async function runGuest(transport: GuestTransport, moduleRef: string, id:
       request: (request, exchange) => handle(request, exchange),
     },
   })
-  session = live
-  for (const chunk of early.splice(0)) live.receive(chunk)
 
-  const service = definition.name
   function handle(request: RequestEnvelope, exchange: Exchange | undefined): void {
     const address = request.address
     let name: string
     let input = request.input
     let topic: string | undefined
     let handler: Handler | undefined
-    if (address === STARTED || address === STOPPED) {
-      name = address === STARTED ? 'started' : 'stopped'
+    const action = address.slice(address.indexOf('.') + 1)
+    if (action === RESERVED_ACTIONS.started || action === RESERVED_ACTIONS.stopped) {
+      name = action === RESERVED_ACTIONS.started ? 'started' : 'stopped'
       handler = definition[name as 'started' | 'stopped']
       if (handler === undefined) return exchange?.respond(undefined)
-    } else if (address.startsWith(EVENT_PREFIX)) {
-      name = address.slice(EVENT_PREFIX.length)
+    } else if (action === RESERVED_ACTIONS.event) {
       const delivery = input as EventDelivery
-      topic = delivery.topic
-      input = delivery.payload
+      name = String(delivery?.pattern)
+      topic = delivery?.topic
+      input = delivery?.payload
       handler = handlers.events.get(name)
     } else {
-      name = address.slice(address.indexOf('.') + 1)
+      name = action
       handler = (
         request.kind === 'call' || request.kind === 'send' ? handlers.actions : handlers.streams
       ).get(request.kind === 'channel' ? 'channel:' + name : name)
@@ -183,19 +230,4 @@ export async function loadDefinition(moduleRef: string): Promise<ServiceDefiniti
     )
   }
   return definition
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
-function logLevel(): 'debug' | 'info' | 'warn' | 'error' | 'silent' {
-  const level = process.env.PLEXUS_LOG_LEVEL
-  return level === 'debug' || level === 'warn' || level === 'error' || level === 'silent'
-    ? level
-    : 'info'
 }

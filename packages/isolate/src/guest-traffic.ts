@@ -1,7 +1,11 @@
-import { CallContext, type Bus, type CallOptions, type Logger } from '@plexus/kernel'
-import type { EventEnvelope, RequestEnvelope } from '@plexus/wire'
-import type { Exchange } from './exchange.js'
-import { NO_DEADLINE, PARENT_KEY } from './link-conventions.js'
+import type { Bus, CallOptions, Logger, MessageContext } from '@plexus/kernel'
+import {
+  NO_DEADLINE,
+  PARENT_KEY,
+  type EventEnvelope,
+  type Exchange,
+  type RequestEnvelope,
+} from '@plexus/wire'
 
 /**
  * What a guest sends of its own — `ctx.call/send/stream/channel/emit` inside its handlers —
@@ -70,19 +74,21 @@ export class GuestTraffic {
   }
 
   /** A context for what the guest does outside any request (its lifecycle hooks). */
-  lifecycleContext(): CallContext {
-    return new CallContext(this.#bus, this.#service, 'guest', undefined, undefined)
+  lifecycleContext(): MessageContext {
+    return this.#bus.context(this.#service, 'guest')
   }
 
-  #parentOf(meta: Record<string, unknown> | undefined): CallContext {
+  #parentOf(meta: Record<string, unknown> | undefined): MessageContext {
     const id = meta?.[PARENT_KEY]
-    const owner = typeof id === 'number' ? this.#ownerOf(id) : undefined
-    return owner instanceof CallContext ? owner : this.lifecycleContext()
+    // The owner of an outbound request is the context the kernel handed the link for it.
+    const owner =
+      typeof id === 'number' ? (this.#ownerOf(id) as MessageContext | undefined) : undefined
+    return owner ?? this.lifecycleContext()
   }
 }
 
 /** The meta to send with a request: undefined when there is none (without allocating it). */
-export function metaOf(ctx: CallContext): Record<string, unknown> | undefined {
+export function metaOf(ctx: MessageContext): Record<string, unknown> | undefined {
   const meta = ctx.peekMeta()
   if (meta === undefined) return undefined
   for (const _ in meta) return meta

@@ -21,15 +21,15 @@ export {
 } from './isolation-plugin.js'
 /** Placement settings (memory limits, restart policy, liveness, stream window). */
 export type { IsolationSettings, RestartPolicy } from './isolation-settings.js'
-/** The instance a placement builds, and the topics its supervisor emits. */
+/** The link a placement builds, and the topics its supervisor emits. */
 export { FAILED_TOPIC, IsolatedInstance, RESTARTED_TOPIC } from './isolated-instance.js'
-/** The link's protocol engine, for other link plug-ins (remote hosts) and tests. */
-export {
-  Session,
-  type OutboundOptions,
-  type SessionHandlers,
-  type SessionOptions,
-} from './session.js'
-export { Exchange } from './exchange.js'
+/** The link engine, which moved to `@plexus/wire`; re-exported for code written against isolate. */
+export { Session, Exchange } from '@plexus/wire'
 /** The guest side, for hosts that embed a service some other way. */
-export { runGuest, loadDefinition, type GuestTransport } from './guest-host.js'
+export {
+  runGuest,
+  serveDefinition,
+  loadDefinition,
+  type GuestTransport,
+  type ServeOptions,
+} from './guest-host.js'

@@ -1,23 +1,17 @@
 import {
-  HandlerTable,
-  InstanceStats,
   PlexusError,
   toPlexusError,
-  type CallContext,
-  type Compile,
-  type HandleFn,
-  type Instance,
+  type InstanceLink,
   type InstanceState,
+  type MessageContext,
   type PlacementRequest,
 } from '@plexus/kernel'
-import { createHello } from '@plexus/wire'
+import { RESERVED_ACTIONS, Session, createHello } from '@plexus/wire'
 import { exitError, type GuestHandle, type Spawn } from './guest-handle.js'
 import { GuestTraffic, metaOf } from './guest-traffic.js'
 import type { ResolvedSettings } from './isolation-settings.js'
-import { EVENT_PREFIX, STARTED, STOPPED } from './link-conventions.js'
 import { Liveness } from './liveness.js'
 import { RestartBudget } from './restart-budget.js'
-import { Session } from './session.js'
 
 /** Topic of the event emitted when an instance exceeds its restart intensity. */
 export const FAILED_TOPIC = 'plexus.instance.failed'
@@ -25,26 +19,29 @@ export const FAILED_TOPIC = 'plexus.instance.failed'
 export const RESTARTED_TOPIC = 'plexus.instance.restarted'
 
 /**
- * One instance of a service running in a worker or a child process, as the router sees it.
- * It supervises its own guest (one-for-one): when the guest dies every message in flight on
- * it ends at once with UNAVAILABLE (retryable), the guest is started again after a backoff,
- * and past the restart intensity the instance is FAILED. Mailboxes live here, on the kernel
- * side, so queued messages survive a restart in order. Handler compilation is the kernel's
- * HandlerTable and the guest's own traffic is GuestTraffic; what stays here is one concept,
- * the supervised guest (launch, liveness, exit, restart, give up) and the path to it.
+ * The link to one instance of a service running in a worker or a child process. It supervises
+ * its own guest (one-for-one): when the guest dies every message in flight on it ends at once
+ * with UNAVAILABLE (retryable), the guest is started again after a backoff, and past the
+ * restart intensity the instance is FAILED. The kernel keeps the mailboxes, interceptors and
+ * figures on its side of the link, so queued messages survive a restart in order; the guest's
+ * own traffic is GuestTraffic. What stays here is one concept, the supervised guest (launch,
+ * liveness, exit, restart, give up) and the path to it.
  */
-export class IsolatedInstance implements Instance {
+export class IsolatedInstance implements InstanceLink {
   readonly id: string
   readonly placement: string
-  readonly stats = new InstanceStats()
+  readonly node: string
   state: InstanceState = 'idle'
+  /** Restarts of this slot so far. */
+  restarts = 0
+  /** Envelopes refused on its links, across restarts. */
+  refused = 0
   readonly #request: PlacementRequest
   readonly #spawn: Spawn
   readonly #settings: ResolvedSettings
   readonly #module: string
   readonly #service: string
   readonly #budget: RestartBudget
-  readonly #table: HandlerTable
   readonly #traffic: GuestTraffic
   #guest: GuestHandle | undefined
   #session: Session | undefined
@@ -64,6 +61,7 @@ export class IsolatedInstance implements Instance {
     module: string,
   ) {
     this.id = request.id
+    this.node = request.node
     this.placement = placement
     this.#request = request
     this.#spawn = spawn
@@ -71,16 +69,9 @@ export class IsolatedInstance implements Instance {
     this.#module = module
     this.#service = request.definition.name
     this.#budget = new RestartBudget(settings.restart)
-    this.#table = new HandlerTable(
-      request.definition,
-      this.stats,
-      request.clock,
-      request.onEventFailure,
-    )
     this.#traffic = new GuestTraffic(request.bus, request.logger, this.#service, (id) =>
       this.#session?.ownerOf(id),
     )
-    this.compile(request.compile)
   }
 
   /** Process id of the current child guest (undefined for workers or while restarting). */
@@ -88,26 +79,30 @@ export class IsolatedInstance implements Instance {
     return this.#guest?.pid
   }
 
-  // ---- Instance ----
+  // ---- InstanceLink: the path to the guest, once a message passed the kernel's side ----
 
-  invoke(action: string, ctx: CallContext, input: unknown): Promise<unknown> {
-    return this.#table.invoke(action, ctx, input)
+  invoke(action: string, ctx: MessageContext, input: unknown): Promise<unknown> {
+    return this.#remote(`${this.#service}.${action}`, ctx, input)
   }
 
-  deliver(pattern: string, ctx: CallContext, payload: unknown): void {
-    this.#table.deliver(pattern, ctx, payload)
+  deliver(pattern: string, ctx: MessageContext, payload: unknown): Promise<unknown> {
+    return this.#remote(`${this.#service}.${RESERVED_ACTIONS.event}`, ctx, {
+      pattern,
+      topic: ctx.topic,
+      payload,
+    })
   }
 
   open(
     kind: 'stream' | 'channel',
     name: string,
-    ctx: CallContext,
+    ctx: MessageContext,
     input: unknown,
-  ): AsyncIterator<unknown> | Promise<AsyncIterator<unknown>> {
-    return this.#table.open(kind, name, ctx, input)
+  ): Promise<AsyncIterator<unknown>> {
+    return this.#openRemote(kind, `${this.#service}.${name}`, ctx, input)
   }
 
-  async start(ctx: CallContext): Promise<void> {
+  async start(ctx: MessageContext): Promise<void> {
     this.#stopped = false
     this.state = 'starting'
     for (;;) {
@@ -116,14 +111,14 @@ export class IsolatedInstance implements Instance {
         return
       } catch (error) {
         const typed = toPlexusError(error)
-        const wait = this.#stopped ? undefined : this.#budget.take(this.#request.clock.now())
+        const wait = this.#stopped ? undefined : this.#budget.take(this.#request.bus.now())
         if (wait === undefined) {
           this.#giveUp(typed)
           throw typed
         }
-        this.stats.restarts++
+        this.restarts++
         this.#request.logger.warn(
-          { instance: this.id, err: typed, restarts: this.stats.restarts, wait },
+          { instance: this.id, err: typed, restarts: this.restarts, wait },
           `Instance '${this.id}' failed to start; restarting in ${wait} ms`,
         )
         await new Promise((resolve) => setTimeout(resolve, wait))
@@ -132,7 +127,7 @@ export class IsolatedInstance implements Instance {
     }
   }
 
-  async stop(ctx: CallContext): Promise<void> {
+  async stop(ctx: MessageContext): Promise<void> {
     this.#stopped = true
     this.state = 'stopped'
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer)
@@ -141,7 +136,9 @@ export class IsolatedInstance implements Instance {
     const guest = this.#guest
     if (session !== undefined && session.closed === undefined) {
       try {
-        await session.call(STOPPED, undefined, { deadline: ctx.remaining() })
+        await session.call(`${this.#service}.${RESERVED_ACTIONS.stopped}`, undefined, {
+          deadline: ctx.remaining(),
+        })
       } catch (error) {
         this.#request.logger.warn({ instance: this.id, err: error }, 'Guest stopped hook failed')
       }
@@ -153,7 +150,7 @@ export class IsolatedInstance implements Instance {
   // ---- launch and supervision ----
 
   /** Starts one guest and runs its `started` hook; rejects if it dies or fails on the way. */
-  async #launch(ctx: CallContext | undefined): Promise<void> {
+  async #launch(ctx: MessageContext | undefined): Promise<void> {
     const generation = ++this.#generation
     const spec = {
       module: this.#module,
@@ -178,7 +175,7 @@ export class IsolatedInstance implements Instance {
       write: (chunk) => guest.write(chunk),
       logger: this.#request.logger,
       window: this.#settings.window,
-      onRefused: () => void this.stats.refused++,
+      onRefused: () => void this.refused++,
       handlers: {
         ready: (handshake) => {
           const offered = handshake.peer.services[0]?.name
@@ -215,7 +212,9 @@ export class IsolatedInstance implements Instance {
     try {
       await helloSeen
       const budget = ctx !== undefined ? ctx.remaining() : this.#settings.helloTimeout
-      await session.call(STARTED, undefined, { deadline: budget })
+      await session.call(`${this.#service}.${RESERVED_ACTIONS.started}`, undefined, {
+        deadline: budget,
+      })
     } catch (error) {
       if (this.#generation === generation) await this.#end(guest)
       throw error
@@ -229,6 +228,7 @@ export class IsolatedInstance implements Instance {
     if (this.#settings.pingInterval > 0) {
       this.#liveness = new Liveness(this.#settings.pingInterval, this.#settings.pingMisses, {
         ping: (seq) => session.ping(seq),
+        heardAt: () => session.receivedAt,
         unresponsive: (missed) =>
           this.#kill(generation, `unresponsive: ${missed} PINGs missed in a row`),
       })
@@ -248,12 +248,12 @@ export class IsolatedInstance implements Instance {
     this.#guest = undefined
     if (this.#stopped || this.state !== 'running') return
     this.state = 'starting'
-    const wait = this.#budget.take(this.#request.clock.now())
+    const wait = this.#budget.take(this.#request.bus.now())
     if (wait === undefined) {
       this.#giveUp(error)
       return
     }
-    this.stats.restarts++
+    this.restarts++
     this.#request.logger.warn(
       { instance: this.id, reason: (error.data as { reason?: string }).reason, wait },
       `${error.message}; restarting in ${wait} ms`,
@@ -279,7 +279,7 @@ export class IsolatedInstance implements Instance {
     )
     this.#rejectWaiters(this.#failure)
     this.#request.logger.error(
-      { instance: this.id, err: error, restarts: this.stats.restarts },
+      { instance: this.id, err: error, restarts: this.restarts },
       `Instance '${this.id}' is FAILED: restart intensity exceeded`,
     )
     this.#announce(FAILED_TOPIC, { reason: error.message, cause: error.toJSON() })
@@ -288,23 +288,14 @@ export class IsolatedInstance implements Instance {
   }
 
   #announce(topic: string, detail: Record<string, unknown>): void {
-    try {
-      this.#request.bus.emit(
-        topic,
-        {
-          service: this.#service,
-          version: this.#request.definition.version ?? 1,
-          instance: this.id,
-          placement: this.placement,
-          restarts: this.stats.restarts,
-          ...detail,
-        },
-        undefined,
-        this.#traffic.lifecycleContext(),
-      )
-    } catch (error) {
-      this.#request.logger.debug({ err: error, topic }, 'Supervisor event not delivered')
-    }
+    this.#request.bus.announce(topic, {
+      service: this.#service,
+      version: this.#request.definition.version ?? 1,
+      instance: this.id,
+      placement: this.placement,
+      restarts: this.restarts,
+      ...detail,
+    })
   }
 
   #kill(generation: number, reason: string): void {
@@ -336,31 +327,7 @@ export class IsolatedInstance implements Instance {
 
   // ---- the remote call path ----
 
-  /**
-   * Builds the handlers through the kernel's table: each one forwards over the link, wrapped in
-   * the kernel's interceptors and mailboxes (kept here, so queued messages survive a restart).
-   */
-  compile(compile: Compile): void {
-    const service = this.#service
-    this.#table.build(compile, {
-      action: (name) => {
-        const address = `${service}.${name}`
-        return ((ctx: CallContext, input: unknown) => this.#remote(address, ctx, input)) as HandleFn
-      },
-      event: (pattern) => {
-        const address = EVENT_PREFIX + pattern
-        return ((ctx: CallContext, payload: unknown) =>
-          this.#remote(address, ctx, { topic: ctx.topic, payload })) as HandleFn
-      },
-      stream: (kind, name) => {
-        const address = `${service}.${name}`
-        return ((ctx: CallContext, input: unknown) =>
-          this.#openRemote(kind, address, ctx, input)) as HandleFn
-      },
-    })
-  }
-
-  #remote(address: string, ctx: CallContext, input: unknown): Promise<unknown> {
+  #remote(address: string, ctx: MessageContext, input: unknown): Promise<unknown> {
     const session = this.#session
     if (session !== undefined && this.state === 'running') {
       return session.call(address, input, {
@@ -377,7 +344,7 @@ export class IsolatedInstance implements Instance {
   async #openRemote(
     kind: 'stream' | 'channel',
     address: string,
-    ctx: CallContext,
+    ctx: MessageContext,
     input: unknown,
   ): Promise<AsyncIterator<unknown>> {
     if (this.#session === undefined || this.state !== 'running') await this.#ready()

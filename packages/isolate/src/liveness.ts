@@ -2,22 +2,27 @@
 export interface LivenessHooks {
   ping(seq: number): void
   unresponsive(missed: number): void
+  /** When the guest was last heard from at all (performance.now()); any traffic counts. */
+  heardAt(): number
 }
 
 /**
  * PINGs a guest every `interval` ms from the kernel's side; a PING still unanswered when the
- * next one is due counts as missed, and `misses` in a row declare the guest unresponsive. A
- * guest whose event loop is blocked cannot answer, whatever its handlers do.
+ * next one is due counts as missed, and `misses` in a row declare the guest unresponsive. Any
+ * traffic from the guest since the PING counts as an answer: a guest busy sending (a flood of
+ * answers, or of bad envelopes it is being refused for) is busy, not dead (Moleculer #891). A
+ * guest whose event loop is blocked sends nothing, whatever its handlers do.
  */
 export class Liveness {
   readonly #timer: NodeJS.Timeout
   #seq = 0
   #answered = true
   #missed = 0
+  #sentAt = 0
 
   constructor(interval: number, misses: number, hooks: LivenessHooks) {
     this.#timer = setInterval(() => {
-      if (this.#answered) this.#missed = 0
+      if (this.#answered || hooks.heardAt() > this.#sentAt) this.#missed = 0
       else if (++this.#missed >= misses) {
         this.stop()
         hooks.unresponsive(this.#missed)
@@ -25,6 +30,7 @@ export class Liveness {
       }
       this.#answered = false
       this.#seq = (this.#seq + 1) >>> 0
+      this.#sentAt = performance.now()
       hooks.ping(this.#seq)
     }, interval)
     this.#timer.unref()

@@ -1,4 +1,4 @@
-import type { CallOptions, Context, EmitOptions, Meta } from './context.js'
+import type { CallOptions, EmitOptions, MessageContext, Meta } from './context.js'
 import type { Deadlined } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -16,20 +16,37 @@ export interface Bus {
     address: string,
     input: unknown,
     options: CallOptions | undefined,
-    caller: Context,
+    caller: MessageContext,
   ): Promise<unknown>
   /** Routes a fire-and-forget request from `caller`. */
-  send(address: string, input: unknown, options: CallOptions | undefined, caller: Context): void
+  send(
+    address: string,
+    input: unknown,
+    options: CallOptions | undefined,
+    caller: MessageContext,
+  ): void
   /** Publishes an event from `caller`. */
-  emit(topic: string, payload: unknown, options: EmitOptions | undefined, caller: Context): void
+  emit(
+    topic: string,
+    payload: unknown,
+    options: EmitOptions | undefined,
+    caller: MessageContext,
+  ): void
   /** Opens a stream or channel from `caller`. */
   stream(
     kind: 'stream' | 'channel',
     address: string,
     input: unknown,
     options: CallOptions | undefined,
-    caller: Context,
+    caller: MessageContext,
   ): AsyncIterable<unknown>
+  /** A context for work `service` does on its own (lifecycle hooks, timers): the parent of its calls. */
+  context(service: string, action: string): MessageContext
+  /**
+   * Publishes a kernel or supervisor event (`plexus.*`) to whoever subscribes; never throws and,
+   * unlike `emit`, does not count as unrouted when nobody listens.
+   */
+  announce(topic: string, payload: unknown): void
 }
 
 /**
@@ -37,7 +54,7 @@ export interface Bus {
  * handler that answers synchronously never reads the clock) and the AbortSignal is created only
  * when a handler asks for it.
  */
-export class CallContext implements Context, Deadlined {
+export class CallContext implements MessageContext, Deadlined {
   readonly service: string
   readonly action: string
   readonly caller: string | undefined
@@ -46,7 +63,7 @@ export class CallContext implements Context, Deadlined {
   /** Start time of a sampled call (NaN when not sampled). */
   t0 = NaN
   readonly #bus: Bus
-  readonly #parent: CallContext | undefined
+  readonly #parent: MessageContext | undefined
   readonly #cancel: AbortSignal | undefined
   #deadline: number
   #meta: Meta | undefined
@@ -59,7 +76,7 @@ export class CallContext implements Context, Deadlined {
     bus: Bus,
     service: string,
     action: string,
-    parent: CallContext | undefined,
+    parent: MessageContext | undefined,
     options: CallOptions | undefined,
     topic?: string,
   ) {
@@ -88,7 +105,7 @@ export class CallContext implements Context, Deadlined {
       this.budget = bus.defaultDeadline
     }
     const meta = options?.meta
-    const inherited = parent === undefined ? undefined : parent.#meta
+    const inherited = parent?.peekMeta()
     if (meta !== undefined) this.#meta = inherited ? { ...inherited, ...meta } : { ...meta }
     else if (inherited !== undefined) this.#meta = { ...inherited }
     this.#cancel = options?.signal ?? parent?.cancelSignal

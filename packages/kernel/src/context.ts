@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js'
+import type { PlexusError } from './errors.js'
 
 /** Metadata carried with a message (request id, auth claims, trace ids...). */
 export type Meta = Record<string, unknown>
@@ -53,4 +54,22 @@ export interface Context {
     input: AsyncIterable<I>,
     options?: CallOptions,
   ): AsyncIterable<O>
+}
+
+/**
+ * The context of a message as the kernel's seam sees it: what a link reads to forward a message
+ * (budget left, metadata without creating it, why it was aborted) and what the bus accepts as
+ * the parent of onward calls. The kernel creates every one; links never build their own.
+ */
+export interface MessageContext extends Context {
+  /** The budget the message was given, in ms. */
+  readonly budget: number
+  /** Why the message was aborted (deadline, cancel, link loss), if it was. */
+  readonly reason: PlexusError | undefined
+  /** The caller's cancel signal, if it gave one (not created on demand, unlike `signal`). */
+  readonly cancelSignal: AbortSignal | undefined
+  /** The metadata if any was set, without creating it. */
+  peekMeta(): Meta | undefined
+  /** `'service.action'` or `event 'topic' in 'service'`, for messages and logs. */
+  describe(): string
 }

@@ -5,7 +5,8 @@ import { PlexusError } from './errors.js'
 import type { Interceptor } from './interceptor.js'
 import { Kernel } from './kernel.js'
 import type { EventErrorReport } from './kernel-types.js'
-import { createConsoleLogger, type Logger } from './logger.js'
+import { createConsoleLogger, logLevelOf, type Logger } from './logger.js'
+import { hostname } from 'node:os'
 import type { Plugin } from './plugin.js'
 import { validationInterceptor } from './validation-interceptor.js'
 import { deadlineInterceptor } from './deadline-interceptor.js'
@@ -30,6 +31,10 @@ export interface KernelOptions {
   interceptors?: Interceptor[]
   /** Called for every failed event handler, after it is logged and counted. */
   onEventError?: (report: EventErrorReport) => void
+  /** This kernel's node id (default `<hostname>-<pid>`): letters, digits, `_` and `-`. */
+  node?: string
+  /** A running local instance wins over attached (remote) ones of a version (default true). */
+  preferLocal?: boolean
 }
 
 /**
@@ -43,14 +48,7 @@ export interface KernelOptions {
  */
 export function createKernel(options: KernelOptions = {}): Kernel {
   const clock = options.clock ?? systemClock
-  const level = process.env.PLEXUS_LOG_LEVEL
-  const logger =
-    options.logger ??
-    createConsoleLogger(
-      level === 'debug' || level === 'warn' || level === 'error' || level === 'silent'
-        ? level
-        : 'info',
-    )
+  const logger = options.logger ?? createConsoleLogger(logLevelOf(process.env.PLEXUS_LOG_LEVEL))
   const config = {
     deadline: positive('deadline', options.deadline, 10_000),
     startTimeout: positive('startTimeout', options.startTimeout, 10_000),
@@ -59,6 +57,8 @@ export function createKernel(options: KernelOptions = {}): Kernel {
     clock,
     logger,
     onEventError: options.onEventError,
+    node: nodeId(options.node),
+    preferLocal: options.preferLocal ?? true,
   }
   const wheel = new DeadlineWheel(clock)
   const kernel = new Kernel(config, wheel, [
@@ -79,4 +79,24 @@ function positive(key: string, value: number | undefined, fallback: number): num
     )
   }
   return value
+}
+
+const NODE_ID = /^[A-Za-z0-9][\w-]*$/
+
+/** A node id usable in instance ids and NATS subjects: given, or `<hostname>-<pid>`. */
+function nodeId(given: string | undefined): string {
+  if (given === undefined) {
+    const host =
+      hostname()
+        .replace(/[^\w-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '') || 'node'
+    return `${host}-${process.pid}`
+  }
+  if (typeof given !== 'string' || !NODE_ID.test(given)) {
+    throw new PlexusError(
+      'INVALID_ARGUMENT',
+      `createKernel: 'node' must match ${String(NODE_ID)} (letters, digits, '_' and '-'), got ${JSON.stringify(given)}`,
+    )
+  }
+  return given
 }

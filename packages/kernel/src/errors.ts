@@ -39,6 +39,15 @@ export const ERROR_CODES = {
   MISSING_PLUGIN: { retryable: false, summary: 'A plug-in depends on a plug-in that is absent.' },
   PLUGIN_CYCLE: { retryable: false, summary: 'Plug-in dependencies form a cycle.' },
   PLUGIN_TIMEOUT: { retryable: false, summary: "A plug-in's setup ran past its timeout." },
+  PLUGIN_FAILED: {
+    retryable: false,
+    summary: "A plug-in's setup threw; the plug-ins loaded before it were torn down.",
+  },
+  MANIFEST_MISMATCH: {
+    retryable: false,
+    summary:
+      'An instance offered for a service version announces other actions, events or streams than the running version.',
+  },
   INVALID_INTERCEPTOR: {
     retryable: false,
     summary: 'An interceptor names a hook outside the closed set.',
@@ -52,6 +61,15 @@ export const ERROR_CODES = {
     summary: 'The kernel is not in a state that allows the operation.',
   },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>
+
+/**
+ * The one fault rule: codes that say the instance itself is unhealthy (an uncaught throw, gone,
+ * too slow). They extend an instance's run of consecutive faults, for calls and streams alike,
+ * which outlier ejection reads; deliberate answers (VALIDATION, NOT_FOUND, FORBIDDEN...) end it.
+ */
+export function isFault(code: string): boolean {
+  return code === 'HANDLER' || code === 'UNAVAILABLE' || code === 'TIMEOUT'
+}
 
 /** A stable error code; see docs/errors.md. */
 export type ErrorCode = keyof typeof ERROR_CODES

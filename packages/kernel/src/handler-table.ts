@@ -40,6 +40,7 @@ export class HandlerTable {
   readonly #stats: InstanceStats
   readonly #clock: Clock
   readonly #onEventFailure: EventFailure
+  #mailboxes: Mailbox[] = []
   #actions = new Map<string, HandleFn>()
   #events = new Map<string, HandleFn>()
   #streams = new Map<string, HandleFn>()
@@ -79,6 +80,7 @@ export class HandlerTable {
       def.concurrency !== undefined
         ? new Mailbox(`'${service}'`, def.concurrency, def.queue ?? DEFAULT_QUEUE)
         : undefined
+    const mailboxes: Mailbox[] = shared === undefined ? [] : [shared]
     const boxed = (fn: HandleFn, box: Mailbox | undefined): HandleFn =>
       box === undefined ? fn : (ctx, input) => box.run(fn, ctx as CallContext, input)
 
@@ -94,6 +96,7 @@ export class HandlerTable {
               spec.serializeBy as ((input: unknown) => unknown) | undefined,
             )
           : undefined
+      if (own !== undefined) mailboxes.push(own)
       actions.set(
         name,
         compile(boxed(source.action(name, spec), own ?? shared), info(name, 'action', spec)),
@@ -124,6 +127,19 @@ export class HandlerTable {
     this.#actions = actions
     this.#events = events
     this.#streams = streams
+    this.#mailboxes = mailboxes
+  }
+
+  /** Messages waiting in this instance's mailboxes. */
+  get queued(): number {
+    let n = 0
+    for (const box of this.#mailboxes) n += box.queued
+    return n
+  }
+
+  /** Ends every queued message with `error` (the instance went away before they ran). */
+  failQueued(error: PlexusError): void {
+    for (const box of this.#mailboxes) box.failQueued(error)
   }
 
   /** Runs an action; always answers a promise, never throws. */
@@ -177,6 +193,28 @@ export class HandlerTable {
     } else {
       this.#done(ctx)
     }
+  }
+
+  /**
+   * Delivers an event and settles when its handler has (resolves) or failed (rejects with the
+   * typed error, which is also reported like any failed delivery): what acknowledging needs.
+   */
+  dispatch(pattern: string, ctx: CallContext, payload: unknown): Promise<void> {
+    const handler = this.#events.get(pattern)
+    if (handler === undefined) {
+      const missing = this.#missing('event handler', pattern)
+      this.#onEventFailure(ctx, missing)
+      return Promise.reject(missing)
+    }
+    this.#stats.inFlight++
+    return new Promise<unknown>((resolve) => resolve(handler(ctx, payload))).then(
+      () => this.#done(ctx),
+      (error: unknown) => {
+        const typed = this.#failed(ctx, error)
+        this.#onEventFailure(ctx, typed)
+        throw typed
+      },
+    )
   }
 
   /** Opens a stream or channel: the handler's iterable (or iterator) as an iterator. */

@@ -26,6 +26,15 @@ export type {
   PlacementRequest,
   ServiceStatus,
 } from './kernel-types.js'
+/** What the kernel knows of a service it has no code for, and conversions to and from definitions. */
+export {
+  definitionOf,
+  manifestDifference,
+  manifestOf,
+  type ActionManifest,
+  type EventManifest,
+  type ServiceManifest,
+} from './manifest.js'
 /** Service and action declarations. */
 export {
   defineAction,
@@ -44,10 +53,11 @@ export {
   type StreamSpec,
 } from './service.js'
 /** What handlers receive. */
-export type { CallOptions, Context, EmitOptions, Meta } from './context.js'
+export type { CallOptions, Context, EmitOptions, MessageContext, Meta } from './context.js'
 /** The error family. */
 export {
   ERROR_CODES,
+  isFault,
   PlexusError,
   isPlexusError,
   toPlexusError,
@@ -82,6 +92,7 @@ export {
 export { systemClock, type Clock } from './clock.js'
 export {
   createConsoleLogger,
+  logLevelOf,
   silentLogger,
   type LogFields,
   type Logger,
@@ -89,19 +100,12 @@ export {
 } from './logger.js'
 /** Standard Schema v1 types (any conforming validator works). */
 export type { StandardSchemaV1 } from './standard-schema.js'
-/** The link seam for placement plug-ins. */
-export type { Instance, InstanceState } from './instance.js'
-export { InstanceStats } from './instance-stats.js'
-/** Compiled handlers and shared bookkeeping for placements (inline and links alike). */
-export {
-  HandlerTable,
-  type Compile,
-  type EventFailure,
-  type HandlerSource,
-} from './handler-table.js'
-/** The bounded mailbox (`concurrency`, `queue`, `serializeBy`). */
-export { Mailbox } from './mailbox.js'
-export { CallContext, type Bus } from './call-context.js'
+/** The placement seam: how the kernel reaches an instance, whatever runs it. */
+export type { InstanceLink, InstanceState } from './instance-link.js'
+/** The kernel operations a link routes a service's own messages through. */
+export type { Bus } from './call-context.js'
+/** Whether a value is a promise-like (links and hosts test handler results with it). */
+export { isThenable } from './thenable.js'
 /** Typed-address helpers. */
 export type {
   CallAddress,

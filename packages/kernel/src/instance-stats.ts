@@ -1,3 +1,5 @@
+import { isFault } from './errors.js'
+
 const SAMPLES = 256
 
 /** Per-instance figures kept cheaply on the message path; routing, metrics and `top` read them. */
@@ -10,10 +12,6 @@ export class InstanceStats {
   errors = 0
   /** Errors in a row since the last success (outlier detection reads it). */
   consecutiveErrors = 0
-  /** Restarts of this instance slot (maintained by supervisors). */
-  restarts = 0
-  /** Malformed or illegal messages refused on this instance's link (maintained by links). */
-  refused = 0
   /** Messages completed in the last full one-second window. */
   rate = 0
   #windowCount = 0
@@ -21,14 +19,10 @@ export class InstanceStats {
   #latencyIndex = 0
   #latencyFilled = 0
 
-  /**
-   * Counts a failed message. Faults that say the instance is unhealthy (HANDLER: an uncaught
-   * throw, UNAVAILABLE, TIMEOUT) extend the run of consecutive errors; deliberate answers
-   * (VALIDATION, NOT_FOUND, FORBIDDEN...) show a working instance and end it.
-   */
+  /** Counts a failed message; `isFault` decides whether it extends the run of consecutive faults. */
   recordError(code: string): void {
     this.errors++
-    if (code === 'HANDLER' || code === 'UNAVAILABLE' || code === 'TIMEOUT') this.consecutiveErrors++
+    if (isFault(code)) this.consecutiveErrors++
     else this.consecutiveErrors = 0
   }
 

@@ -1,4 +1,4 @@
-import type { CallOptions, Context, EmitOptions } from './context.js'
+import type { CallOptions, Context, EmitOptions, MessageContext } from './context.js'
 import { PlexusError } from './errors.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
@@ -10,7 +10,7 @@ export type CallFn = (
   address: string,
   input: unknown,
   options: CallOptions | undefined,
-  caller: Context | undefined,
+  caller: MessageContext | undefined,
 ) => Promise<unknown>
 
 /** The outbound emit path. */
@@ -18,7 +18,7 @@ export type EmitFn = (
   topic: string,
   payload: unknown,
   options: EmitOptions | undefined,
-  caller: Context | undefined,
+  caller: MessageContext | undefined,
 ) => void
 
 /** The outbound stream-open path (request-streams and channels). */
@@ -27,7 +27,7 @@ export type StreamFn = (
   address: string,
   input: unknown,
   options: CallOptions | undefined,
-  caller: Context | undefined,
+  caller: MessageContext | undefined,
 ) => AsyncIterable<unknown>
 
 /** What an inbound interceptor learns about the handler it wraps (once, at compile time). */

@@ -1,8 +1,7 @@
-import type { Bus, CallContext } from './call-context.js'
+import type { Bus } from './call-context.js'
 import type { Clock } from './clock.js'
 import type { PlexusError } from './errors.js'
-import type { Compile } from './inline-instance.js'
-import type { Instance } from './instance.js'
+import type { InstanceLink } from './instance-link.js'
 import type { BalancerOption } from './balancer.js'
 import type { Logger } from './logger.js'
 import type { VersionState } from './registry.js'
@@ -24,6 +23,10 @@ export interface KernelConfig {
   readonly logger: Logger
   /** Called for every failed event handler (after it is logged and counted). */
   readonly onEventError: ((report: EventErrorReport) => void) | undefined
+  /** This kernel's node id: qualifies instance ids, names the node in status and in a cluster. */
+  readonly node: string
+  /** A running local instance wins over attached (remote) ones of the same version. */
+  readonly preferLocal: boolean
 }
 
 /** A failed event handler, as reported. */
@@ -52,18 +55,17 @@ export interface AddOptions {
   settings?: Readonly<Record<string, unknown>>
 }
 
-/** What a placement plug-in receives to build one instance. */
+/**
+ * What a placement receives to build the link to one instance. Nothing of the kernel's own
+ * machinery: the kernel keeps the handler table, mailboxes, interceptors and figures itself.
+ */
 export interface PlacementRequest {
-  /** Unique instance id. */
+  /** The instance id to use: unique across processes and machines (`node/service@v#n`). */
   readonly id: string
+  /** This kernel's node id. */
+  readonly node: string
   /** The service definition. */
   readonly definition: ServiceDefinition
-  /** The kernel's clock. */
-  readonly clock: Clock
-  /** Wraps a raw handler with the kernel's inbound interceptors. */
-  readonly compile: Compile
-  /** Reports a failed event handler. */
-  readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
   /** The service module, when given to `add` (isolated placements need it). */
   readonly module: string | undefined
   /** Placement-specific settings given to `add`. */
@@ -80,17 +82,24 @@ export interface PlacementRequest {
   readonly failed: (error: PlexusError) => void
 }
 
-/** Builds instances for one placement name. */
-export type Placement = (request: PlacementRequest) => Instance
+/** Builds the link to one instance, for one placement name. */
+export type Placement = (request: PlacementRequest) => InstanceLink
 
 /** The state of a kernel. */
 export type KernelState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 /** One instance in a status snapshot. */
 export interface InstanceStatus {
+  /** Unique across processes and machines (`node/service@v#n`). */
   id: string
   placement: string
+  /** The node that serves it (this kernel's node id, or a peer's). */
+  node: string
+  /** Whether this kernel started it (inline, worker, process), not attached by a link. */
+  local: boolean
   state: string
+  /** Messages waiting in its mailboxes. */
+  queued: number
   inFlight: number
   count: number
   errors: number

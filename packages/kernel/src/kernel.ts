@@ -1,9 +1,11 @@
-import type { Bus } from './call-context.js'
-import type { CallOptions, Context, EmitOptions } from './context.js'
+import { CallContext, type Bus } from './call-context.js'
+import type { CallOptions, EmitOptions, MessageContext } from './context.js'
 import { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import { dependencyOrder } from './graph.js'
-import { InlineInstance } from './inline-instance.js'
+import { InlineLink } from './inline-link.js'
+import type { InstanceLink } from './instance-link.js'
+import { definitionOf, manifestDifference, manifestOf, type ServiceManifest } from './manifest.js'
 import type { CallFn, EmitFn, Interceptor, StreamFn } from './interceptor.js'
 import type {
   ActionDescription,
@@ -16,8 +18,8 @@ import type {
 } from './kernel-types.js'
 import { InterceptorPipeline } from './pipeline.js'
 import { assertPlugin, type Plugin } from './plugin.js'
-import { loadPlugins, type LoadedPlugin } from './plugin-loader.js'
-import { ServiceEntry, VersionEntry, dependencyGraph } from './registry.js'
+import { loadPlugins, tearDown, type LoadedPlugin } from './plugin-loader.js'
+import { ServiceEntry, VersionEntry, dependencyGraph, type Registry } from './registry.js'
 import { Router } from './router.js'
 import { assertDefinition } from './routing.js'
 import type { ServiceDefinition } from './service.js'
@@ -47,6 +49,7 @@ export class Kernel<M extends ServiceMap = {}> {
   readonly #plugins: Plugin<Kernel<any>>[] = []
   #teardowns: LoadedPlugin[] = []
   readonly #router: Router
+  readonly #registry: Registry
   readonly #bus: Bus
   #startOrder: string[] = []
   #stopping: Promise<void> | undefined
@@ -63,11 +66,8 @@ export class Kernel<M extends ServiceMap = {}> {
   ) {
     this.#config = config
     this.#wheel = wheel
-    this.#placements.set(
-      'inline',
-      (r) => new InlineInstance(r.id, r.definition, r.clock, r.compile, r.onEventFailure),
-    )
-    this.#bus = {
+    this.#placements.set('inline', (r) => new InlineLink(r.id, r.node, r.definition))
+    const bus: Bus = {
       now: () => wheel.now(),
       defaultDeadline: config.deadline,
       logger: config.logger,
@@ -75,8 +75,12 @@ export class Kernel<M extends ServiceMap = {}> {
       send: (a, i, o, c) => this.#send(a, i, o, c),
       emit: (t, p, o, c) => this.#emit(t, p, o, c),
       stream: (k, a, i, o, c) => this.#stream(k, a, i, o, c),
+      context: (service, action) => new CallContext(bus, service, action, undefined, undefined),
+      announce: (topic, payload) => this.#router.announce(topic, payload),
     }
+    this.#bus = bus
     this.#router = new Router(config, wheel, this.#bus)
+    this.#registry = this.#router.registry
     this.#call = this.#router.call
     this.#emit = this.#router.emit
     this.#stream = this.#router.stream
@@ -84,9 +88,10 @@ export class Kernel<M extends ServiceMap = {}> {
       config,
       placements: this.#placements,
       bus: this.#bus,
-      compile: this.#pipeline.compile,
+      compile: () => this.#pipeline.compile,
       onEventFailure: this.#router.onEventFailure,
       events: this.#router,
+      node: config.node,
     })
     for (const interceptor of interceptors) this.intercept(interceptor)
   }
@@ -133,7 +138,7 @@ export class Kernel<M extends ServiceMap = {}> {
   ): Kernel<WithService<M, D>> {
     assertDefinition(definition)
     const version = definition.version ?? 1
-    let service = this.#router.services.get(definition.name)
+    let service = this.#registry.get(definition.name)
     if (service?.versions.has(version)) {
       throw new PlexusError(
         'DUPLICATE_SERVICE',
@@ -148,10 +153,8 @@ export class Kernel<M extends ServiceMap = {}> {
       this.#router.state !== 'idle',
     )
     service = entry.service
-    this.#router.services.set(service.name, service)
-    service.versions.set(version, entry)
-    service.refresh()
-    this.#router.topicsChanged()
+    entry.preferLocal = this.#config.preferLocal
+    this.#registry.addVersion(entry)
     if (this.#router.state === 'running') {
       this.#lifecycle.start(entry).then(
         () => this.#startOrder.push(entry.service.name),
@@ -188,7 +191,7 @@ export class Kernel<M extends ServiceMap = {}> {
     this.#emit = this.#pipeline.compose('emit', this.#router.emit)
     this.#stream = this.#pipeline.compose('stream', this.#router.stream)
     if (interceptor.handle) {
-      for (const service of this.#router.services.values()) {
+      for (const service of this.#registry.values()) {
         for (const version of service.versions.values()) {
           for (const instance of version.instances) instance.compile(this.#pipeline.compile)
         }
@@ -213,22 +216,27 @@ export class Kernel<M extends ServiceMap = {}> {
     }
     this.#router.state = 'starting'
     this.#wheel.open()
-    this.#roller = setInterval(() => rollRates(this.#router.services.values()), 1000)
+    this.#roller = setInterval(() => rollRates(this.#registry.values()), 1000)
     this.#roller.unref()
     try {
-      this.#teardowns = await loadPlugins(this.#plugins, this, this.#config.startTimeout)
-      for (const service of this.#router.services.values()) {
+      this.#teardowns = await loadPlugins(
+        this.#plugins,
+        this,
+        this.#config.startTimeout,
+        this.#teardownFailed,
+      )
+      for (const service of this.#registry.values()) {
         for (const version of service.versions.values()) {
           this.#lifecycle.assertPlacement(service.name, version.placement)
         }
       }
-      const order = dependencyOrder(dependencyGraph(this.#router.services.values()), {
+      const order = dependencyOrder(dependencyGraph(this.#registry.values()), {
         noun: 'service',
         missing: 'MISSING_DEPENDENCY',
         cycle: 'DEPENDENCY_CYCLE',
       })
       for (const name of order) {
-        for (const version of this.#router.services.get(name)?.versions.values() ?? []) {
+        for (const version of this.#registry.get(name)?.versions.values() ?? []) {
           if (version.state === 'registered') await this.#lifecycle.start(version)
         }
         this.#startOrder.push(name)
@@ -270,7 +278,7 @@ export class Kernel<M extends ServiceMap = {}> {
         `Cannot replace '${name}' with a definition named '${definition.name}'`,
       )
     }
-    const service = this.#router.services.get(name)
+    const service = this.#registry.get(name)
     if (service === undefined) {
       throw new PlexusError('NOT_FOUND', `Cannot replace '${name}': no such service is registered`)
     }
@@ -287,10 +295,8 @@ export class Kernel<M extends ServiceMap = {}> {
 
   /** Unregisters a service: drains and stops every version; later calls get NOT_FOUND. */
   async remove(name: string): Promise<void> {
-    const service = this.#router.services.get(name)
+    const service = this.#registry.remove(name)
     if (service === undefined) return
-    this.#router.services.delete(name)
-    this.#router.routesChanged()
     this.#startOrder = this.#startOrder.filter((n) => n !== name)
     await this.#lifecycle.removeAll(service)
   }
@@ -335,9 +341,110 @@ export class Kernel<M extends ServiceMap = {}> {
     return this.#stream('channel', address, input, options, undefined) as AsyncIterableIterator<O>
   }
 
+  /** This kernel's node id (qualifies its instance ids; names it in a cluster). */
+  get node(): string {
+    return this.#config.node
+  }
+
+  /**
+   * Registers an instance of a service this kernel has no code for — a remote host's, a peer
+   * node's — known by its manifest and reached through `link`. A new version appears at once
+   * (unpinned calls follow the highest running version); an instance of a running version must
+   * announce the same actions, events and streams (else MANIFEST_MISMATCH). Returns `detach`:
+   * the instance is no longer routed to, what waits in its mailboxes ends UNAVAILABLE
+   * (retryable, so idempotent calls are retried elsewhere), and a manifest-only version goes
+   * with its last instance. The link ends its own in-flight work when it goes (its session
+   * closing fails every exchange at once).
+   */
+  attach(manifest: ServiceManifest, link: InstanceLink): () => void {
+    const state = this.#router.state
+    if (state !== 'running' && state !== 'starting') {
+      throw new PlexusError('INVALID_STATE', `Cannot attach '${link.id}': kernel is ${state}`)
+    }
+    const definition = definitionOf(manifest)
+    assertDefinition(definition)
+    const where = `'${manifest.name}@${manifest.version}'`
+    let entry = this.#registry.get(manifest.name)?.versions.get(manifest.version)
+    if (entry !== undefined) {
+      const difference = manifestDifference(
+        entry.manifest ?? manifestOf(entry.definition),
+        manifest,
+      )
+      if (difference !== undefined) {
+        throw new PlexusError(
+          'MANIFEST_MISMATCH',
+          `Instance '${link.id}' offers ${where} with another shape than the running version: ${difference}`,
+          { data: { service: manifest.name, version: manifest.version, instance: link.id } },
+        )
+      }
+      if (entry.state !== 'running' && entry.state !== 'starting') {
+        throw new PlexusError(
+          'INVALID_STATE',
+          `Cannot attach '${link.id}': ${where} is ${entry.state}`,
+          { data: { service: manifest.name, version: manifest.version, state: entry.state } },
+        )
+      }
+    } else {
+      const service = this.#registry.get(manifest.name) ?? new ServiceEntry(manifest.name)
+      entry = this.#lifecycle.entry(service, definition, { placement: link.placement }, false)
+      entry.manifest = manifest
+      entry.preferLocal = this.#config.preferLocal
+      this.#registry.addVersion(entry)
+      entry.markRunning()
+    }
+    const version = entry
+    const instance = this.#lifecycle.instance(version, link, false)
+    version.setInstances([...version.instances, instance])
+    this.#registry.changed(version.service)
+    this.#router.announce('plexus.instance.attached', {
+      service: manifest.name,
+      version: manifest.version,
+      instance: link.id,
+      node: link.node,
+      placement: link.placement,
+    })
+    let attached = true
+    return () => {
+      if (!attached) return
+      attached = false
+      instance.detach(
+        new PlexusError('UNAVAILABLE', `Instance '${link.id}' was detached`, {
+          retryable: true,
+          data: { instance: link.id },
+        }),
+      )
+      version.setInstances(version.instances.filter((i) => i !== instance))
+      if (version.manifest !== undefined && version.instances.length === 0) {
+        version.state = 'stopped'
+        this.#registry.removeVersion(version)
+      }
+      this.#registry.changed(version.service)
+      this.#router.announce('plexus.instance.detached', {
+        service: manifest.name,
+        version: manifest.version,
+        instance: link.id,
+        node: link.node,
+      })
+    }
+  }
+
+  /**
+   * Delivers an event to one named service only, on this node's instances when it has any,
+   * and settles when its handlers have (rejects with the handler's typed error): for links
+   * that hand on events a peer addressed to a service, and acknowledgements.
+   */
+  dispatch(
+    service: string,
+    topic: string,
+    payload?: unknown,
+    options?: EmitOptions,
+  ): Promise<void> {
+    return this.#router.dispatch(service, topic, payload, options, this.#config.node)
+  }
+
   /** A status snapshot: services, versions, instances and their figures. */
   services(): ServiceStatus[] {
-    return snapshot(this.#router.services.values())
+    return snapshot(this.#registry.values())
   }
 
   // ---- the message path ----
@@ -346,7 +453,7 @@ export class Kernel<M extends ServiceMap = {}> {
     address: string,
     input: unknown,
     options: CallOptions | undefined,
-    caller: Context | undefined,
+    caller: MessageContext | undefined,
   ): void {
     this.#call(address, input, options, caller).then(undefined, (error: unknown) => {
       this.#router.counters.sendErrors++
@@ -356,26 +463,23 @@ export class Kernel<M extends ServiceMap = {}> {
 
   // ---- lifecycle ----
 
+  readonly #teardownFailed = (name: string, error: unknown): void =>
+    this.#config.logger.error({ plugin: name, err: error }, 'Plug-in teardown failed')
+
   async #shutdown(): Promise<void> {
     const all: VersionEntry[] = []
-    for (const service of this.#router.services.values()) all.push(...service.versions.values())
+    for (const service of this.#registry.values()) all.push(...service.versions.values())
     await this.#lifecycle.drain(all)
     const gone = new PlexusError('UNAVAILABLE', 'Kernel stopped before the call finished')
     this.#wheel.failAll(gone)
     for (const stream of [...this.#router.streams]) stream.close(gone)
     const order = [...this.#startOrder].reverse()
-    for (const name of this.#router.services.keys()) if (!order.includes(name)) order.push(name)
+    for (const name of this.#registry.names()) if (!order.includes(name)) order.push(name)
     for (const name of order) {
-      for (const version of this.#router.services.get(name)?.versions.values() ?? [])
+      for (const version of this.#registry.get(name)?.versions.values() ?? [])
         await this.#lifecycle.stop(version)
     }
-    for (const { name, teardown } of this.#teardowns.splice(0).reverse()) {
-      try {
-        await teardown()
-      } catch (error) {
-        this.#config.logger.error({ plugin: name, err: error }, 'Plug-in teardown failed')
-      }
-    }
+    await tearDown(this.#teardowns, this.#teardownFailed)
     this.#startOrder = []
     if (this.#roller !== undefined) clearInterval(this.#roller)
     this.#wheel.close()

@@ -55,3 +55,10 @@ function errorReplacer(_key: string, value: unknown): unknown {
   }
   return value
 }
+
+/** A log level from configuration text (e.g. `$PLEXUS_LOG_LEVEL`); anything else is `info`. */
+export function logLevelOf(text: string | undefined): LogLevel {
+  return text === 'debug' || text === 'warn' || text === 'error' || text === 'silent'
+    ? text
+    : 'info'
+}

@@ -51,6 +51,13 @@ export class Mailbox {
     return this.#queue.length
   }
 
+  /** Ends every queued message with `error` (its instance went away); running ones go on. */
+  failQueued(error: PlexusError): void {
+    const queue = this.#queue
+    this.#queue = []
+    for (const job of queue) job.reject(error)
+  }
+
   /** Runs `handler` now if a slot is free, else queues it; throws OVERLOADED when full. */
   run(handler: HandleFn, ctx: Expiring, input: unknown): unknown {
     const key = this.#keyOf ? this.#keyOf(input) : NO_KEY

@@ -11,12 +11,15 @@ export interface LoadedPlugin {
 
 /**
  * Loads plug-ins dependencies first (a missing one or a cycle is refused before any setup
- * runs), each `setup` bounded by its timeout; returns the teardowns in load order.
+ * runs), each `setup` bounded by its timeout; returns the teardowns in load order. When one
+ * fails, those loaded before it are torn down (reverse order) before the error is thrown, so
+ * nothing it started (a port, a connection) outlives the failed start.
  */
 export async function loadPlugins<K>(
   plugins: readonly Plugin<K>[],
   kernel: K,
   defaultTimeout: number,
+  onTeardownError: (name: string, error: unknown) => void,
 ): Promise<LoadedPlugin[]> {
   const byName = new Map<string, readonly string[]>()
   for (const plugin of plugins) byName.set(plugin.name, plugin.dependsOn ?? [])
@@ -29,16 +32,41 @@ export async function loadPlugins<K>(
   for (const name of order) {
     const plugin = plugins.find((p) => p.name === name)!
     const budget = plugin.timeout ?? defaultTimeout
-    const result = await withTimeout(
-      Promise.resolve(plugin.setup(kernel)),
-      budget,
-      () =>
-        new PlexusError(
-          'PLUGIN_TIMEOUT',
-          `Plug-in '${name}' setup did not finish within ${budget} ms`,
-        ),
-    )
-    if (typeof result === 'function') loaded.push({ name, teardown: result })
+    let result: unknown
+    try {
+      result = await withTimeout(
+        new Promise((resolve) => resolve(plugin.setup(kernel))),
+        budget,
+        () =>
+          new PlexusError(
+            'PLUGIN_TIMEOUT',
+            `Plug-in '${name}' setup did not finish within ${budget} ms`,
+          ),
+      )
+    } catch (error) {
+      await tearDown(loaded, onTeardownError)
+      if (error instanceof PlexusError && error.code === 'PLUGIN_TIMEOUT') throw error
+      throw new PlexusError(
+        'PLUGIN_FAILED',
+        `Plug-in '${name}' failed to set up: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error, data: { plugin: name, tornDown: loaded.map((l) => l.name).reverse() } },
+      )
+    }
+    if (typeof result === 'function') loaded.push({ name, teardown: result as Teardown })
   }
   return loaded
+}
+
+/** Runs teardowns in reverse load order; a failing one is reported and the rest still run. */
+export async function tearDown(
+  loaded: LoadedPlugin[],
+  onError: (name: string, error: unknown) => void,
+): Promise<void> {
+  for (const { name, teardown } of loaded.splice(0).reverse()) {
+    try {
+      await teardown()
+    } catch (error) {
+      onError(name, error)
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { Bus } from './call-context.js'
 import { CallContext } from './call-context.js'
-import type { CallOptions, EmitOptions } from './context.js'
+import type { CallOptions, EmitOptions, MessageContext } from './context.js'
 import type { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import { matchRoutes, type EventRoute } from './event-routes.js'
@@ -13,10 +13,10 @@ import type {
   KernelCounters,
   KernelState,
 } from './kernel-types.js'
-import type { ServiceEntry, VersionEntry } from './registry.js'
+import { Registry, type VersionEntry } from './registry.js'
 import { parseAddress, type Route } from './routing.js'
 import { StreamCall } from './stream-call.js'
-import { assertTopic } from './topic.js'
+import { assertTopic, topicMatches } from './topic.js'
 
 const TOPIC_CACHE_LIMIT = 10_000
 const ROUTE_CACHE_LIMIT = 10_000
@@ -30,8 +30,8 @@ const ROUTE_CACHE_LIMIT = 10_000
 export class Router {
   /** Kernel state, kept current by the kernel. */
   state: KernelState = 'idle'
-  /** Registered services by name (the registry the lifecycle mutates). */
-  readonly services = new Map<string, ServiceEntry>()
+  /** Services, versions and instances; its changes clear this router's caches. */
+  readonly registry = new Registry(this)
   /** Streams open now. */
   readonly streams = new Set<StreamCall>()
   readonly counters: KernelCounters = { eventErrors: 0, eventsUnrouted: 0, sendErrors: 0 }
@@ -52,7 +52,7 @@ export class Router {
     this.#topics.clear()
   }
 
-  /** Forgets cached addresses (a service was removed). */
+  /** Forgets cached addresses (a service came or went). */
   routesChanged(): void {
     this.#routes.clear()
     this.#topics.clear()
@@ -62,16 +62,10 @@ export class Router {
     const route = this.#routes.get(address) ?? this.#resolve(address)
     if (route instanceof PlexusError) return Promise.reject(route)
     const service = route.service
-    const version = route.version === 0 ? service.current : service.versions.get(route.version)
+    const version = service.lookup(route.version)
     let ctx: CallContext
     try {
-      ctx = new CallContext(
-        this.#bus,
-        service.name,
-        route.action,
-        caller as CallContext | undefined,
-        options,
-      )
+      ctx = new CallContext(this.#bus, service.name, route.action, caller, options)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -179,8 +173,7 @@ export class Router {
   describe(address: string): ActionDescription | undefined {
     const route = this.#routes.get(address) ?? this.#resolve(address)
     if (route instanceof PlexusError) return undefined
-    const version =
-      route.version === 0 ? route.service.current : route.service.versions.get(route.version)
+    const version = route.service.lookup(route.version)
     const spec = version?.definition.actions?.[route.action]
     if (version === undefined || spec === undefined) return undefined
     return {
@@ -196,7 +189,7 @@ export class Router {
   #resolve(address: string): Route | PlexusError {
     const parsed = parseAddress(address)
     if (parsed instanceof PlexusError) return parsed
-    const service = this.services.get(parsed.service)
+    const service = this.registry.get(parsed.service)
     if (service === undefined) {
       return new PlexusError(
         'NOT_FOUND',
@@ -225,7 +218,7 @@ export class Router {
     if (this.state === 'stopped') {
       throw new PlexusError('UNAVAILABLE', `Kernel is stopped; cannot emit '${topic}'`)
     }
-    const parent = caller as CallContext | undefined
+    const parent = caller
     for (const route of routes) {
       const version = route.service.current
       if (version === undefined) continue
@@ -261,7 +254,7 @@ export class Router {
     topic: string,
     payload: unknown,
     options: EmitOptions | undefined,
-    parent: CallContext | undefined,
+    parent: MessageContext | undefined,
   ): void {
     const name = route.service.name
     if (route.broadcast) {
@@ -278,8 +271,59 @@ export class Router {
     version.pick(payload, ctx).deliver(route.pattern, ctx, payload)
   }
 
+  /**
+   * Delivers `topic` to one named service only (the subscriptions of its current version that
+   * match), on this node's own instances when it has any: what a link does with an event a
+   * peer addressed to that service. Settles when every handler has; rejects with the first
+   * failure (each one is also reported).
+   */
+  dispatch(
+    name: string,
+    topic: string,
+    payload: unknown,
+    options: EmitOptions | undefined,
+    node: string,
+  ): Promise<void> {
+    const service = this.registry.get(name)
+    const version = service?.current
+    if (version === undefined) {
+      return Promise.reject(
+        new PlexusError('NOT_FOUND', `No service '${name}' is registered to receive '${topic}'`, {
+          data: { service: name, topic },
+        }),
+      )
+    }
+    if (version.state !== 'running' || this.state === 'stopped') {
+      return Promise.reject(
+        new PlexusError('UNAVAILABLE', `Service '${name}@${version.version}' is ${version.state}`, {
+          data: { service: name, topic },
+        }),
+      )
+    }
+    const own = version.instances.filter((i) => i.link.node === node && i.state === 'running')
+    const targets = own.length > 0 ? own : version.instances
+    const work: Promise<void>[] = []
+    for (const [pattern, entry] of Object.entries(version.definition.events ?? {})) {
+      if (!topicMatches(pattern, topic)) continue
+      const broadcast = typeof entry === 'object' && entry.delivery === 'broadcast'
+      const to = broadcast ? targets : [pickOf(version, targets, payload)]
+      for (const instance of to) {
+        const ctx = new CallContext(this.#bus, name, pattern, undefined, options, topic)
+        work.push(instance.dispatch(pattern, ctx, payload))
+      }
+    }
+    if (work.length === 0) {
+      return Promise.reject(
+        new PlexusError('NOT_FOUND', `Service '${name}' does not subscribe to '${topic}'`, {
+          data: { service: name, topic },
+        }),
+      )
+    }
+    return work.length === 1 ? work[0]! : Promise.all(work).then(() => undefined)
+  }
+
   #match(topic: string): EventRoute[] {
-    const routes = matchRoutes(this.services.values(), topic)
+    const routes = matchRoutes(this.registry.values(), topic)
     if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear()
     this.#topics.set(topic, routes)
     return routes
@@ -311,7 +355,7 @@ export class Router {
   }
 
   readonly stream: StreamFn = (kind, address, input, options, caller) => {
-    const parent = caller as CallContext | undefined
+    const parent = caller
     const bounded =
       options?.deadline !== undefined || options?.signal !== undefined || parent !== undefined
     const call: StreamCall = new StreamCall({
@@ -329,7 +373,7 @@ export class Router {
     address: string,
     input: unknown,
     options: CallOptions | undefined,
-    parent: CallContext | undefined,
+    parent: MessageContext | undefined,
     bounded: boolean,
   ): Promise<{ iterator: AsyncIterator<unknown>; ctx: CallContext; instance: Instance }> {
     const route = this.#routes.get(address) ?? this.#resolve(address)
@@ -337,13 +381,13 @@ export class Router {
     const service = route.service
     const ctx = new CallContext(this.#bus, service.name, route.action, parent, options)
     if (!bounded) ctx.unbound()
-    let version = route.version === 0 ? service.current : service.versions.get(route.version)
+    let version = service.lookup(route.version)
     const refusal = this.#refusal(route, version, ctx)
     if (refusal !== undefined) throw refusal
     if (version!.state !== 'running') {
       const waiting = version!.ready
       await (bounded ? this.#wheel.track(ctx, waiting) : waiting)
-      version = route.version === 0 ? service.current : service.versions.get(route.version)
+      version = service.lookup(route.version)
       const again = this.#refusal(route, version, ctx)
       if (again !== undefined) throw again
     }
@@ -351,4 +395,10 @@ export class Router {
     const iterator = await instance.open(kind, route.action, ctx, input)
     return { iterator, ctx, instance }
   }
+}
+
+function pickOf(version: VersionEntry, targets: Instance[], payload: unknown): Instance {
+  if (targets.length === 1) return targets[0]!
+  const chosen = version.balancer.pick(targets, payload, {})
+  return chosen
 }

@@ -11,6 +11,8 @@ export interface Route {
 }
 
 const NAME = /^[A-Za-z][\w-]*$/
+/** Action names links use for their own requests (`<service>.$event` ...). */
+const RESERVED = new Set(['$started', '$stopped', '$event'])
 const ADDRESS = /^([A-Za-z][\w-]*)(?:@([1-9]\d*))?\.([A-Za-z_$][\w$-]*)$/
 
 /** Splits `service.action` or `service@2.action`; a malformed address is NOT_FOUND. */
@@ -79,6 +81,8 @@ export function assertDefinition(definition: unknown): asserts definition is Ser
   for (const [name, entry] of table('actions')) {
     if (!/^[A-Za-z_$][\w$-]*$/.test(name))
       fail(`${where}: invalid action name ${JSON.stringify(name)}`)
+    if (RESERVED.has(name))
+      fail(`${where}: action name '${name}' is reserved for links (protocol.md §3)`)
     handlerOf('action', name, entry)
     const spec = entry as Record<string, unknown>
     for (const key of ['concurrency', 'queue'] as const) {

@@ -17,15 +17,18 @@ export function snapshot(services: Iterable<ServiceEntry>): ServiceStatus[] {
         instances: v.instances.map((i) => ({
           id: i.id,
           placement: i.placement,
+          node: i.link.node,
+          local: i.local,
           state: i.state,
+          queued: i.queued,
           inFlight: i.stats.inFlight,
           count: i.stats.count,
           errors: i.stats.errors,
           rate: i.stats.rate,
           p50: i.stats.percentile(50),
           p99: i.stats.percentile(99),
-          restarts: i.stats.restarts,
-          refused: i.stats.refused,
+          restarts: i.link.restarts ?? 0,
+          refused: i.link.refused ?? 0,
         })),
       })
     }

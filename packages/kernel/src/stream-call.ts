@@ -86,7 +86,9 @@ export class StreamCall implements AsyncIterableIterator<unknown> {
       const stats = opened.instance.stats
       stats.inFlight--
       stats.count++
-      if (failed) stats.errors++
+      // The same fault rule as calls: a stream that failed on its instance feeds outlier ejection.
+      if (failed) stats.recordError(reason?.code ?? 'HANDLER')
+      else stats.consecutiveErrors = 0
       if (reason !== undefined) {
         opened.ctx.abort(reason)
         // The producer may be suspended mid-step; its return() then runs when that step settles.

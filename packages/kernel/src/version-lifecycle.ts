@@ -1,7 +1,9 @@
 import { CallContext, type Bus } from './call-context.js'
 import { PlexusError } from './errors.js'
-import type { Compile } from './inline-instance.js'
-import type { Instance } from './instance.js'
+import type { Compile, EventFailure } from './handler-table.js'
+import { InlineLink } from './inline-link.js'
+import { Instance } from './instance.js'
+import type { InstanceLink } from './instance-link.js'
 import type { AddOptions, KernelConfig, Placement } from './kernel-types.js'
 import { balancerFactory } from './balancer.js'
 import { VersionEntry, type ServiceEntry } from './registry.js'
@@ -13,10 +15,13 @@ export interface LifecycleDeps {
   readonly config: KernelConfig
   readonly placements: ReadonlyMap<string, Placement>
   readonly bus: Bus
-  readonly compile: Compile
-  readonly onEventFailure: (ctx: CallContext, error: PlexusError) => void
+  /** The kernel's inbound interceptors (changes as interceptors are added). */
+  readonly compile: () => Compile
+  readonly onEventFailure: EventFailure
   /** Where lifecycle events go and routing caches are told of changes (the router). */
   readonly events: LifecycleEvents
+  /** This kernel's node id: it qualifies every instance id. */
+  readonly node: string
 }
 
 /** What the lifecycle tells the router. */
@@ -36,9 +41,10 @@ export class VersionLifecycle {
   readonly #config: KernelConfig
   readonly #placements: ReadonlyMap<string, Placement>
   readonly #bus: Bus
-  readonly #compile: Compile
-  readonly #onEventFailure: LifecycleDeps['onEventFailure']
+  readonly #compile: () => Compile
+  readonly #onEventFailure: EventFailure
   readonly #events: LifecycleEvents
+  readonly #node: string
   #next = 0
 
   constructor(deps: LifecycleDeps) {
@@ -48,6 +54,20 @@ export class VersionLifecycle {
     this.#compile = deps.compile
     this.#onEventFailure = deps.onEventFailure
     this.#events = deps.events
+    this.#node = deps.node
+  }
+
+  /** The kernel's side of an instance reached through `link`. */
+  instance(entry: VersionEntry, link: InstanceLink, local: boolean): Instance {
+    return new Instance(
+      link,
+      entry.definition,
+      this.#config.clock,
+      this.#onEventFailure,
+      this.#compile(),
+      local,
+      link instanceof InlineLink ? link : undefined,
+    )
   }
 
   /**
@@ -147,30 +167,27 @@ export class VersionLifecycle {
   async start(entry: VersionEntry): Promise<void> {
     entry.state = 'starting'
     const name = `${entry.service.name}@${entry.version}`
-    const factory = this.#placements.get(entry.placement)!
     const instances: Instance[] = []
-    for (let i = 0; i < entry.count; i++) {
-      instances.push(
-        factory({
-          id: `${name}#${++this.#next}`,
+    try {
+      for (let i = 0; i < entry.count; i++) {
+        const id = `${this.#node}/${name}#${++this.#next}`
+        const link = this.#placements.get(entry.placement)!({
+          id,
+          node: this.#node,
           definition: entry.definition,
-          clock: this.#config.clock,
-          compile: this.#compile,
-          onEventFailure: this.#onEventFailure,
           module: entry.module,
           settings: entry.settings,
           bus: this.#bus,
           logger: this.#config.logger,
           failed: (error) => this.#instanceFailed(entry, error),
-        }),
-      )
-    }
-    entry.instances = instances
-    try {
+        })
+        instances.push(this.instance(entry, link, true))
+      }
+      entry.setInstances(instances)
       for (const instance of instances) {
         const ctx = this.#context(entry, 'started', this.#config.startTimeout)
         await withTimeout(
-          instance.start(ctx),
+          instance.link.start(ctx),
           this.#config.startTimeout,
           () =>
             new PlexusError(
@@ -190,7 +207,7 @@ export class VersionLifecycle {
                 cause: error,
               },
             )
-      for (const instance of instances) instance.state = 'failed'
+      for (const instance of instances) instance.override('failed')
       entry.markFailed(failure)
       entry.service.refresh()
       this.#announceFailure(entry, failure)
@@ -230,10 +247,12 @@ export class VersionLifecycle {
     version.service.refresh()
     if (!wasStarted) return
     for (const instance of version.instances) {
+      // An attached instance's lifecycle is its owner's (a remote host, a peer node).
+      if (!instance.local) continue
       try {
         const ctx = this.#context(version, 'stopped', this.#config.stopTimeout)
         await withTimeout(
-          instance.stop(ctx),
+          instance.link.stop(ctx),
           this.#config.stopTimeout,
           () =>
             new PlexusError(

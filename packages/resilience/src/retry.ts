@@ -2,7 +2,7 @@ import {
   PlexusError,
   type CallFn,
   type CallOptions,
-  type Context,
+  type MessageContext,
   type Interceptor,
   type Kernel,
 } from '@plexus/kernel'
@@ -39,7 +39,7 @@ export function retry(kernel: Kernel<any>, options: RetryOptions = {}): Intercep
     address: string,
     input: unknown,
     options: CallOptions | undefined,
-    caller: Context | undefined,
+    caller: MessageContext | undefined,
     deadline: number,
     first: unknown,
   ): Promise<unknown> => {

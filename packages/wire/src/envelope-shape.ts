@@ -90,6 +90,11 @@ function checkHello(e: Record<string, unknown>): void {
   }
   if (e.role !== 'kernel' && e.role !== 'host') fail('HELLO', 'role', "'kernel' or 'host'", e.role)
   if (e.name !== undefined && typeof e.name !== 'string') fail('HELLO', 'name', 'a string', e.name)
+  if (e.token !== undefined && typeof e.token !== 'string')
+    fail('HELLO', 'token', 'a string', e.token)
+  if (e.maxFrameSize !== undefined && !isCount(e.maxFrameSize)) {
+    fail('HELLO', 'maxFrameSize', 'a positive integer', e.maxFrameSize)
+  }
   if (!Array.isArray(e.services)) fail('HELLO', 'services', 'an array', e.services)
   for (const s of e.services as unknown[]) checkManifest(s)
 }

@@ -37,6 +37,10 @@ export interface HelloEnvelope {
   services: ServiceManifest[]
   /** Free-form identity of the sender (node id, pid) for logs; never trusted. */
   name?: string
+  /** The largest frame body the sender accepts, in bytes (absent: the 16 MiB default). */
+  maxFrameSize?: number
+  /** A credential for a kernel that asks for one (a remote host's configured token). */
+  token?: string
 }
 
 /** Asks the peer to run an action, stream or channel. */

@@ -11,6 +11,10 @@ export interface HelloInit {
   name?: string
   /** Versions to offer; default every version this package supports. */
   versions?: readonly number[]
+  /** The largest frame body this side accepts (announced so the peer never sends a bigger one). */
+  maxFrameSize?: number
+  /** A credential, for a kernel that asks hosts for one. */
+  token?: string
 }
 
 /** Builds the HELLO a side sends first on a new link. */
@@ -22,6 +26,8 @@ export function createHello(init: HelloInit): HelloEnvelope {
     services: init.services ?? [],
   }
   if (init.name !== undefined) hello.name = init.name
+  if (init.maxFrameSize !== undefined) hello.maxFrameSize = init.maxFrameSize
+  if (init.token !== undefined) hello.token = init.token
   return hello
 }
 

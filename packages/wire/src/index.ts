@@ -59,3 +59,22 @@ export type { HelloInit, Handshake } from './handshake.js'
 /** Odd/even exchange ids per side of a link. */
 export { IdSequence, isIdOf } from './id-sequence.js'
 export type { LinkSide } from './id-sequence.js'
+/** The link engine every non-inline link runs: multiplexed requests, events, credit flows, PING. */
+export {
+  Session,
+  type OutboundOptions,
+  type SessionCommon,
+  type SessionHandlers,
+  type SessionOptions,
+} from './session.js'
+/** The responder's side of one request received on a link. */
+export { Exchange, type ExchangeLink } from './exchange.js'
+/** Per-tick batching of envelope bodies for message transports (WebSocket, MessagePort, NATS). */
+export { MessageWriter } from './message-writer.js'
+/** The link's own conventions: reserved actions, the parent meta key, the largest budget. */
+export {
+  NO_DEADLINE,
+  PARENT_KEY,
+  RESERVED_ACTIONS,
+  type EventDelivery,
+} from './link-conventions.js'

@@ -1,20 +1,18 @@
 import { PlexusError, toPlexusError, type Logger } from '@plexus/kernel'
+import { decodeEnvelope } from './envelope-decoder.js'
 import {
-  DEFAULT_INITIAL_CREDIT,
   EnvelopeType,
-  FrameDecoder,
-  FrameWriter,
-  IdSequence,
-  acceptHello,
-  decodeEnvelope,
-  isIdOf,
   type Envelope,
   type EventEnvelope,
-  type Handshake,
   type HelloEnvelope,
-  type LinkSide,
   type RequestEnvelope,
-} from '@plexus/wire'
+} from './envelope.js'
+import { DEFAULT_INITIAL_CREDIT } from './flow-control.js'
+import { FrameDecoder } from './frame-decoder.js'
+import { FrameWriter } from './frame-writer.js'
+import { acceptHello, type Handshake } from './handshake.js'
+import { IdSequence, isIdOf, type LinkSide } from './id-sequence.js'
+import { MessageWriter } from './message-writer.js'
 import { Exchange, type ExchangeLink } from './exchange.js'
 import { FlowIn } from './flow-in.js'
 import { FlowOut } from './flow-out.js'
@@ -34,13 +32,30 @@ export interface SessionHandlers {
   pong?(seq: number): void
 }
 
-/** Options of a session. */
-export interface SessionOptions {
+/**
+ * Options of a session. Give `write` for a byte-stream transport (a socket, a pipe: frames with
+ * their length prefix, coalesced per tick, fed back through `receive`), or `send` for a message
+ * transport (WebSocket, MessagePort, NATS: one envelope body per message, fed back through
+ * `receiveMessage`).
+ */
+export type SessionOptions = SessionCommon &
+  (
+    | {
+        /** Receives the bytes of every tick (one write per tick). */ write: (chunk: Buffer) => void
+        send?: undefined
+      }
+    | {
+        /** Receives the envelope bodies written in one tick, one message each, in order. */
+        send: (messages: Buffer[]) => void
+        write?: undefined
+      }
+  )
+
+/** What every session takes, whatever its transport. */
+export interface SessionCommon {
   side: LinkSide
   /** This side's HELLO, written at once. */
   hello: HelloEnvelope
-  /** Receives the bytes of every tick (one write per tick). */
-  write: (chunk: Buffer) => void
   handlers: SessionHandlers
   logger: Logger
   /** Largest frame accepted and written (default 16 MiB). */
@@ -90,8 +105,9 @@ export class Session implements ExchangeLink {
   readonly #side: LinkSide
   readonly #handlers: SessionHandlers
   readonly #logger: Logger
-  readonly #writer: FrameWriter
+  readonly #writer: FrameWriter | MessageWriter
   readonly #decoder: FrameDecoder
+  readonly #limits: { maxFrameSize?: number }
   readonly #ids: IdSequence
   readonly #out = new Map<number, Outbound>()
   readonly #in = new Map<number, Exchange>()
@@ -107,10 +123,15 @@ export class Session implements ExchangeLink {
     this.#logger = options.logger
     this.window = options.window ?? DEFAULT_INITIAL_CREDIT
     const limits = options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }
-    this.#writer = new FrameWriter(options.write, {
+    this.#limits = limits
+    const writerOptions = {
       ...limits,
-      onError: (error) => this.#broken(toPlexusError(error)),
-    })
+      onError: (error: unknown) => this.#broken(toPlexusError(error)),
+    }
+    this.#writer =
+      options.send !== undefined
+        ? new MessageWriter(options.send, writerOptions)
+        : new FrameWriter(options.write, writerOptions)
     this.#decoder = new FrameDecoder(limits)
     this.#ids = new IdSequence(options.side)
     this.#violations = new ViolationLog(options.logger, options.onRefused)
@@ -297,6 +318,24 @@ export class Session implements ExchangeLink {
       } catch (error) {
         this.#logger.error({ err: error, t: envelope.t }, 'Link envelope handling failed')
       }
+    }
+  }
+
+  /** Feeds one message received from a message transport: one envelope body. */
+  receiveMessage(body: Uint8Array): void {
+    if (this.#closed !== undefined) return
+    this.#receivedAt = performance.now()
+    let envelope: Envelope
+    try {
+      envelope = decodeEnvelope(body, this.#limits)
+    } catch (error) {
+      this.#violation(toPlexusError(error))
+      return
+    }
+    try {
+      this.#dispatch(envelope)
+    } catch (error) {
+      this.#logger.error({ err: error, t: envelope.t }, 'Link envelope handling failed')
     }
   }
 

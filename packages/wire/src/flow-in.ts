@@ -1,5 +1,5 @@
 import { PlexusError } from '@plexus/kernel'
-import { protocolError } from '@plexus/wire'
+import { protocolError } from './protocol-error.js'
 
 /**
  * The consuming end of a flow (stream output, or channel input on the responder): an async

@@ -1,5 +1,5 @@
 import { PlexusError, toPlexusError } from '@plexus/kernel'
-import { EnvelopeType, type Envelope, type RequestEnvelope, type RequestKind } from '@plexus/wire'
+import { EnvelopeType, type Envelope, type RequestEnvelope, type RequestKind } from './envelope.js'
 import { FlowIn } from './flow-in.js'
 import { FlowOut } from './flow-out.js'
 
