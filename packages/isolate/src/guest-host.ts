@@ -27,6 +27,11 @@ export interface GuestTransport {
   close(): void
 }
 
+/** Where a served definition writes: a byte stream (`write`) or a message transport (`send`). */
+export type ServeTransport =
+  | { write(chunk: Buffer): void; send?: undefined; close(): void }
+  | { send(messages: Buffer[]): void; write?: undefined; close(): void }
+
 type Handler = (ctx: GuestContext, input: unknown) => unknown
 
 /** How a host serves a definition over one link. */
@@ -64,7 +69,7 @@ export async function runGuest(transport: GuestTransport, moduleRef: string, id:
  */
 export function serveDefinition(
   definition: ServiceDefinition,
-  transport: Pick<GuestTransport, 'write' | 'close'>,
+  transport: ServeTransport,
   options: ServeOptions,
 ): Session {
   const id = options.id
@@ -86,10 +91,9 @@ export function serveDefinition(
     transport.close()
   }, helloTimeout)
   noHello.unref()
-  const live: Session = new Session({
-    side: 'acceptor',
+  const common = {
+    side: 'acceptor' as const,
     hello,
-    write: (chunk) => transport.write(chunk),
     logger,
     handlers: {
       ready: () => clearTimeout(noHello),
@@ -99,9 +103,14 @@ export function serveDefinition(
         transport.close()
       },
       event: () => {},
-      request: (request, exchange) => handle(request, exchange),
+      request: (request: RequestEnvelope, exchange: Exchange | undefined) =>
+        handle(request, exchange),
     },
-  })
+  }
+  const live: Session =
+    transport.send !== undefined
+      ? new Session({ ...common, send: (messages) => transport.send(messages) })
+      : new Session({ ...common, write: (chunk) => transport.write(chunk) })
 
   function handle(request: RequestEnvelope, exchange: Exchange | undefined): void {
     const address = request.address

@@ -32,4 +32,5 @@ export {
   loadDefinition,
   type GuestTransport,
   type ServeOptions,
+  type ServeTransport,
 } from './guest-host.js'

@@ -6,11 +6,11 @@ import {
   type MessageContext,
   type PlacementRequest,
 } from '@plexus/kernel'
-import { RESERVED_ACTIONS, Session, createHello } from '@plexus/wire'
+import { HostTraffic, Liveness, RESERVED_ACTIONS, Session, createHello, metaOf } from '@plexus/wire'
 import { exitError, type GuestHandle, type Spawn } from './guest-handle.js'
-import { GuestTraffic, metaOf } from './guest-traffic.js'
+
 import type { ResolvedSettings } from './isolation-settings.js'
-import { Liveness } from './liveness.js'
+
 import { RestartBudget } from './restart-budget.js'
 
 /** Topic of the event emitted when an instance exceeds its restart intensity. */
@@ -24,7 +24,7 @@ export const RESTARTED_TOPIC = 'plexus.instance.restarted'
  * with UNAVAILABLE (retryable), the guest is started again after a backoff, and past the
  * restart intensity the instance is FAILED. The kernel keeps the mailboxes, interceptors and
  * figures on its side of the link, so queued messages survive a restart in order; the guest's
- * own traffic is GuestTraffic. What stays here is one concept, the supervised guest (launch,
+ * own traffic is HostTraffic. What stays here is one concept, the supervised guest (launch,
  * liveness, exit, restart, give up) and the path to it.
  */
 export class IsolatedInstance implements InstanceLink {
@@ -42,7 +42,7 @@ export class IsolatedInstance implements InstanceLink {
   readonly #module: string
   readonly #service: string
   readonly #budget: RestartBudget
-  readonly #traffic: GuestTraffic
+  readonly #traffic: HostTraffic
   #guest: GuestHandle | undefined
   #session: Session | undefined
   #liveness: Liveness | undefined
@@ -69,7 +69,7 @@ export class IsolatedInstance implements InstanceLink {
     this.#module = module
     this.#service = request.definition.name
     this.#budget = new RestartBudget(settings.restart)
-    this.#traffic = new GuestTraffic(request.bus, request.logger, this.#service, (id) =>
+    this.#traffic = new HostTraffic(request.bus, request.logger, this.#service, (id) =>
       this.#session?.ownerOf(id),
     )
   }

@@ -11,7 +11,6 @@ import {
 import type { InlineLink } from './inline-link.js'
 import type { InstanceLink, InstanceState } from './instance-link.js'
 import { InstanceStats } from './instance-stats.js'
-import type { HandleFn } from './interceptor.js'
 import type { ServiceDefinition } from './service.js'
 
 /**
@@ -89,8 +88,8 @@ export class Instance {
             action: (name) => (ctx, input) => link.invoke(name, ctx as MessageContext, input),
             event: (pattern) => (ctx, payload) =>
               link.deliver(pattern, ctx as MessageContext, payload),
-            stream: (kind, name) =>
-              ((ctx, input) => link.open(kind, name, ctx as MessageContext, input)) as HandleFn,
+            stream: (kind, name) => (ctx, input) =>
+              link.open(kind, name, ctx as MessageContext, input),
           }
     this.#table.build(compile, source)
   }

@@ -341,6 +341,11 @@ export class Kernel<M extends ServiceMap = {}> {
     return this.#stream('channel', address, input, options, undefined) as AsyncIterableIterator<O>
   }
 
+  /** The operations a link routes an attached host's own messages through (`ctx.call` on it). */
+  get bus(): Bus {
+    return this.#bus
+  }
+
   /** This kernel's node id (qualifies its instance ids; names it in a cluster). */
   get node(): string {
     return this.#config.node

@@ -34,11 +34,8 @@ export function prepareEnvelope(envelope: Envelope, maxFrameSize: number): Prepa
   let bound = 16 // prefix, version, t, and the largest fixed header (REQUEST: id, kind, flags, deadline, credit)
   switch (envelope.t) {
     case EnvelopeType.HELLO: {
-      const { versions, role, services, name } = envelope
-      json = serialise(
-        name === undefined ? { versions, role, services } : { versions, role, services, name },
-        envelope,
-      )
+      const { t: _t, ...body } = envelope
+      json = serialise(body, envelope)
       break
     }
     case EnvelopeType.REQUEST:

@@ -1,18 +1,15 @@
 import type { Bus, CallOptions, Logger, MessageContext } from '@plexus/kernel'
-import {
-  NO_DEADLINE,
-  PARENT_KEY,
-  type EventEnvelope,
-  type Exchange,
-  type RequestEnvelope,
-} from '@plexus/wire'
+import type { EventEnvelope, RequestEnvelope } from './envelope.js'
+import type { Exchange } from './exchange.js'
+import { NO_DEADLINE, PARENT_KEY } from './link-conventions.js'
 
 /**
- * What a guest sends of its own — `ctx.call/send/stream/channel/emit` inside its handlers —
- * routed through the kernel's bus in the context of the request it is handling (named by the
- * `$plexus.parent` meta key), so deadline, meta, caller and cancellation propagate.
+ * What a host (a worker or process guest, a remote host) sends of its own —
+ * `ctx.call/send/stream/channel/emit` inside its handlers — routed through the kernel's bus in
+ * the context of the request it is handling (named by the `$plexus.parent` meta key), so
+ * deadline, meta, caller and cancellation propagate. Outside any request it speaks as `service`.
  */
-export class GuestTraffic {
+export class HostTraffic {
   readonly #bus: Bus
   readonly #logger: Logger
   readonly #service: string
@@ -25,7 +22,7 @@ export class GuestTraffic {
     this.#ownerOf = ownerOf
   }
 
-  /** A REQUEST from the guest: answered through `exchange` (undefined for `send`). */
+  /** A REQUEST from the host: answered through `exchange` (undefined for `send`). */
   request(request: RequestEnvelope, exchange: Exchange | undefined): void {
     const bus = this.#bus
     const parent = this.#parentOf(request.meta)
@@ -58,7 +55,7 @@ export class GuestTraffic {
     }
   }
 
-  /** An EVENT the guest emitted. */
+  /** An EVENT the host emitted. */
   event(event: EventEnvelope): void {
     const meta = ownMeta(event.meta)
     try {
@@ -69,11 +66,11 @@ export class GuestTraffic {
         this.#parentOf(event.meta),
       )
     } catch (error) {
-      this.#logger.warn({ err: error, topic: event.topic }, 'Guest event not routed')
+      this.#logger.warn({ err: error, topic: event.topic }, 'Host event not routed')
     }
   }
 
-  /** A context for what the guest does outside any request (its lifecycle hooks). */
+  /** A context for what the host does outside any request (its lifecycle hooks). */
   lifecycleContext(): MessageContext {
     return this.#bus.context(this.#service, 'guest')
   }

@@ -1,0 +1,129 @@
+import type { TlsOptions } from 'node:tls'
+import { PlexusError, type Kernel, type Plugin } from '@plexus/kernel'
+import { DEFAULT_LIMITS } from '@plexus/wire'
+import { formatEndpoint, parseEndpoint } from './endpoint.js'
+import { HostLink, type HostLinkSettings } from './host-link.js'
+import { listenTcp, type Listener } from './tcp-listener.js'
+import { listenWebSocket } from './ws-listener.js'
+
+/** Options of the remote plug-in. */
+export interface RemoteOptions {
+  /** TCP listener for hosts, e.g. `tcp://127.0.0.1:7070` (`tls://` with `tls`; port 0: any free). */
+  tcp?: string
+  /** WebSocket listener for hosts, e.g. `ws://127.0.0.1:7071/plexus/link`. */
+  ws?: string
+  /** The token every host must present in its HELLO (compared in constant time). */
+  token: string
+  /** TLS for the TCP listener (`key`, `cert`, `ca`, `requestCert`...); required for `tls://`. */
+  tls?: TlsOptions
+  /** PING period in ms (default 1000; 0 disables). */
+  pingInterval?: number
+  /** PINGs missed in a row (with no other traffic) that end a host's link (default 3). */
+  pingMisses?: number
+  /** How long a new connection may take to say HELLO, in ms (default 5000). */
+  helloTimeout?: number
+  /** Largest frame accepted and written, in bytes (default 16 MiB). */
+  maxFrameSize?: number
+}
+
+/** The remote plug-in, with the addresses it listens on once the kernel started. */
+export interface RemotePlugin extends Plugin<Kernel<any>> {
+  /** Bound listener URLs (with the chosen ports), once set up. */
+  readonly addresses: { tcp?: string; ws?: string }
+  /** Host links open now. */
+  readonly links: number
+}
+
+/**
+ * Lets service hosts dial in: a listener on TCP (length-prefixed frames, optional TLS) and/or
+ * WebSocket (one envelope per binary message). Each host says HELLO with its manifests and the
+ * configured token; its services are attached to the kernel and routed like any other.
+ *
+ * @example
+ * const kernel = createKernel({ plugins: [remote({ tcp: 'tcp://127.0.0.1:7070', token })] })
+ * // elsewhere: plexus host ./services/payments.ts --connect tcp://127.0.0.1:7070 --token …
+ */
+export function remote(options: RemoteOptions): RemotePlugin {
+  if (typeof options.token !== 'string' || options.token.length < 8) {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      `remote.token: expected a string of at least 8 characters, got ${typeof options.token === 'string' ? `${options.token.length} characters` : typeof options.token}`,
+      { data: { key: 'remote.token', expected: 'a string of at least 8 characters' } },
+    )
+  }
+  if (options.tcp === undefined && options.ws === undefined) {
+    throw new PlexusError('INVALID_CONFIG', "remote: give 'tcp' and/or 'ws' to listen on", {
+      data: { key: 'remote', expected: "'tcp' and/or 'ws'" },
+    })
+  }
+  const tcp = options.tcp === undefined ? undefined : parseEndpoint(options.tcp, 'remote.tcp')
+  const ws = options.ws === undefined ? undefined : parseEndpoint(options.ws, 'remote.ws')
+  if (tcp?.scheme === 'tls' && options.tls === undefined) {
+    throw new PlexusError('INVALID_CONFIG', "remote.tls: a 'tls://' listener needs key and cert", {
+      data: { key: 'remote.tls', expected: '{ key, cert }' },
+    })
+  }
+  const addresses: { tcp?: string; ws?: string } = {}
+  const links = new Set<HostLink>()
+  return {
+    name: 'remote',
+    addresses,
+    get links() {
+      return links.size
+    },
+    async setup(kernel) {
+      const settings: HostLinkSettings = {
+        token: options.token,
+        pingInterval: options.pingInterval ?? 1000,
+        pingMisses: options.pingMisses ?? 3,
+        helloTimeout: options.helloTimeout ?? 5000,
+        maxFrameSize: options.maxFrameSize ?? DEFAULT_LIMITS.maxFrameSize,
+        logger: kernel.config.logger.child({ plugin: 'remote' }),
+      }
+      const closed = (link: HostLink): void => void links.delete(link)
+      const listeners: Listener[] = []
+      try {
+        if (tcp !== undefined) {
+          const tls = tcp.scheme === 'tls' ? options.tls : undefined
+          const listener = await listenTcp(tcp, tls, (connection) => {
+            const link = new HostLink(kernel, connection, settings, connection.remote, closed)
+            links.add(link)
+            connection.onData((chunk) => link.session.receive(chunk))
+            connection.onEnd(() => link.close(endOf(link.name)))
+          })
+          listeners.push(listener)
+          addresses.tcp = formatEndpoint(tcp, listener.port)
+        }
+        if (ws !== undefined) {
+          const listener = await listenWebSocket(ws, settings.maxFrameSize, (connection) => {
+            const link = new HostLink(kernel, connection, settings, connection.remote, closed)
+            links.add(link)
+            connection.onMessage((body) => link.session.receiveMessage(body))
+            connection.onEnd(() => link.close(endOf(link.name)))
+          })
+          listeners.push(listener)
+          addresses.ws = formatEndpoint(ws, listener.port)
+        }
+      } catch (error) {
+        for (const listener of listeners) await listener.close()
+        throw error
+      }
+      return async () => {
+        const stopping = new PlexusError('UNAVAILABLE', 'Kernel is stopping', {
+          retryable: true,
+          data: { reason: 'stopping' },
+        })
+        await Promise.all([...links].map((link) => link.stopServices(link.services)))
+        for (const link of [...links]) link.close(stopping)
+        for (const listener of listeners) await listener.close()
+      }
+    },
+  } satisfies RemotePlugin
+}
+
+function endOf(host: string): PlexusError {
+  return new PlexusError('UNAVAILABLE', `Host '${host}' closed its link`, {
+    retryable: true,
+    data: { host, reason: 'closed' },
+  })
+}
