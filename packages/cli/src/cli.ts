@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { isPlexusError, toPlexusError, type PlexusError } from '@plexus/kernel'
+import { isPlexusError, logLevelOf, toPlexusError, type PlexusError } from '@plexus/kernel'
 import { adminRequest } from './admin-client.js'
 import { colorsFor, type Colors } from './color.js'
 import { loadConfig } from './config-load.js'
 import { HELP } from './help.js'
 import { parseJson } from './json-body.js'
+import { createLogger } from './logger.js'
+import { runHostCommand } from './run-host.js'
 import { runKernel } from './run-kernel.js'
 import { renderServices, renderTop, type ServicesAnswer } from './status-views.js'
 
@@ -22,6 +24,9 @@ interface Flags {
   adminDir: string | undefined
   deadline: string | undefined
   interval: string | undefined
+  connect: string | undefined
+  token: string | undefined
+  name: string | undefined
 }
 
 /** Runs the `plexus` command line; resolves with the exit code. */
@@ -101,6 +106,21 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       }
       case 'top':
         return await top(adminDir, flags, out)
+      case 'host': {
+        const module = need(rest[0], 'host', '<service module>')
+        const connect = need(
+          flags.connect,
+          'host',
+          '--connect <tcp://host:port | ws://host:port/path>',
+        )
+        return await runHostCommand(
+          { module, connect, token: flags.token, name: flags.name },
+          createLogger({
+            level: logLevelOf(process.env.PLEXUS_LOG_LEVEL),
+            pretty: flags.json ? false : 'auto',
+          }),
+        )
+      }
       case 'replace': {
         const service = need(rest[0], 'replace', '<service>')
         const file = rest[1] === undefined ? undefined : resolve(rest[1])
@@ -144,6 +164,9 @@ function parse(argv: readonly string[]) {
       'admin-dir': { type: 'string' },
       deadline: { type: 'string' },
       interval: { type: 'string' },
+      connect: { type: 'string' },
+      token: { type: 'string' },
+      name: { type: 'string' },
     },
   })
   const flags: Flags = {
@@ -155,6 +178,9 @@ function parse(argv: readonly string[]) {
     adminDir: values['admin-dir'],
     deadline: values.deadline,
     interval: values.interval,
+    connect: values.connect,
+    token: values.token,
+    name: values.name,
   }
   return { flags, positionals }
 }

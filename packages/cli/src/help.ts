@@ -12,6 +12,7 @@ Commands:
   services (ls)                  services, versions, instances, placement, state, restarts
   top                            live per-instance figures, refreshed every second
   replace <service> [file]       hot replace a service on the running kernel
+  host <module> --connect <url>  serve a service module to a kernel that listens for hosts
   help [command]                 help for a command
 
 Options:
@@ -65,4 +66,11 @@ as JSON lines. Ctrl-C quits.`,
 Hot replaces a service on the running kernel with the definition exported by file (default: the
 service's module from the config, read again). The new version starts while the old one
 serves; then the old one drains and stops. If the new one fails, the old one keeps running.`,
+  host: `Usage: plexus host <module> --connect <url> [--token <t>] [--name <n>] [--json]
+
+Serves the service module (its default export) to a kernel that listens for hosts with the
+remote plug-in: url is tcp://host:port, tls://host:port or ws://host:port/path. The token is
+the kernel's remote.token (--token, or PLEXUS_REMOTE__TOKEN). The same file runs inline, in a
+worker or in a child process. When the link drops the host reconnects with jittered backoff;
+SIGTERM or SIGINT closes it. See docs/remote.md.`,
 }

@@ -43,6 +43,8 @@ export interface ServeOptions {
   /** How long to wait for the kernel's HELLO before leaving (protocol.md §5: 5 s). */
   helloTimeout?: number
   logger?: Logger
+  /** Told why the link broke (an ERROR id 0 from the kernel: a refused token, a clash...). */
+  onBroken?: (error: PlexusError) => void
 }
 
 /**
@@ -97,8 +99,9 @@ export function serveDefinition(
     logger,
     handlers: {
       ready: () => clearTimeout(noHello),
-      broken: () => {
+      broken: (error: PlexusError) => {
         clearTimeout(noHello)
+        options.onBroken?.(error)
         live.flush()
         transport.close()
       },

@@ -76,7 +76,16 @@ export function runHost(definition: ServiceDefinition, options: HostOptions): Ho
 
   const serve = (transport: ServeTransport): Session => {
     connections++
-    const live = serveDefinition(definition, transport, { id: name, token: options.token, logger })
+    const live = serveDefinition(definition, transport, {
+      id: name,
+      token: options.token,
+      logger,
+      onBroken: (error) =>
+        logger.error(
+          { code: error.code, err: error },
+          `The kernel closed the link: ${error.message}`,
+        ),
+    })
     session = live
     return live
   }

@@ -43,7 +43,11 @@ export async function listenTcp(
       write: (chunk) => {
         if (!socket.destroyed) socket.write(chunk)
       },
-      close: () => socket.destroy(),
+      // Ends after what was written (a refusal's ERROR) has left; destroyed if the peer stalls.
+      close: () => {
+        socket.end()
+        setTimeout(() => socket.destroy(), 2_000).unref()
+      },
       onData: (listener) => socket.on('data', listener),
       onEnd: (listener) => ends.push(listener),
     })

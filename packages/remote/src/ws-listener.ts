@@ -55,7 +55,11 @@ export async function listenWebSocket(
         for (const message of messages) socket.send(message, { binary: true })
         process.nextTick(() => raw.uncork())
       },
-      close: () => socket.terminate(),
+      // A closing handshake after what was sent (a refusal's ERROR); terminated if the peer stalls.
+      close: () => {
+        socket.close(1000)
+        setTimeout(() => socket.terminate(), 2_000).unref()
+      },
       onMessage: (listener) =>
         socket.on('message', (data, isBinary) => {
           listener(isBinary ? toBuffer(data) : Buffer.from([0xff]))
