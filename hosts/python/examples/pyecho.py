@@ -4,8 +4,8 @@
     python3 hosts/python/examples/pyecho.py --connect tcp://127.0.0.1:7070 --token <t>
 
 Actions: echo (returns its input), fail (raises), slow (sleeps, honouring cancel and deadline),
-emit (publishes an event through the kernel); stream: count; events: pyecho.ping.* (the last
-payload seen is returned by `lastPing`).
+budget (the deadline and meta it sees), emit (publishes an event through the kernel), stats
+(what ended early); stream: count; events: pyecho.ping.* (those seen: `pings`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -22,6 +23,14 @@ from plexus_host import Backoff, Host, PlexusError, Service  # noqa: E402
 
 svc = Service("pyecho", version=1)
 pings: list = []
+# What the handlers saw end early, for tests to read back through `stats`.
+outcomes = {"slowStarted": 0, "slowCancelled": 0, "slowFinished": 0, "countClosed": 0, "countItems": 0}
+_outcomes_lock = threading.Lock()
+
+
+def bump(key: str) -> None:
+    with _outcomes_lock:  # handlers run on several threads
+        outcomes[key] += 1
 
 
 @svc.action("echo", idempotent=True)
@@ -43,7 +52,9 @@ def fail(ctx, value):
 def slow(ctx, value):
     """Sleeps `ms` (default 10 s) unless cancelled first; says how it ended."""
     ms = (value or {}).get("ms", 10_000) if isinstance(value, dict) else 10_000
+    bump("slowStarted")
     cancelled = ctx.wait(ms / 1000)
+    bump("slowCancelled" if cancelled else "slowFinished")
     return {"cancelled": cancelled, "remainingMs": None if ctx.remaining == float("inf")
             else round(ctx.remaining * 1000)}
 
@@ -61,9 +72,15 @@ def emit(ctx, value):
     return True
 
 
-@svc.action("lastPing", idempotent=True)
-def last_ping(ctx, value):
-    return pings[-1] if pings else None
+@svc.action("pings", idempotent=True)
+def seen_pings(ctx, value):
+    return list(pings)
+
+
+@svc.action("stats")
+def stats(ctx, value):
+    with _outcomes_lock:
+        return dict(outcomes)
 
 
 @svc.event("pyecho.ping.*")
@@ -80,8 +97,10 @@ def count(ctx, value):
         for i in range(n):
             if delay and ctx.wait(delay):
                 return
+            bump("countItems")
             yield i
     finally:
+        bump("countClosed")
         # Runs when the consumer stops early too (CANCEL): the iterator's return().
         logging.getLogger("pyecho").debug("count closed")
 
