@@ -4,7 +4,7 @@
     python3 hosts/python/examples/pyecho.py --connect tcp://127.0.0.1:7070 --token <t>
 
 Actions: echo (returns its input), fail (raises), slow (sleeps, honouring cancel and deadline),
-budget (the deadline and meta it sees), emit (publishes an event through the kernel), stats
+stubborn (sleeps, ignoring both), budget (the deadline and meta it sees), emit (publishes an event through the kernel), stats
 (what ended early); stream: count; events: pyecho.ping.* (those seen: `pings`).
 """
 
@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -24,7 +25,7 @@ from plexus_host import Backoff, Host, PlexusError, Service  # noqa: E402
 svc = Service("pyecho", version=1)
 pings: list = []
 # What the handlers saw end early, for tests to read back through `stats`.
-outcomes = {"slowStarted": 0, "slowCancelled": 0, "slowFinished": 0, "countClosed": 0, "countItems": 0}
+outcomes = {"stubbornFinished": 0, "slowStarted": 0, "slowCancelled": 0, "slowFinished": 0, "countClosed": 0, "countItems": 0}
 _outcomes_lock = threading.Lock()
 
 
@@ -57,6 +58,14 @@ def slow(ctx, value):
     bump("slowCancelled" if cancelled else "slowFinished")
     return {"cancelled": cancelled, "remainingMs": None if ctx.remaining == float("inf")
             else round(ctx.remaining * 1000)}
+
+
+@svc.action("stubborn")
+def stubborn(ctx, value):
+    """Sleeps `ms` ignoring cancel and deadline, as careless code does: its result is dropped."""
+    time.sleep(value.get("ms", 1000) / 1000)
+    bump("stubbornFinished")
+    return "too late"
 
 
 @svc.action("budget")

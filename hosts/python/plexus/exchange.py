@@ -34,7 +34,10 @@ class Exchange:
 
     # -- answers --
     def respond(self, output: Any) -> None:
-        """Answers a call with RESPONSE (or ERROR when the output cannot be sent)."""
+        """Answers a call with RESPONSE (or ERROR when the output cannot be sent); an output
+        that comes after the deadline is TIMEOUT, as if the deadline had fired first."""
+        if self.ctx.remaining <= 0:
+            return self.expire()
         if not self._end():
             return
         envelope = {"t": codec.RESPONSE, "id": self.id}
@@ -68,8 +71,10 @@ class Exchange:
         """The budget ran out: answer TIMEOUT and abort the handler (protocol.md §6)."""
         reason = PlexusError("TIMEOUT", f"'{self.ctx.address}' ran out of its budget on the host",
                              {"address": self.ctx.address})
-        self.ctx._cancel(reason)
-        self.fail(reason)
+        # Claim the answer before waking the handler, so that what it returns is dropped.
+        if self._end():
+            self.ctx._cancel(reason)
+            self._write_error(reason)
 
     # -- stream output --
     def grant(self, n: int) -> None:

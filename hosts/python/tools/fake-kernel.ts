@@ -47,8 +47,26 @@ async function check(name: string, body: () => Promise<void>): Promise<void> {
   }
 }
 
+/** `promise`, or a failure naming `what` after `ms`: no check may hang the run. */
+async function within<V>(promise: Promise<V>, what: string, ms = 15_000): Promise<V> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A call through the Session; bounded here, since the Session keeps no timer of its own. */
 const call = (address: string, input?: unknown, deadline = 10_000, extra = {}) =>
-  session.call(address, input, { deadline, ...extra })
+  within(
+    session.call(address, input, { deadline, ...extra }),
+    address,
+    Math.min(deadline, 60_000) + 5000,
+  )
 
 async function rejection(promise: Promise<unknown>): Promise<PlexusError> {
   try {
@@ -59,8 +77,18 @@ async function rejection(promise: Promise<unknown>): Promise<PlexusError> {
   throw new Error('expected a rejection')
 }
 
-async function stats(): Promise<Record<string, number>> {
-  return (await call('pyecho.stats')) as Record<string, number>
+/** What pyecho's handlers counted (`stats` action). */
+interface Stats {
+  slowStarted: number
+  slowCancelled: number
+  slowFinished: number
+  countClosed: number
+  countItems: number
+  stubbornFinished: number
+}
+
+async function stats(): Promise<Stats> {
+  return (await call('pyecho.stats')) as Stats
 }
 
 /** A fresh session on the host's next connection (after it dialled again). */
@@ -199,11 +227,25 @@ await check(
   'deadline: a budget that runs out is answered TIMEOUT and the handler aborted',
   async () => {
     const before = await stats()
-    const error = await rejection(call('pyecho.slow', { ms: 30_000 }, 300))
+    const error = await within(rejection(call('pyecho.slow', { ms: 30_000 }, 300)), 'TIMEOUT')
     assert.equal(error.code, 'TIMEOUT')
     assert.match(error.message, /budget/)
     await until('the handler saw it', async () =>
       (await stats()).slowCancelled > before.slowCancelled ? true : undefined,
+    )
+  },
+)
+
+await check(
+  'deadline: a handler that ignores its context is still answered TIMEOUT in time',
+  async () => {
+    const before = await stats()
+    const error = await within(rejection(call('pyecho.stubborn', { ms: 4000 }, 300)), 'TIMEOUT')
+    assert.equal(error.code, 'TIMEOUT')
+    assert.equal(
+      (await stats()).stubbornFinished,
+      before.stubbornFinished,
+      'answered before it ended',
     )
   },
 )
@@ -373,7 +415,7 @@ await check(
 await check('framing: a 4 GiB length prefix closes the link; the host dials back', async () => {
   const old = link
   old.writeRaw(Buffer.from([0xff, 0xff, 0xff, 0xff]))
-  await old.closed
+  await within(old.closed, 'the host to close the link')
   await reconnected()
   assert.equal(await call('pyecho.echo', 'back'), 'back')
 })
@@ -382,7 +424,7 @@ await check('handshake: a first envelope that is not HELLO is ERROR id 0, then c
   link.socket.destroy()
   const raw = await listener.next()
   raw.writeRaw(encodeFrame({ t: T.PING, seq: 1 }))
-  await raw.closed
+  await within(raw.closed, 'the host to close the link')
   const error = raw.received(T.ERROR, 0)[0] as { error: { code: string; data: { reason: string } } }
   assert.equal(error?.error.code, 'PROTOCOL')
   assert.equal(error?.error.data.reason, 'handshake')
@@ -392,7 +434,7 @@ await check('handshake: a first envelope that is not HELLO is ERROR id 0, then c
 await check('handshake: no common version is ERROR id 0 naming both lists', async () => {
   const raw = await listener.next()
   raw.writeRaw(encodeFrame({ t: T.HELLO, versions: [2, 3], role: 'kernel', services: [] }))
-  await raw.closed
+  await within(raw.closed, 'the host to close the link')
   const error = raw.received(T.ERROR, 0)[0] as {
     error: { message: string; data: { seen: number[]; supported: number[] } }
   }
@@ -403,7 +445,7 @@ await check('handshake: no common version is ERROR id 0 naming both lists', asyn
 await check('handshake: the host gives up after 5 s without a HELLO', async () => {
   const raw = await listener.next()
   const started = Date.now()
-  await raw.closed
+  await within(raw.closed, 'the host to close the link')
   assert.ok(Date.now() - started >= 4000, `closed after ${Date.now() - started} ms`)
   assert.equal(raw.received(T.HELLO).length, 1)
 })
@@ -426,7 +468,7 @@ await check('stop: SIGTERM ends the host cleanly (exit 0, link closed)', async (
     new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000)),
   ])
   assert.equal(code, 0)
-  await link.closed
+  await within(link.closed, 'the link to close')
 })
 
 child.kill('SIGKILL')
