@@ -44,7 +44,7 @@ class Host:
 
     `serve_forever()` blocks; `start()` runs it on a thread; `stop()` ends it. With `reconnect`
     (the default) a dropped link is dialled again after a jittered backoff, reset once a
-    handshake succeeds."""
+    handshake succeeds and the kernel does not refuse the host with ERROR id 0."""
 
     def __init__(self, url: str, services: list[Service], *, token: str | None = None,
                  name: str | None = None, reconnect: bool = True, backoff: Backoff | None = None,
@@ -126,7 +126,8 @@ class Host:
         return self._thread.is_alive()
 
     def _serve_once(self) -> tuple[PlexusError, bool]:
-        """One connection, served to its end: why it ended, and whether the handshake passed."""
+        """One connection, served to its end: why it ended, and whether it served (handshake
+        passed and the kernel did not refuse the host)."""
         try:
             sock = socket.create_connection(self.address, timeout=self.connect_timeout)
         except OSError as error:
@@ -155,4 +156,6 @@ class Host:
         finally:
             self.ready.clear()
             self._link = None
-        return reason, ok.is_set()
+        # Only a link the kernel did not refuse resets the backoff: a kernel that accepts the
+        # HELLO and then sends ERROR id 0 (a bad token, a clashing manifest) is not hammered.
+        return reason, ok.is_set() and not link.refused_by_peer

@@ -53,6 +53,7 @@ class Link:
         self.peer: dict | None = None
         self.version: int | None = None
         self.refused = 0
+        self.refused_by_peer = False
         self.closed: PlexusError | None = None
         self._writer.write(hello)  # §5.1: at once, without waiting for the peer
 
@@ -165,6 +166,7 @@ class Link:
         elif t == codec.EVENT:
             self._event(e)
         elif t == codec.ERROR and e["id"] == 0:
+            self.refused_by_peer = True  # e.g. a token refused: dialling again at once won't help
             self.close(PlexusError.from_json(e["error"]))
         elif t == codec.HELLO:
             self._violation(protocol_error("handshake", "A second HELLO on an open link"))

@@ -129,8 +129,10 @@ await check('call: 200 in flight at once are all answered, each with its own out
   )
 })
 
-await check('send: runs the handler and nothing is ever answered', async () => {
+await check('send: runs the handler and nothing is ever answered, not even an error', async () => {
   const before = link.received().length
+  session.send('pyecho.nope', 1, { deadline: 5000 }) // NOT_FOUND: still no answer
+  session.send('pyecho.fail', { message: 'quiet' }, { deadline: 5000 }) // raises: no answer
   session.send('pyecho.emit', { topic: 'py.sent', payload: 7 }, { deadline: 5000 })
   const event = await until('the event the send emitted', () =>
     link.events.find((e) => e.topic === 'py.sent'),
@@ -451,13 +453,27 @@ await check('handshake: the host gives up after 5 s without a HELLO', async () =
 })
 
 await check(
+  'link error: an ERROR id 0 from the kernel (a refused token) closes the link; the host dials again',
+  async () => {
+    const refused = await listener.next()
+    refused.speak()
+    await until('HELLO', () => refused.handshake)
+    const error = new PlexusError('UNAUTHORIZED', 'The token is not the configured one')
+    refused.writeRaw(encodeFrame({ t: T.ERROR, id: 0, error: error.toJSON() }))
+    await within(refused.closed, 'the host to close the link')
+    await reconnected()
+    assert.equal(await call('pyecho.echo', 'after the refusal'), 'after the refusal')
+  },
+)
+
+await check(
   'reconnect: after the kernel drops the link the host dials again and serves',
   async () => {
-    await reconnected()
-    assert.equal(await call('pyecho.echo', 'again'), 'again')
-    link.socket.destroy()
-    await reconnected()
-    assert.equal(await call('pyecho.echo', 'and again'), 'and again')
+    for (const round of [1, 2, 3]) {
+      link.socket.destroy()
+      await reconnected()
+      assert.equal(await call('pyecho.echo', round), round)
+    }
   },
 )
 
