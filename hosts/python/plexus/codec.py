@@ -8,11 +8,11 @@ from typing import Any
 
 from .errors import protocol_error
 from .json_section import DEFAULT_MAX_DEPTH, decode_json, decode_text, encode_json
+from .manifest import DELIVERIES, MAX_U32, is_count, is_uint32, manifest_problem
 
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 DEFAULT_INITIAL_CREDIT = 16
-MAX_U32 = 0xFFFFFFFF
 MAX_SHORT = 0xFFFF
 
 HELLO, REQUEST, RESPONSE, ERROR, EVENT = 1, 2, 3, 4, 5
@@ -23,7 +23,6 @@ TYPE_NAMES = {1: "HELLO", 2: "REQUEST", 3: "RESPONSE", 4: "ERROR", 5: "EVENT", 6
               12: "PING", 13: "PONG"}
 
 KINDS = ("call", "send", "stream", "channel")
-DELIVERIES = ("balanced", "broadcast")
 F_META, F_CALLER, F_CREDIT = 1, 2, 4
 MAX_VERSIONS = 16
 
@@ -97,18 +96,6 @@ def encode_frame(e: dict) -> bytes:
     """One frame for a byte stream: 4-byte big-endian length, then the body."""
     body = encode_envelope(e)
     return _U32.pack(len(body)) + body
-
-
-def is_uint32(v: Any) -> bool:
-    return type(v) is int and 0 <= v <= MAX_U32
-
-
-def is_count(v: Any) -> bool:
-    return type(v) is int and 1 <= v <= MAX_U32
-
-
-def is_name(v: Any) -> bool:
-    return isinstance(v, str) and len(v) > 0
 
 
 def decode_envelope(body: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> dict:
@@ -305,28 +292,3 @@ class _Reader:
                 raise self.fail(f"service manifest: {problem}")
         return {**hello, "t": HELLO}
 
-
-def manifest_problem(m: Any) -> str | None:
-    """Why `m` is not a well-formed service manifest (§5), or None."""
-    if not isinstance(m, dict):
-        return "must be an object"
-    if not is_name(m.get("name")):
-        return "'name' must be a non-empty string"
-    if not is_count(m.get("version")):
-        return "'version' must be a positive integer"
-
-    def good_action(a: Any) -> bool:
-        return (isinstance(a, dict) and is_name(a.get("name"))
-                and ("idempotent" not in a or isinstance(a["idempotent"], bool))
-                and ("concurrency" not in a or is_count(a["concurrency"]))
-                and ("queue" not in a or is_uint32(a["queue"])))
-
-    def good_event(ev: Any) -> bool:
-        return isinstance(ev, dict) and is_name(ev.get("pattern")) and ev.get("delivery") in DELIVERIES
-
-    for field, good in (("actions", good_action), ("streams", is_name), ("channels", is_name),
-                        ("events", good_event), ("dependencies", is_name)):
-        value = m.get(field)
-        if not isinstance(value, list) or not all(good(v) for v in value):
-            return f"'{field}' must be an array of well-formed entries"
-    return None

@@ -12,6 +12,7 @@ from .errors import PlexusError, to_plexus_error
 
 if TYPE_CHECKING:
     from .link import Link
+    from .router import Target
 
 # protocol.md §7 "Bytes": what a producer may have sent and not seen consumed (one item may pass).
 BYTE_BUDGET = 3 * 1024 * 1024
@@ -31,6 +32,23 @@ class Exchange:
         self._credit: int = request.get("credit", codec.DEFAULT_INITIAL_CREDIT)
         self._sizes: deque[int] = deque()
         self._unacked = 0
+
+    def run(self, target: "Target") -> None:
+        """Runs the handler (on a pool thread) and answers with what it returns or raises."""
+        if self.ended:  # cancelled or expired while queued: never started
+            return
+        try:
+            result = target.invoke(self.ctx)
+        except Exception as error:
+            self.fail(error)
+            return
+        if self.kind != "stream":
+            self.respond(result)
+        elif not hasattr(result, "__iter__") or isinstance(result, (str, bytes, dict)):
+            self.fail(PlexusError("HANDLER", f"Stream handler of '{self.ctx.address}' did not "
+                                  "return an iterable of items"))
+        else:
+            self.pump(result)
 
     # -- answers --
     def respond(self, output: Any) -> None:

@@ -234,7 +234,7 @@ class Link:
         with self._lock:
             self._inbound[rid] = ex
         self._deadlines.watch(deadline, lambda: ex.ended, ex.expire)
-        self._submit(self._run_stream if kind == "stream" else self._run_call, target, ex)
+        self._submit(ex.run, target)
 
     def _event(self, e: dict) -> None:
         for target in self._router.subscribers(e["topic"], e.get("payload")):
@@ -249,30 +249,6 @@ class Link:
             self._pool.submit(fn, *args)
         except RuntimeError:  # the pool shut down: the link is closing
             pass
-
-    def _run_call(self, target: Target, ex: Exchange) -> None:
-        if ex.ended:  # cancelled or expired while queued: never started
-            return
-        try:
-            output = target.invoke(ex.ctx)
-        except Exception as error:
-            ex.fail(error)
-            return
-        ex.respond(output)
-
-    def _run_stream(self, target: Target, ex: Exchange) -> None:
-        if ex.ended:
-            return
-        try:
-            items = target.invoke(ex.ctx)
-        except Exception as error:
-            ex.fail(error)
-            return
-        if not hasattr(items, "__iter__") or isinstance(items, (str, bytes, dict)):
-            ex.fail(PlexusError("HANDLER", f"Stream handler of '{ex.ctx.address}' did not return "
-                                "an iterable of items"))
-            return
-        ex.pump(items)
 
     def _run_send(self, target: Target, ctx: Context) -> None:
         try:

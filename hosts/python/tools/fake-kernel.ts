@@ -487,6 +487,21 @@ await check('stop: SIGTERM ends the host cleanly (exit 0, link closed)', async (
   await within(link.closed, 'the link to close')
 })
 
+await check(
+  'codec: every frame the host wrote on every link decodes with @plexus/wire',
+  async () => {
+    const written = listener.all.flatMap((c) => c.log.filter((s) => s.dir === 'in'))
+    assert.ok(written.length > 300, `${written.length} frames`)
+    assert.deepEqual(
+      written.filter((s) => s.envelope === undefined).map((s) => s.refused),
+      [],
+    )
+    const types = new Set(written.map((s) => s.envelope?.t))
+    for (const t of [T.HELLO, T.RESPONSE, T.ERROR, T.EVENT, T.STREAM_ITEM, T.STREAM_END, T.PONG])
+      assert.ok(types.has(t), `the host wrote a t=${t}`)
+  },
+)
+
 child.kill('SIGKILL')
 await listener.close()
 const failed = results.filter((r) => r.error !== undefined)

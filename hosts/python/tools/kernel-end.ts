@@ -128,13 +128,14 @@ export class FakeListener {
   readonly server: net.Server
   readonly #waiting: ((c: Connection) => void)[] = []
   readonly #arrived: Connection[] = []
-  count = 0
+  /** Every connection so far, in order. */
+  readonly all: Connection[] = []
 
   constructor() {
     this.server = net.createServer((socket) => {
       socket.setNoDelay(true)
-      this.count++
       const connection = new Connection(socket)
+      this.all.push(connection)
       const waiter = this.#waiting.shift()
       if (waiter !== undefined) waiter(connection)
       else this.#arrived.push(connection)
