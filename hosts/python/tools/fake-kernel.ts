@@ -30,6 +30,8 @@ const child = spawn(PYTHON, [PYECHO, '--connect', url, '--token', TOKEN, '--log-
 let stderr = ''
 child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
 const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+// However this script ends (even a top-level await left pending), the host goes with it.
+process.once('exit', () => child.kill('SIGKILL'))
 
 let link: Connection = await listener.next()
 let session = link.session ?? link.speak()
