@@ -49,7 +49,7 @@ class Host:
     def __init__(self, url: str, services: list[Service], *, token: str | None = None,
                  name: str | None = None, reconnect: bool = True, backoff: Backoff | None = None,
                  hello_timeout: float = 5.0, connect_timeout: float = 5.0, workers: int = 32,
-                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, side: str = "initiator",
+                 max_frame_size: int = DEFAULT_MAX_FRAME_SIZE, side: str = "acceptor",
                  logger: logging.Logger | None = None) -> None:
         if side not in ("initiator", "acceptor"):
             raise ValueError(f"side must be 'initiator' or 'acceptor', got {side!r}")

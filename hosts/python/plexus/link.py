@@ -31,7 +31,7 @@ class Link:
     The calling thread reads and dispatches; PING is answered from it at once, ahead of any
     queued work; handlers run on a thread pool; one thread writes."""
 
-    def __init__(self, sock: socket.socket, router: Router, hello: dict, *, side: str = "initiator",
+    def __init__(self, sock: socket.socket, router: Router, hello: dict, *, side: str = "acceptor",
                  hello_timeout: float = 5.0, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
                  max_depth: int = DEFAULT_MAX_DEPTH, workers: int = 32,
                  logger: logging.Logger | None = None,
@@ -238,7 +238,7 @@ class Link:
 
     def _event(self, e: dict) -> None:
         for target in self._router.subscribers(e["topic"], e.get("payload")):
-            ctx = Context(service=target.service, name=target.name, address=f"event:{target.name}",
+            ctx = Context(service=target.service, name=target.name, address=f"{target.service}.$event",
                           kind="event", deadline=math.inf, meta=e.get("meta"), topic=e["topic"],
                           emit=self.emit)
             self._submit(self._run_event, target, ctx)

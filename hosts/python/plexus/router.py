@@ -12,8 +12,8 @@ from .topic import topic_matches
 
 # The kernel's grammar (packages/kernel/src/routing.ts): service, optional @version, action.
 ADDRESS = re.compile(r"^([A-Za-z][\w-]*)(?:@([1-9]\d*))?\.([A-Za-z_$][\w$-]*)$")
-# Conventions of the kernel's own links (docs/isolation.md), accepted here too.
-STARTED, STOPPED, EVENT_PREFIX = "lifecycle:started", "lifecycle:stopped", "event:"
+# The link's own requests (protocol.md §3): reserved action names of each service.
+STARTED, STOPPED, EVENT = "$started", "$stopped", "$event"
 
 
 @dataclass
@@ -40,11 +40,14 @@ class Router:
 
     def resolve(self, request: dict) -> Target | PlexusError:
         address, kind = request["address"], request["kind"]
-        if address in (STARTED, STOPPED):
-            return Target("*", address, self._lifecycle(address == STARTED))
-        if address.startswith(EVENT_PREFIX):
-            return self._event_call(address[len(EVENT_PREFIX):], request.get("input"))
         match = ADDRESS.match(address)
+        reserved = match.group(3) if match else None
+        if match is not None and match.group(1) in self.services:
+            if reserved in (STARTED, STOPPED):
+                return Target(match.group(1), reserved,
+                              self._lifecycle(self.services[match.group(1)], reserved == STARTED))
+            if reserved == EVENT:
+                return self._event_call(self.services[match.group(1)], request.get("input"))
         service = self.services.get(match.group(1)) if match else None
         if match is None or service is None or (
                 match.group(2) is not None and int(match.group(2)) != service.version):
@@ -70,21 +73,26 @@ class Router:
                 for s in self.services.values()
                 for pattern, (fn, _) in s.events.items() if topic_matches(pattern, topic)]
 
-    def _event_call(self, pattern: str, delivery: Any) -> Target | PlexusError:
-        if not isinstance(delivery, dict) or not isinstance(delivery.get("topic"), str):
-            return PlexusError("VALIDATION", "An event delivery's input must be { topic, payload }",
-                               {"issues": [{"message": "topic must be a string", "path": ["topic"]}]})
-        for s in self.services.values():
-            if pattern in s.events:
-                fn = s.events[pattern][0]
-                return Target(s.name, pattern, fn, delivery.get("payload"), delivery["topic"])
-        return PlexusError("NOT_FOUND", f"No service on this host subscribes to '{pattern}'",
-                           {"address": f"{EVENT_PREFIX}{pattern}"})
+    def _event_call(self, service: Service, delivery: Any) -> Target | PlexusError:
+        """`<service>.$event` with input `{ pattern, topic, payload }`: one subscription of one
+        service, so a host running several services gets each event where it was addressed."""
+        if (not isinstance(delivery, dict) or not isinstance(delivery.get("topic"), str)
+                or not isinstance(delivery.get("pattern"), str)):
+            return PlexusError("VALIDATION",
+                               "An event delivery's input must be { pattern, topic, payload }",
+                               {"issues": [{"message": "pattern and topic must be strings",
+                                            "path": ["pattern"]}]})
+        pattern = delivery["pattern"]
+        if pattern in service.events:
+            fn = service.events[pattern][0]
+            return Target(service.name, pattern, fn, delivery.get("payload"), delivery["topic"])
+        return PlexusError("NOT_FOUND", f"Service '{service.name}' does not subscribe to '{pattern}'",
+                           {"service": service.name, "address": f"{service.name}.{EVENT}"})
 
-    def _lifecycle(self, started: bool) -> Callable[..., Any]:
+    @staticmethod
+    def _lifecycle(service: Service, started: bool) -> Callable[..., Any]:
         def run(ctx: Any, _input: Any) -> None:
-            for s in self.services.values():
-                hook = s.started if started else s.stopped
-                if hook is not None:
-                    hook(ctx)
+            hook = service.started if started else service.stopped
+            if hook is not None:
+                hook(ctx)
         return run

@@ -77,12 +77,12 @@ class Service:
         return register
 
     def on_started(self, fn: Handler) -> Handler:
-        """Registers the `started` hook (run on the kernel's `lifecycle:started`)."""
+        """Registers the `started` hook (run on the kernel's `<service>.$started`)."""
         self.started = fn
         return fn
 
     def on_stopped(self, fn: Handler) -> Handler:
-        """Registers the `stopped` hook (run on the kernel's `lifecycle:stopped`)."""
+        """Registers the `stopped` hook (run on the kernel's `<service>.$stopped`)."""
         self.stopped = fn
         return fn
 

@@ -50,10 +50,13 @@ class Addresses(unittest.TestCase):
                 self.assertEqual(error.code, "NOT_FOUND")
                 self.assertEqual(error.data["address"], address)
 
-    def test_event_deliveries_by_request_need_a_topic(self):
-        self.assertEqual(self.resolve("event:x.*", input={"topic": "x.y", "payload": 1}).topic, "x.y")
-        self.assertEqual(self.resolve("event:x.*", input=3).code, "VALIDATION")
-        self.assertEqual(self.resolve("event:y.*", input={"topic": "y.z"}).code, "NOT_FOUND")
+    def test_event_deliveries_by_request_name_the_service_pattern_and_topic(self):
+        ok = self.resolve("math.$event", input={"pattern": "x.*", "topic": "x.y", "payload": 1})
+        self.assertEqual((ok.service, ok.name, ok.topic, ok.input), ("math", "x.*", "x.y", 1))
+        self.assertEqual(self.resolve("math.$event", input=3).code, "VALIDATION")
+        self.assertEqual(self.resolve("math.$event", input={"topic": "x.y"}).code, "VALIDATION")
+        self.assertEqual(
+            self.resolve("math.$event", input={"pattern": "y.*", "topic": "y.z"}).code, "NOT_FOUND")
 
 
 class Errors(unittest.TestCase):

@@ -193,9 +193,13 @@ await check('events: an EVENT reaches the matching handler, others do not', asyn
 })
 
 await check(
-  'events: a REQUEST to event:<pattern> (the isolate convention) runs it too',
+  'events: a REQUEST to <service>.$event { pattern, topic, payload } runs that subscription',
   async () => {
-    const output = await call('event:pyecho.ping.*', { topic: 'pyecho.ping.b', payload: 2 })
+    const output = await call('pyecho.$event', {
+      pattern: 'pyecho.ping.*',
+      topic: 'pyecho.ping.b',
+      payload: 2,
+    })
     assert.equal(output, undefined)
     const pings = (await call('pyecho.pings')) as { topic: string }[]
     assert.equal(pings.at(-1)?.topic, 'pyecho.ping.b')
@@ -342,7 +346,7 @@ await check('stream: never more items in flight than the credit granted (window 
 await check(
   'stream: with no CREDIT the host stops at the initial credit, then resumes',
   async () => {
-    const id = 2_000_000
+    const id = 2_000_001
     link.writeRaw(
       encodeFrame({
         t: T.REQUEST,
@@ -410,8 +414,8 @@ await check(
 await check(
   'malformed: a REQUEST with the host’s own id parity is refused with ERROR',
   async () => {
-    link.writeRaw(rawRequest(3_000_001, 'pyecho.echo', Buffer.from('1')))
-    const error = await until('ERROR', () => link.received(T.ERROR, 3_000_001)[0])
+    link.writeRaw(rawRequest(3_000_002, 'pyecho.echo', Buffer.from('1')))
+    const error = await until('ERROR', () => link.received(T.ERROR, 3_000_002)[0])
     assert.equal((error as { error: { code: string } }).error.code, 'PROTOCOL')
   },
 )

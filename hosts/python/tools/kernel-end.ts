@@ -73,12 +73,12 @@ export class Connection {
   }
 
   /**
-   * Speaks the protocol with a `Session`. The host dialled, so by protocol.md §4 it is the
-   * initiator (odd ids) and this end the acceptor (even ids).
+   * Speaks the protocol with a `Session`. By protocol.md §4 the kernel is the initiator (odd
+   * ids) whoever dialled, and the host the acceptor (even ids).
    */
   speak(window = 16): Session {
     const session = new Session({
-      side: 'acceptor',
+      side: 'initiator',
       hello: createHello({ role: 'kernel', name: 'fake-kernel' }),
       write: (chunk) => this.writeRaw(chunk),
       logger: silentLogger,

@@ -59,7 +59,7 @@ export interface BadFrame {
 
 /** Every envelope-level violation of protocol.md §11 (framing errors are tested apart). */
 export function badFrames(): BadFrame[] {
-  const id = (n: number) => 4_000_000 + 2 * n
+  const id = (n: number) => 4_000_001 + 2 * n
   const ping = encodeFrame({ t: T.PING, seq: 9 })
   return [
     {
