@@ -12,13 +12,17 @@ export interface ScenarioEntry {
 /** The order of the tables; scenarios not listed here follow alphabetically. */
 const ORDER = [
   'call',
+  'call-crowded',
   'call-deadline',
   'call-validation',
   'call-full',
   'emit',
+  'emit-crowded',
   'stream',
   'worker',
   'child-process',
+  'remote-tcp',
+  'remote-ws',
   'nats',
   'memory',
   'startup',

@@ -49,15 +49,45 @@ function all(...parts: Array<Check['measure']>): Check['measure'] {
   }
 }
 
+/** Plexus rows of two scenarios: `a`'s rps over `b`'s at each concurrency must reach `want`. */
+function rowsAtLeast(a: string, b: string, cs: number[], want: number): Check['measure'] {
+  return (f) => {
+    const rps = (s: string, c: number) =>
+      f.rows.find((r) => r.scenario === s && r.impl === 'plexus' && r.concurrency === c)?.rps
+    const parts = cs.map((c) => [c, rps(a, c), rps(b, c)] as const)
+    if (parts.some(([, x, y]) => x === undefined || y === undefined)) return undefined
+    const got = parts.map(([c, x, y]) => [c, (x as number) / (y as number)] as const)
+    const short = got.filter(([, r]) => r < want)
+    return {
+      text: got.map(([c, r]) => `c${c}: ${fmt(r)}× ${b}`).join('; '),
+      ok: short.length === 0,
+      miss: short.map(([c, r]) => `c${c} ${fmt(want / r)}× short of ${want}×`).join('; '),
+    }
+  }
+}
+
+/** The in-process call's cost over a bare `await fn()`, at most `limit` ns. */
+function callOverBare(limit: number): Check['measure'] {
+  return (f) => {
+    const r = ratio(f, 'call', 1, 'plexus', 'floor')
+    const ns = r?.extra_ns?.median
+    if (ns === undefined || !Number.isFinite(ns)) return undefined
+    return { text: `c1: ${signed(ns)} ns`, ok: ns <= limit, miss: `${fmt(ns - limit)} ns over` }
+  }
+}
+
 const CHECKS: Check[] = [
+  { target: 'in-process call, deadline on: ≤ 100 ns over bare', measure: callOverBare(100) },
   {
-    target: 'in-process call, deadline on: ≤ 100 ns over bare',
-    measure: (f) => {
-      const r = ratio(f, 'call', 1, 'plexus', 'floor')
-      const ns = r?.extra_ns?.median
-      if (ns === undefined || !Number.isFinite(ns)) return undefined
-      return { text: `c1: ${signed(ns)} ns`, ok: ns <= 100, miss: `${fmt(ns - 100)} ns over` }
-    },
+    target: 'in-process call after the seam redesign (issue 10): ≤ 60 ns over bare',
+    measure: callOverBare(60),
+  },
+  {
+    target: 'in-process call and emit with 1,000 other services registered: within 5 %',
+    measure: all(
+      rowsAtLeast('call-crowded', 'call', [1, 100], 0.95),
+      rowsAtLeast('emit-crowded', 'emit', [1, 100], 0.95),
+    ),
   },
   {
     target: 'in-process call, deadline on: ≥ 1.5× Moleculer local',
@@ -98,6 +128,21 @@ const CHECKS: Check[] = [
         .join('; ')
       return { text, ok, miss: 'slower than the process link' }
     },
+  },
+  {
+    target: 'remote TCP call, c100: ≥ 0.9× the child-process link and ≥ 3× Moleculer-TCP',
+    measure: all(
+      rowsAtLeast('remote-tcp', 'child-process', [100], 0.9),
+      atLeast('remote-tcp', 100, 'moleculer', 3),
+    ),
+  },
+  {
+    target: 'remote TCP call, c1: ≥ 0.9× raw socket',
+    measure: atLeast('remote-tcp', 1, 'floor', 0.9),
+  },
+  {
+    target: 'remote WebSocket call, c100: ≥ 0.7× remote TCP',
+    measure: rowsAtLeast('remote-ws', 'remote-tcp', [100], 0.7),
   },
   {
     target: 'across two nodes over NATS, c100: ≥ 1.5× Moleculer-NATS and ≥ 0.9× raw NATS',

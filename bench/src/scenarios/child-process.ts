@@ -2,26 +2,7 @@
 import { defineScenario } from '../scenario.js'
 import { ADD_PAYLOAD } from '../fixtures/payload.js'
 import { isolatedKernel } from '../fixtures/plexus-isolated.js'
-import { startBroker } from '../fixtures/moleculer.js'
-import { freePort, spawnServer } from '../fixtures/spawn-server.js'
-import { tcpClient } from '../fixtures/tcp-client.js'
-
-const TCP_SERVER = new URL('../fixtures/tcp-server.mjs', import.meta.url)
-const MOLECULER_SERVER = new URL('../fixtures/moleculer-tcp-server.mjs', import.meta.url)
-
-async function rawSocket(coalesced: boolean) {
-  const server = await spawnServer<{ port: number }>(TCP_SERVER, [
-    coalesced ? 'coalesced' : 'plain',
-  ])
-  const client = await tcpClient(server.ready.port, coalesced)
-  return {
-    op: () => client.call(ADD_PAYLOAD),
-    close: async () => {
-      client.close()
-      await server.stop()
-    },
-  }
-}
+import { moleculerTcp, rawSocket } from '../fixtures/tcp-peers.js'
 
 export default defineScenario({
   kind: 'requests',
@@ -33,33 +14,7 @@ export default defineScenario({
   impls: {
     floor: () => rawSocket(false),
     'floor-coalesced': () => rawSocket(true),
-    moleculer: async () => {
-      const [port, clientPort] = [await freePort(), await freePort()]
-      const server = await spawnServer(MOLECULER_SERVER, [String(port), String(clientPort)])
-      const broker = await startBroker(
-        {
-          nodeID: 'client',
-          transporter: {
-            type: 'TCP',
-            options: {
-              udpDiscovery: false,
-              gossipPeriod: 1,
-              port: clientPort,
-              urls: `127.0.0.1:${port}/server`,
-            },
-          },
-        },
-        [],
-      )
-      await broker.waitForServices('math', 10_000, 10)
-      return {
-        op: () => broker.call('math.add', ADD_PAYLOAD),
-        close: async () => {
-          await broker.stop()
-          await server.stop()
-        },
-      }
-    },
+    moleculer: moleculerTcp,
     plexus: async () => {
       const kernel = await (await isolatedKernel('process'))()
       return { op: () => kernel.call('math.add', ADD_PAYLOAD), close: () => kernel.stop() }

@@ -1,0 +1,21 @@
+/** Call to a service that dialled in over WebSocket (@plexus/remote): one envelope per message. */
+import { defineScenario } from '../scenario.js'
+import { ADD_PAYLOAD } from '../fixtures/payload.js'
+import { remoteKernel } from '../fixtures/plexus-remote.js'
+import { rawSocket } from '../fixtures/tcp-peers.js'
+
+export default defineScenario({
+  kind: 'requests',
+  name: 'remote-ws',
+  title: 'call to a remote host (WebSocket, dialled in)',
+  requests: 40_000,
+  notes:
+    "Plexus: the host dials `ws://…/plexus/link`; each envelope is one binary WebSocket message (no per-message deflate), a tick's messages sent in one corked burst. Floor: the raw TCP socket of child-process.",
+  impls: {
+    'floor-coalesced': () => rawSocket(true),
+    plexus: async () => {
+      const { kernel, close } = await remoteKernel('ws')
+      return { op: () => kernel.call('math.add', ADD_PAYLOAD), close }
+    },
+  },
+})
