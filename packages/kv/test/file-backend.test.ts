@@ -17,21 +17,31 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
-kvConformance('file', {
+kvConformance('file backend', {
   make: async () => {
     const dir = await fresh()
-    return { backend: fileBackend({ dir }), reopen: () => fileBackend({ dir }) }
+    return {
+      source: { backend: fileBackend({ dir }) },
+      again: () => ({ backend: fileBackend({ dir }) }),
+    }
   },
   persistent: true,
+  shared: false,
+  ttl: true,
 })
 
-kvConformance('file (fsync, compacting every 5 changes)', {
+kvConformance('file backend (fsync, compacting every 5 changes)', {
   make: async () => {
     const dir = await fresh()
     const options = { dir, fsync: true, compactEvery: 5 }
-    return { backend: fileBackend(options), reopen: () => fileBackend(options) }
+    return {
+      source: { backend: fileBackend(options) },
+      again: () => ({ backend: fileBackend(options) }),
+    }
   },
   persistent: true,
+  shared: false,
+  ttl: true,
 })
 
 describe('kv file backend', () => {

@@ -16,3 +16,11 @@ export {
 } from './plexus-cli.js'
 export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
 export { openDashboard, type OpenDashboard } from './dashboard.js'
+export {
+  freePort,
+  serverSkip,
+  startLocalServer,
+  startNatsServer,
+  startRedisServer,
+  type LocalServer,
+} from './local-server.js'
