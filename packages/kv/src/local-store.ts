@@ -35,8 +35,9 @@ export function localStore(backend: KvBackend, now: () => number = Date.now): Sh
     return held
   }
   const persist = (key: string, value: unknown): Promise<void> => {
-    tail = tail.then(() => backend.write(key, value))
-    return tail
+    const done = tail.then(() => backend.write(key, value))
+    tail = done.catch(() => {}) // one failed write must not fail every later one
+    return done
   }
   const check = (key: string, options: WriteOptions | undefined): void => {
     const expected = options?.ifRevision
@@ -67,15 +68,29 @@ export function localStore(backend: KvBackend, now: () => number = Date.now): Sh
     },
     async get(key) {
       const held = live(key)
-      return held === undefined ? null : { key, value: held.value, revision: held.revision }
+      // A copy, as a networked store would hand back: a caller mutating it (an actor's state)
+      // must not change the stored value behind the compare-and-set.
+      return held === undefined
+        ? null
+        : { key, value: structuredClone(held.value), revision: held.revision }
     },
     async set(key, value, options) {
       check(key, options)
       const expires = options?.ttl === undefined ? undefined : now() + options.ttl
       const held: Held = { value, revision: ++revision, expires }
+      const before = entries.get(key)
       entries.set(key, held)
+      try {
+        await persist(key, expires === undefined ? value : { [EXPIRES]: expires, [VALUE]: value })
+      } catch (error) {
+        // Not persisted: undo, unless a later write has replaced it meanwhile.
+        if (entries.get(key) === held) {
+          if (before === undefined) entries.delete(key)
+          else entries.set(key, before)
+        }
+        throw error
+      }
       notify({ key, value, revision: held.revision, op: 'set' })
-      await persist(key, expires === undefined ? value : { [EXPIRES]: expires, [VALUE]: value })
       return held.revision
     },
     async delete(key, options) {
@@ -90,7 +105,9 @@ export function localStore(backend: KvBackend, now: () => number = Date.now): Sh
       const found: StoreEntry[] = []
       for (const key of [...entries.keys()]) {
         const held = key.startsWith(prefix) ? live(key) : undefined
-        if (held !== undefined) found.push({ key, value: held.value, revision: held.revision })
+        if (held !== undefined) {
+          found.push({ key, value: structuredClone(held.value), revision: held.revision })
+        }
       }
       found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       return found.slice(0, limit)
@@ -102,7 +119,7 @@ export function localStore(backend: KvBackend, now: () => number = Date.now): Sh
     },
     async close() {
       watchers.clear()
-      await tail.catch(() => {})
+      await tail
       await backend.close()
     },
   }

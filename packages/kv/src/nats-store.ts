@@ -89,11 +89,13 @@ export function natsStore(options: NatsStoreOptions = {}): SharedStore {
     get: (key) => guard.run(() => read(key)),
     set: (key, value, write) => {
       if (write?.ttl !== undefined) {
+        const why = atLeast(version, PER_KEY_TTL)
+          ? `this store does not implement per-key TTL yet (server ${version})`
+          : `a per-key TTL needs nats-server ${PER_KEY_TTL} or newer (this server is ${version})`
         return Promise.reject(
           new PlexusError(
             'INVALID_ARGUMENT',
-            `kv nats store: a per-key TTL needs nats-server ${PER_KEY_TTL} or newer (this server is ${version}); ` +
-              `set a bucket TTL (natsStore({ bucketTtl })) or use the Redis store`,
+            `kv nats store: ${why}; set a bucket TTL (natsStore({ bucketTtl })) or use the Redis store`,
             { data: { key, ttl: write.ttl, serverVersion: version, needs: PER_KEY_TTL } },
           ),
         )
@@ -165,4 +167,15 @@ export function natsStore(options: NatsStoreOptions = {}): SharedStore {
       await conn?.close()
     },
   }
+}
+
+function atLeast(version: string, wanted: string): boolean {
+  const have = version.split('.').map(Number)
+  const want = wanted.split('.').map(Number)
+  for (let i = 0; i < want.length; i++) {
+    const h = have[i] ?? 0
+    const w = want[i] ?? 0
+    if (h !== w) return h > w
+  }
+  return true
 }

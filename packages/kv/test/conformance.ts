@@ -109,6 +109,18 @@ export function kvConformance(name: string, subject: StoreUnderTest): void {
       )
     })
 
+    it('hands back a copy: mutating an answer does not change the stored value', async (t) => {
+      const kv = await start(t)
+      await kv.call('kv.set', { key: 'cart', value: { items: ['tea'] } })
+      const entry = (await kv.call('kv.getEntry', { key: 'cart' })) as StoreEntry
+      ;(entry.value as { items: string[] }).items.push('changed behind the store')
+      const listed = (await kv.call('kv.list', { prefix: 'cart' })) as {
+        value: { items: string[] }
+      }[]
+      listed[0]!.value.items.push('again')
+      assert.deepEqual(await kv.call('kv.get', { key: 'cart' }), { items: ['tea'] })
+    })
+
     it('deletes a key and says whether it existed', async (t) => {
       const kv = await start(t)
       await kv.call('kv.set', { key: 'a', value: 1 })
