@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createKernel, defineService, isPlexusError, silentLogger } from '@plexus/kernel'
 import { actorProxy, defineActor, isActorCycle, stateKey } from '@plexus/actors'
-import { fileBackend, memoryBackend } from '@plexus/kv'
+import { fileBackend, kvService, memoryBackend } from '@plexus/kv'
 import { until } from '@plexus/testing'
 import { actorKernel, tempDir } from './helpers.js'
 
@@ -123,6 +123,23 @@ describe('virtual actors: turns', () => {
     // @ts-expect-error: 'by' is a number
     await a.bump({ by: 'x' }).catch(() => {})
     assert.equal(await kernel.call('counter.get', { id: 'b' }), 0)
+  })
+})
+
+describe('virtual actors: typed addresses', () => {
+  it('types kernel.call from the compiled definition', async (t) => {
+    const kind = counter()
+    const kernel = createKernel({ logger: silentLogger })
+      .add(kvService({ backend: memoryBackend() }))
+      .add(kind)
+    await kernel.start()
+    t.after(() => kernel.stop())
+    const n: number = await kernel.call('counter.bump', { id: 'typed', by: 2 })
+    assert.equal(n, 2)
+    // @ts-expect-error: an unknown method is not an address
+    await kernel.call('counter.nope', { id: 'typed' }).catch(() => {})
+    // @ts-expect-error: 'by' is a number
+    await kernel.call('counter.bump', { id: 'typed', by: '2' }).catch(() => {})
   })
 })
 

@@ -40,9 +40,10 @@ export interface KvEntry {
  * const entry = await kernel.call('kv.getEntry', { key: 'cart/u1' }) // { key, value, revision } | null
  * await kernel.call('kv.cas', { key: 'cart/u1', value: next, ifRevision: entry?.revision ?? 0 })
  */
-export function kvService(options: KvServiceOptions) {
+export function kvService<const N extends string = 'kv'>(options: KvServiceOptions & { name?: N }) {
   const store = 'store' in options ? options.store : localStore(options.backend)
-  const name = options.name ?? 'kv'
+  // Typed as its literal name, so a kernel holding it keeps typed addresses (`kv.get`...).
+  const name = (options.name ?? 'kv') as N
   const maxKey = options.maxKeyLength ?? 512
   const attempts = options.incrAttempts ?? 100
   let opened = 0
