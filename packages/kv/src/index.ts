@@ -43,5 +43,10 @@ export { redisStore, type RedisStoreOptions } from './redis-store.js'
 export { natsStore, type NatsStoreOptions } from './nats-store.js'
 /** NATS KV key escaping (reversible, prefix-preserving). */
 export { fromNatsKey, toNatsKey } from './nats-key.js'
-/** Builds a backend from configuration data. */
-export { backendFromConfig, type KvBackendConfig } from './kv-config.js'
+/** Builds a backend, or a shared store, from configuration data. */
+export {
+  backendFromConfig,
+  kvStoreFromConfig,
+  type KvBackendConfig,
+  type KvStoreConfig,
+} from './kv-config.js'
