@@ -80,10 +80,21 @@ export function natsStore(options: NatsStoreOptions = {}): SharedStore {
         }
       })()
       const name = options.bucket ?? 'plexus_kv'
-      kv = await new Kvm(nc).create(name, {
-        history: 1,
-        ...(options.bucketTtl === undefined ? {} : { ttl: options.bucketTtl }),
-      })
+      try {
+        kv = await new Kvm(conn).create(name, {
+          history: 1,
+          ...(options.bucketTtl === undefined ? {} : { ttl: options.bucketTtl }),
+        })
+      } catch (error) {
+        // Closed again, so a later open starts over instead of finding a half-open store.
+        nc = undefined
+        await conn.close()
+        throw storeUnavailable(
+          'nats',
+          `cannot open KV bucket '${name}' (is JetStream enabled?)`,
+          error,
+        )
+      }
       guard.up()
     },
     get: (key) => guard.run(() => read(key)),

@@ -1,9 +1,10 @@
 // Several kernels over one Redis or one NATS KV: the guarantees a shared store adds.
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { isPlexusError, type Kernel } from '@plexus/kernel'
+import { createKernel, isPlexusError, silentLogger, type Kernel } from '@plexus/kernel'
 import {
   isRevisionConflict,
+  kvService,
   natsStore,
   redisStore,
   type StoreChange,
@@ -11,6 +12,7 @@ import {
 } from '@plexus/kv'
 import {
   serverSkip,
+  startLocalServer,
   startNatsServer,
   startRedisServer,
   until,
@@ -164,4 +166,44 @@ describe('NATS KV bucket TTL', { skip: serverSkip('nats-server', 'nats-server') 
     })) as StoreEntry
     assert.deepEqual(taken.value, { at: 2 })
   })
+})
+
+describe('kv store start', () => {
+  it(
+    'fails UNAVAILABLE naming the cause when nats-server runs without JetStream',
+    { skip: serverSkip('nats-server', 'nats-server') },
+    async (t) => {
+      const plain = await startLocalServer(t, 'nats-server', (port) => [
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(port),
+      ])
+      const kernel = createKernel({ logger: silentLogger }).add(
+        kvService({ store: natsStore({ servers: `nats://127.0.0.1:${plain.port}` }) }),
+      )
+      await assert.rejects(
+        kernel.start(),
+        /kv nats store is unavailable: cannot open KV bucket 'plexus_kv' \(is JetStream enabled\?\)/,
+      )
+      await kernel.stop().catch(() => {})
+    },
+  )
+
+  it(
+    'fails UNAVAILABLE when no Redis answers at the URL',
+    { skip: serverSkip('redis-server', 'redis-server') },
+    async (t) => {
+      const redis = await startRedisServer(t)
+      await redis.stop()
+      const kernel = createKernel({ logger: silentLogger }).add(
+        kvService({ store: redisStore({ url: redis.url, connectTimeout: 1000 }) }),
+      )
+      await assert.rejects(
+        kernel.start(),
+        /kv redis store is unavailable: cannot connect to redis:\/\/127\.0\.0\.1:\d+/,
+      )
+      await kernel.stop().catch(() => {})
+    },
+  )
 })
