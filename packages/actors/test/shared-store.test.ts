@@ -87,3 +87,53 @@ for (const shared of stores) {
     })
   })
 }
+
+const outages = [
+  {
+    name: 'Redis',
+    skip: serverSkip('redis-server', 'redis-server'),
+    start: async (t: TestContext) => {
+      const server = await startRedisServer(t)
+      return { server, options: { store: redisStore({ url: server.url }) } }
+    },
+  },
+  {
+    name: 'NATS KV',
+    skip: serverSkip('nats-server', 'nats-server'),
+    start: async (t: TestContext) => {
+      const server = await startNatsServer(t)
+      return { server, options: { store: natsStore({ servers: server.url }) } }
+    },
+  },
+]
+
+for (const outage of outages) {
+  describe(`virtual actors while the ${outage.name} store is down`, { skip: outage.skip }, () => {
+    it('end a turn UNAVAILABLE within its deadline, and work again once the store is back', async (t) => {
+      const { server, options } = await outage.start(t)
+      const kernel = await actorKernel(t, options, cart())
+      assert.equal(await kernel.call('cart.add', { id: 'u3', item: 'tea' }), 1)
+      await server.stop()
+      const began = Date.now()
+      const down = await kernel
+        .call('cart.add', { id: 'u3', item: 'jam' }, { deadline: 10_000 })
+        .catch((e: unknown) => e)
+      assert.ok(isPlexusError(down), `expected a PlexusError, got ${String(down)}`)
+      assert.equal(down.code, 'UNAVAILABLE')
+      assert.equal(down.retryable, true)
+      assert.ok(Date.now() - began < 10_000, 'answered before the deadline')
+      await server.start()
+      const items = await until('an actor turn to commit again', async () => {
+        try {
+          await kernel.call('cart.add', { id: 'u3', item: 'butter' })
+          return (await kernel.call('cart.items', { id: 'u3' })) as string[]
+        } catch {
+          return undefined
+        }
+      })
+      // The unsaved 'jam' turn is gone; what the store kept across its restart is reloaded.
+      assert.equal(items.includes('jam'), false)
+      assert.equal(items.at(-1), 'butter')
+    })
+  })
+}
