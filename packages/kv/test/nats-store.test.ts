@@ -1,4 +1,6 @@
-import { natsStore } from '@plexus/kv'
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { fromNatsKey, natsStore, toNatsKey } from '@plexus/kv'
 import { serverSkip, startNatsServer } from '@plexus/testing'
 import { kvConformance } from './conformance.js'
 
@@ -17,4 +19,34 @@ kvConformance('NATS KV store', {
     why: 'nats-server 2.9 has bucket TTL only and would store the header and ignore it',
   },
   skip: serverSkip('nats-server', 'nats-server'),
+})
+
+describe('NATS KV key escaping', () => {
+  const keys = [
+    'stock/tea',
+    'a b',
+    '.lead',
+    'trail.',
+    'a=b',
+    '=2f',
+    'thé/☕',
+    'x'.repeat(300),
+    '*',
+    '>',
+  ]
+
+  it('writes every key in the characters NATS allows, never starting or ending with a dot', () => {
+    for (const key of keys) {
+      const escaped = toNatsKey(key)
+      assert.match(escaped, /^[-/=.\w]+$/, `'${key}' → '${escaped}'`)
+      assert.ok(!escaped.startsWith('.') && !escaped.endsWith('.'), escaped)
+    }
+    assert.equal(toNatsKey('stock/tea'), 'stock=2ftea')
+  })
+
+  it('reads every key back unchanged and keeps prefixes prefixes', () => {
+    for (const key of keys) assert.equal(fromNatsKey(toNatsKey(key)), key)
+    assert.ok(toNatsKey('thé/☕/1').startsWith(toNatsKey('thé/')))
+    assert.notEqual(toNatsKey('a=b'), toNatsKey('a/b'))
+  })
 })
