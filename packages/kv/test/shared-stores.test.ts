@@ -103,6 +103,22 @@ for (const shared of stores) {
       )
     })
 
+    it('keeps a watch running across a server restart: writes after it are seen', async (t) => {
+      const [a, b, server] = await pair(t)
+      const changes = await liveWatch(a, 'after/')
+      await server.stop()
+      await server.start()
+      let seen: StoreChange | undefined
+      const next = changes.next().then((r) => (seen = r.value as StoreChange))
+      await until('the watch to see a write made after the restart', async () => {
+        await outcome(b.call('kv.set', { key: 'after/restart', value: 1 }))
+        return seen
+      })
+      await next
+      await changes.return?.()
+      assert.equal(seen?.key, 'after/restart')
+    })
+
     it('ends calls UNAVAILABLE within their deadline while the server is down, and recovers when it is back', async (t) => {
       const [a, b, server] = await pair(t)
       await a.call('kv.set', { key: 'k', value: 1 })
