@@ -1,14 +1,26 @@
 import { defineService, PlexusError } from '@plexus/kernel'
 import type { KvBackend } from './kv-backend.js'
+import { keyOf, prefixOf, revisionOf, storable, ttlOf } from './kv-input.js'
+import { watchStream } from './kv-watch.js'
+import { localStore } from './local-store.js'
+import type { SharedStore, StoreEntry } from './shared-store.js'
+import { isRevisionConflict } from './store-errors.js'
 
-/** Options of the kv service. */
-export interface KvServiceOptions {
-  /** Where entries are kept. */
-  backend: KvBackend
+/** Options of the kv service: a single-writer `backend` or a `store` several kernels may share. */
+export type KvServiceOptions = (
+  | {
+      /** Single-writer storage (memory, file): this service holds the live map. */ backend: KvBackend
+    }
+  | {
+      /** A shared store (Redis, NATS KV): no authoritative copy in this process. */ store: SharedStore
+    }
+) & {
   /** Service name (default `kv`). */
   name?: string
   /** Longest key accepted, in characters (default 512). */
   maxKeyLength?: number
+  /** Compare-and-set rounds `incr` tries under contention before UNAVAILABLE (default 100). */
+  incrAttempts?: number
 }
 
 /** One entry as `kv.list` answers it. */
@@ -19,125 +31,125 @@ export interface KvEntry {
 
 /**
  * The store service: the only owner of persistence. Other services reach it only through its
- * actions (`kv.get`, `kv.set`, `kv.delete`, `kv.list`, `kv.incr`). One message at a time (a
- * mailbox of concurrency 1), so `incr` and read-then-write sequences are atomic and every change
- * is persisted before the next message runs.
+ * actions: `get`, `getEntry` (value and revision), `set`, `cas` (set only at a revision),
+ * `delete`, `list`, `incr`, and the stream `watch`. Every write is atomic in the store, so
+ * instances and kernels sharing one store stay correct; `incr` is a compare-and-set loop.
  *
  * @example
- * kernel.add(kvService({ backend: fileBackend({ dir: '.plexus/data' }) }))
- * await kernel.call('kv.incr', { key: 'visits' }) // 1
+ * kernel.add(kvService({ store: redisStore({ url: 'redis://127.0.0.1:6379' }) }))
+ * const entry = await kernel.call('kv.getEntry', { key: 'cart/u1' }) // { key, value, revision } | null
+ * await kernel.call('kv.cas', { key: 'cart/u1', value: next, ifRevision: entry?.revision ?? 0 })
  */
-export function kvService(options: KvServiceOptions) {
-  const { backend } = options
+export function kvService<const N extends string = 'kv'>(options: KvServiceOptions & { name?: N }) {
+  const store = 'store' in options ? options.store : localStore(options.backend)
+  // Typed as its literal name, so a kernel holding it keeps typed addresses (`kv.get`...).
+  const name = (options.name ?? 'kv') as N
   const maxKey = options.maxKeyLength ?? 512
-  const entries = new Map<string, unknown>()
-  let open = false
-
-  const key = (input: unknown, field = 'key'): string => {
-    const value = (input as Record<string, unknown> | null | undefined)?.[field]
-    if (typeof value !== 'string' || value.length === 0 || value.length > maxKey) {
-      throw new PlexusError(
-        'VALIDATION',
-        `kv: '${field}' must be a non-empty string of at most ${maxKey} characters, got ${JSON.stringify(value)}`,
-        { data: { field, value } },
-      )
-    }
-    return value
-  }
-  const put = async (k: string, value: unknown): Promise<void> => {
-    // Persist first: an answer means the change is in the backend.
-    await backend.write(k, value)
-    if (value === undefined) entries.delete(k)
-    else entries.set(k, value)
-  }
+  const attempts = options.incrAttempts ?? 100
+  let opened = 0
+  const key = (input: unknown) => keyOf(input, maxKey)
 
   return defineService({
-    name: options.name ?? 'kv',
-    concurrency: 1,
-    queue: 10_000,
+    name,
     actions: {
-      get: (_ctx, input: { key: string }) => entries.get(key(input)) ?? null,
-      set: async (_ctx, input: { key: string; value: unknown }) => {
+      get: async (_ctx, input: { key: string }) => (await store.get(key(input)))?.value ?? null,
+      getEntry: async (_ctx, input: { key: string }): Promise<StoreEntry | null> =>
+        store.get(key(input)),
+      set: async (_ctx, input: { key: string; value: unknown; ttl?: number }) => {
         const k = key(input)
-        const value = storable(input.value, k)
-        await put(k, value)
+        const value = storable(input, k)
+        const ttl = ttlOf(input)
+        await store.set(k, value, ttl === undefined ? {} : { ttl })
         return value
       },
-      delete: async (_ctx, input: { key: string }) => {
+      cas: async (
+        _ctx,
+        input: { key: string; value: unknown; ifRevision: number; ttl?: number },
+      ): Promise<StoreEntry> => {
         const k = key(input)
-        if (!entries.has(k)) return false
-        await put(k, undefined)
-        return true
-      },
-      list: (_ctx, input: { prefix?: string; limit?: number } = {}) => {
-        const prefix = input?.prefix ?? ''
-        if (typeof prefix !== 'string') {
-          throw new PlexusError('VALIDATION', `kv.list: 'prefix' must be a string`, {
-            data: { field: 'prefix', value: prefix },
-          })
-        }
-        const limit = input?.limit ?? Infinity
-        const found: KvEntry[] = []
-        for (const [k, value] of entries) if (k.startsWith(prefix)) found.push({ key: k, value })
-        found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-        return found.slice(0, limit)
-      },
-      incr: async (_ctx, input: { key: string; by?: number }) => {
-        const k = key(input)
-        const by = input.by ?? 1
-        const current = entries.get(k) ?? 0
-        if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
+        const value = storable(input, k)
+        const ifRevision = revisionOf(input)
+        if (ifRevision === undefined) {
           throw new PlexusError(
             'VALIDATION',
-            `kv.incr: 'by' must be an integer, got ${String(by)}`,
+            `kv.cas '${k}': 'ifRevision' is missing (0 = absent)`,
             {
-              data: { field: 'by', value: by },
+              data: { key: k },
             },
           )
         }
-        if (typeof current !== 'number') {
+        const ttl = ttlOf(input)
+        const revision = await store.set(k, value, {
+          ifRevision,
+          ...(ttl === undefined ? {} : { ttl }),
+        })
+        return { key: k, value, revision }
+      },
+      delete: async (_ctx, input: { key: string; ifRevision?: number }) => {
+        const ifRevision = revisionOf(input)
+        return store.delete(key(input), ifRevision === undefined ? {} : { ifRevision })
+      },
+      list: async (_ctx, input: { prefix?: string; limit?: number } = {}): Promise<KvEntry[]> => {
+        const found = await store.list(prefixOf(input, 'kv.list'), input?.limit ?? Infinity)
+        return found.map(({ key: k, value }) => ({ key: k, value }))
+      },
+      incr: {
+        // One incr per key at a time in this instance: contention is then only between
+        // instances and kernels, so the compare-and-set loop ends in a round or two.
+        serializeBy: (input: { key: string }) => input?.key,
+        queue: 100_000,
+        handler: async (_ctx, input: { key: string; by?: number }) => {
+          const k = key(input)
+          const by = input.by ?? 1
+          if (typeof by !== 'number' || !Number.isSafeInteger(by)) {
+            throw new PlexusError(
+              'VALIDATION',
+              `kv.incr: 'by' must be an integer, got ${String(by)}`,
+              {
+                data: { field: 'by', value: by },
+              },
+            )
+          }
+          for (let round = 0; round < attempts; round++) {
+            const entry = await store.get(k)
+            const current = entry?.value ?? 0
+            if (typeof current !== 'number') {
+              throw new PlexusError(
+                'VALIDATION',
+                `kv.incr: '${k}' holds ${JSON.stringify(current)}, not a number`,
+                { data: { key: k, value: current } },
+              )
+            }
+            try {
+              await store.set(k, current + by, { ifRevision: entry?.revision ?? 0 })
+              return current + by
+            } catch (error) {
+              if (!isRevisionConflict(error)) throw error
+            }
+          }
           throw new PlexusError(
-            'VALIDATION',
-            `kv.incr: '${k}' holds ${JSON.stringify(current)}, not a number`,
-            { data: { key: k, value: current } },
+            'UNAVAILABLE',
+            `kv.incr '${k}': still contended after ${attempts} compare-and-set rounds`,
+            { retryable: true, data: { key: k, attempts } },
           )
-        }
-        const next = current + by
-        await put(k, next)
-        return next
+        },
       },
     },
+    streams: {
+      watch: (ctx, input: { prefix?: string } = {}) =>
+        watchStream(ctx, store, prefixOf(input, 'kv.watch')),
+    },
     started: async () => {
-      if (open) {
+      if (opened > 0 && !store.shared) {
         throw new PlexusError(
           'INVALID_DEFINITION',
-          `kv: one instance owns the store; run '${options.name ?? 'kv'}' with instances: 1`,
+          `kv: one instance owns the ${store.kind} store; run '${name}' with instances: 1 or use a shared store`,
         )
       }
-      open = true
-      entries.clear()
-      for (const [k, value] of await backend.load()) entries.set(k, value)
+      if (opened++ === 0) await store.open()
     },
     stopped: async () => {
-      open = false
-      await backend.close()
+      if (--opened === 0) await store.close()
     },
   })
-}
-
-// Values must survive the file backend unchanged, so only plain JSON is accepted.
-function storable(value: unknown, key: string): unknown {
-  if (value === undefined) {
-    throw new PlexusError('VALIDATION', `kv.set '${key}': 'value' is missing (use kv.delete)`, {
-      data: { key },
-    })
-  }
-  try {
-    return JSON.parse(JSON.stringify(value))
-  } catch (error) {
-    throw new PlexusError('VALIDATION', `kv.set '${key}': value is not JSON-serialisable`, {
-      data: { key },
-      cause: error,
-    })
-  }
 }

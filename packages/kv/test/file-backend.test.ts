@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createKernel, silentLogger } from '@plexus/kernel'
-import { backendFromConfig, fileBackend, kvService } from '@plexus/kv'
+import { backendFromConfig, fileBackend, kvService, kvStoreFromConfig } from '@plexus/kv'
 import { kvConformance } from './conformance.js'
 
 const dirs: string[] = []
@@ -17,21 +17,31 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true })
 })
 
-kvConformance('file', {
+kvConformance('file backend', {
   make: async () => {
     const dir = await fresh()
-    return { backend: fileBackend({ dir }), reopen: () => fileBackend({ dir }) }
+    return {
+      source: { backend: fileBackend({ dir }) },
+      again: () => ({ backend: fileBackend({ dir }) }),
+    }
   },
   persistent: true,
+  shared: false,
+  ttl: true,
 })
 
-kvConformance('file (fsync, compacting every 5 changes)', {
+kvConformance('file backend (fsync, compacting every 5 changes)', {
   make: async () => {
     const dir = await fresh()
     const options = { dir, fsync: true, compactEvery: 5 }
-    return { backend: fileBackend(options), reopen: () => fileBackend(options) }
+    return {
+      source: { backend: fileBackend(options) },
+      again: () => ({ backend: fileBackend(options) }),
+    }
   },
   persistent: true,
+  shared: false,
+  ttl: true,
 })
 
 describe('kv file backend', () => {
@@ -103,6 +113,44 @@ describe('kv backend configuration', () => {
     assert.throws(
       () => backendFromConfig({ backend: 'file', dir: '/tmp/x', fsync: 'yes' }),
       /kv\.fsync: expected true or false, got "yes"/,
+    )
+  })
+})
+
+describe('kv store configuration', () => {
+  it('builds a backend for memory and file, a shared store for redis and nats', async () => {
+    const kinds = [
+      kvStoreFromConfig({ backend: 'memory' }),
+      kvStoreFromConfig({ backend: 'file', dir: await fresh() }),
+      kvStoreFromConfig({ backend: 'redis', url: 'redis://127.0.0.1:1', prefix: 'shop:' }),
+      kvStoreFromConfig({
+        backend: 'nats',
+        servers: ['nats://127.0.0.1:1'],
+        bucket: 'shop',
+        bucketTtl: 1000,
+      }),
+    ].map((source) =>
+      'store' in source ? `store:${source.store.kind}` : `backend:${source.backend.kind}`,
+    )
+    assert.deepEqual(kinds, ['backend:memory', 'backend:file', 'store:redis', 'store:nats'])
+  })
+
+  it('names the key, the value seen and what was expected', () => {
+    assert.throws(
+      () => kvStoreFromConfig({ backend: 'mongo' }, 'services.kv.config'),
+      /services\.kv\.config\.backend: expected 'memory', 'file', 'redis' or 'nats', got "mongo"/,
+    )
+    assert.throws(
+      () => kvStoreFromConfig({ backend: 'redis', url: 5 }),
+      /kv\.url: expected a non-empty string, got 5/,
+    )
+    assert.throws(
+      () => kvStoreFromConfig({ backend: 'nats', bucketTtl: -1 }),
+      /kv\.bucketTtl: expected a positive number of ms, got -1/,
+    )
+    assert.throws(
+      () => kvStoreFromConfig({ backend: 'nats', servers: [1] }),
+      /kv\.servers: expected a URL or a list of URLs, got \[1\]/,
     )
   })
 })

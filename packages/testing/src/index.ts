@@ -1,6 +1,7 @@
 /**
  * @plexus/testing — what the repo's tests share: the plexus CLI run as a user runs it, polling
- * for a condition, small async helpers, a heap reading for leak checks, and a headless Chromium page. Tests only; never a runtime dependency.
+ * for a condition, small async helpers, a heap reading for leak checks, a private redis-server or
+ * nats-server per test, and a headless Chromium page. Tests only; never a runtime dependency.
  */
 export { until, type UntilOptions } from './until.js'
 export { rejectionOf, sleep } from './async.js'
@@ -16,3 +17,12 @@ export {
 } from './plexus-cli.js'
 export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
 export { openDashboard, type OpenDashboard } from './dashboard.js'
+/** A private server binary per test (redis-server, nats-server) on a free loopback port. */
+export {
+  freePort,
+  serverSkip,
+  startLocalServer,
+  startNatsServer,
+  startRedisServer,
+  type LocalServer,
+} from './local-server.js'

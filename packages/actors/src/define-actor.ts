@@ -1,0 +1,316 @@
+import {
+  CallContext,
+  PlexusError,
+  type ActionSpec,
+  type Context,
+  type LifecycleHook,
+} from '@plexus/kernel'
+import { Activation } from './activation.js'
+import { actorCycle, callingChain, chainOf, MAX_DEPTH, withChain } from './actor-chain.js'
+import { loadState, saveState } from './actor-state.js'
+import type {
+  ActorDefinition,
+  ActorMarker,
+  ActorMethod,
+  ActorSelf,
+  ReminderHandler,
+  Schedule,
+} from './actor-types.js'
+import { fireDueReminders, firstDue, forgetReminder, setReminder } from './reminders.js'
+
+type InputOf<F> = F extends (self: any, input: infer I) => any ? I : never
+type OutputOf<F> = F extends (...args: any) => infer O ? Awaited<O> : never
+
+/** The service an actor type compiles to: one action per method, plus `$remind` and `$active`. */
+export type ActorService<N extends string, K extends string, M> = {
+  name: N
+  dependencies: string[]
+  actions: {
+    [P in keyof M]: ActionSpec<InputOf<M[P]>, OutputOf<M[P]>> & {
+      handler: (ctx: Context, input: InputOf<M[P]>) => Promise<OutputOf<M[P]>>
+    }
+  } & {
+    /** Fires a reminder as a turn (called by the reminder scan through the kernel). */
+    $remind: ActionSpec
+    /** The keys active in this process, sorted (for status and tests). */
+    $active: ActionSpec<unknown, string[]>
+  }
+  started: LifecycleHook
+  stopped: LifecycleHook
+} & ActorMarker<K>
+
+const DEFAULT_IDLE = 10 * 60_000
+const RETRY = Symbol('retry on a fresh activation')
+
+/**
+ * Declares a virtual actor type and compiles it to an ordinary service (so every placement and
+ * interceptor applies): `name.method` addressed with the key in the input (`{ id }` by
+ * default). An actor is activated on its first message with its state from the kv service, runs
+ * one turn at a time, saves its state with a revision check after each turn that changed it,
+ * and deactivates when idle.
+ *
+ * @example
+ * const cart = defineActor({
+ *   name: 'cart',
+ *   state: () => ({ items: [] as string[] }),
+ *   actions: {
+ *     add: (self, { item }: { id: string; item: string }) => self.state.items.push(item),
+ *     get: (self, _: { id: string }) => self.state,
+ *   },
+ * })
+ * kernel.add(kvService({ backend: fileBackend({ dir }) })).add(cart)
+ * await kernel.call('cart.add', { id: 'u1', item: 'tea' }) // 1
+ */
+export function defineActor<
+  const N extends string,
+  S,
+  const M extends Record<string, ActorMethod<S>>,
+  const K extends string = 'id',
+>(definition: ActorDefinition<N, K, S, M>): ActorService<N, K, M> {
+  const { name } = definition
+  const field = (definition.key ?? 'id') as K
+  const store = definition.store ?? 'kv'
+  const idle = definition.idle ?? DEFAULT_IDLE
+  const reminders: Record<string, ReminderHandler<S>> = definition.reminders ?? {}
+  const reentrant = definition.reentrant === true
+  const active = new Map<string, Activation<S>>()
+  const loading = new Map<string, Promise<Activation<S>>>()
+  const snapshots = new WeakMap<Activation<S>, string>()
+  let bus: Context | undefined
+  let instances = 0
+  let loops: ReturnType<typeof setInterval>[] = []
+
+  const keyOf = (input: unknown): string => {
+    const value = (input as Record<string, unknown> | null | undefined)?.[field]
+    if (typeof value !== 'string' || value === '') {
+      throw new PlexusError(
+        'VALIDATION',
+        `Actor '${name}': '${field}' (the actor's key) must be a non-empty string, got ${JSON.stringify(value)}`,
+        { data: { field, value } },
+      )
+    }
+    return value
+  }
+  const drop = (act: Activation<S>): void => {
+    act.dropped = true
+    act.clearTimers()
+    if (active.get(act.key) === act) active.delete(act.key)
+  }
+  const activate = (ctx: Context, key: string): Promise<Activation<S>> => {
+    let pending = loading.get(key)
+    if (pending === undefined) {
+      pending = loadState(ctx, store, name, key).then((entry) => {
+        const state = (entry === null ? definition.state() : entry.value) as S
+        const act = new Activation(key, state, entry?.revision ?? 0, Date.now())
+        snapshots.set(act, JSON.stringify(state))
+        active.set(key, act)
+        return act
+      })
+      loading.set(key, pending)
+      const clear = () => loading.get(key) === pending && loading.delete(key)
+      pending.then(clear, clear)
+    }
+    return pending
+  }
+  const selfOf = (act: Activation<S>, ctx: Context): ActorSelf<S> => ({
+    key: act.key,
+    get state() {
+      return act.state
+    },
+    set state(next: S) {
+      act.state = next
+    },
+    ctx,
+    timer: (timer, schedule, fire) => startTimer(act, timer, schedule, fire),
+    cancelTimer: (timer) => {
+      const handle = act.timers.get(timer)
+      clearTimeout(handle)
+      return act.timers.delete(timer)
+    },
+    remind: async (reminder, schedule, payload) => {
+      if (reminders[reminder] === undefined) {
+        throw new PlexusError(
+          'INVALID_ARGUMENT',
+          `Actor '${name}' has no reminder handler '${reminder}' (declare it in reminders)`,
+          { data: { reminder, known: Object.keys(reminders) } },
+        )
+      }
+      const due = firstDue(schedule, Date.now(), `Reminder '${reminder}' of '${name}/${act.key}'`)
+      await setReminder(ctx, store, {
+        actor: name,
+        key: act.key,
+        name: reminder,
+        due,
+        ...(schedule.every === undefined ? {} : { every: schedule.every }),
+        ...(payload === undefined ? {} : { payload }),
+      })
+    },
+    forget: (reminder) => forgetReminder(ctx, store, name, act.key, reminder),
+    deactivate: () => void (act.leaving = true),
+  })
+
+  /** Runs one turn for `key`: activation, the body, the save when the state changed. */
+  const turn = async <T>(
+    ctx: Context,
+    key: string,
+    body: (self: ActorSelf<S>) => T | PromiseLike<T>,
+    options: { activity: boolean; only?: Activation<S> },
+  ): Promise<T | undefined> => {
+    // A timer turn runs on the shared bus context: it starts a chain of its own, kept off
+    // that context's meta.
+    const own = options.only === undefined
+    const incoming = own ? chainOf(ctx) : []
+    const me = `${name}/${key}`
+    const reentry = incoming.includes(me)
+    if (reentry && !reentrant) throw actorCycle(incoming, me)
+    if (incoming.length >= MAX_DEPTH) {
+      throw new PlexusError(
+        'INVALID_STATE',
+        `Actor call chain deeper than ${MAX_DEPTH} at '${me}'`,
+        {
+          data: { cycle: [...incoming, me] },
+        },
+      )
+    }
+    const chain = [...incoming, me]
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const act = options.only ?? active.get(key) ?? (await activate(ctx, key))
+      const run = async (): Promise<T | typeof RETRY> => {
+        if (act.dropped) return RETRY
+        try {
+          const answer = await withChain(own ? ctx : undefined, chain, () => body(selfOf(act, ctx)))
+          const after = JSON.stringify(act.state)
+          if (after !== snapshots.get(act)) {
+            act.revision = await saveState(ctx, store, name, key, act.state, act.revision)
+            snapshots.set(act, after)
+          }
+          if (options.activity) act.lastUsed = Date.now()
+          if (act.leaving) drop(act)
+          return answer
+        } catch (error) {
+          // A failed turn's changes are not committed: reload rather than keep them.
+          drop(act)
+          throw error
+        }
+      }
+      const result = reentry ? await run() : await act.turn(run)
+      if (result !== RETRY) return result
+      if (options.only !== undefined) return undefined // a timer of a dropped activation
+    }
+    throw new PlexusError('UNAVAILABLE', `Actor '${me}' could not be activated; try again`, {
+      retryable: true,
+      data: { actor: name, key },
+    })
+  }
+
+  const startTimer = (
+    act: Activation<S>,
+    timer: string,
+    schedule: Schedule,
+    fire: (self: ActorSelf<S>) => unknown,
+  ): void => {
+    const due = firstDue(schedule, Date.now(), `Timer '${timer}' of '${name}/${act.key}'`)
+    clearTimeout(act.timers.get(timer))
+    const handle = setTimeout(
+      () => {
+        if (schedule.every === undefined) act.timers.delete(timer)
+        else startTimer(act, timer, { in: schedule.every, every: schedule.every }, fire)
+        const ctx = bus
+        if (ctx === undefined || act.dropped) return
+        turn(ctx, act.key, fire, { activity: false, only: act }).catch((error: unknown) =>
+          ctx.logger.warn(
+            { err: error, actor: name, key: act.key, timer },
+            'Actor timer turn failed',
+          ),
+        )
+      },
+      Math.max(0, due - Date.now()),
+    )
+    handle.unref?.()
+    act.timers.set(timer, handle)
+  }
+
+  const method =
+    <I>(body: ActorMethod<S, I>) =>
+    (ctx: Context, input: I) =>
+      turn(ctx, keyOf(input), (self) => body(self, input), { activity: true })
+
+  const spec = <I>(body: ActorMethod<S, I>): ActionSpec<I> => ({
+    handler: method(body),
+    queue: definition.queue ?? 1000,
+    // One turn per key at a time, FIFO, other keys in parallel. A call that re-enters a key
+    // its own chain holds is refused here, before it queues behind the turn waiting for it.
+    serializeBy: (input: I) => {
+      const key = keyOf(input)
+      const chain = callingChain()
+      if (chain.includes(`${name}/${key}`)) {
+        if (!reentrant) throw actorCycle(chain, `${name}/${key}`)
+        return Symbol('reentrant turn')
+      }
+      return key
+    },
+  })
+
+  const actions: Record<string, ActionSpec> = {}
+  for (const [m, body] of Object.entries(definition.actions)) actions[m] = spec(body)
+  actions['$remind'] = spec((self, input: { reminder: string; payload?: unknown }) =>
+    reminders[input.reminder]?.(self, input.payload),
+  )
+  actions['$active'] = { handler: () => [...active.keys()].sort() }
+
+  const scan = (() => {
+    let scanning = false
+    return () => {
+      const ctx = bus
+      if (scanning || ctx === undefined || Object.keys(reminders).length === 0) return
+      scanning = true
+      fireDueReminders(
+        ctx,
+        store,
+        name,
+        Date.now(),
+        (r) =>
+          ctx.call(`${name}.$remind`, { [field]: r.key, reminder: r.name, payload: r.payload }),
+        ctx.logger,
+      )
+        .catch((error: unknown) =>
+          ctx.logger.warn({ err: error, actor: name }, 'Reminder scan failed'),
+        )
+        .finally(() => (scanning = false))
+    }
+  })()
+  const sweep = () => {
+    const now = Date.now()
+    for (const act of active.values()) if (!act.busy && now - act.lastUsed >= idle) drop(act)
+  }
+
+  const service = {
+    name,
+    actorKey: field,
+    dependencies: [store],
+    actions,
+    started: (ctx: Context) => {
+      if (instances++ > 0) return
+      // The started context is this actor type's handle on the bus for work outside any
+      // message (timers, the reminder scan); lifted from the start timeout's deadline.
+      if (ctx instanceof CallContext) ctx.unbound()
+      bus = ctx
+      const every = (ms: number, fn: () => void) => {
+        const loop = setInterval(fn, ms)
+        loop.unref?.()
+        loops.push(loop)
+      }
+      if (Number.isFinite(idle)) every(Math.max(10, Math.min(idle / 2, 30_000)), sweep)
+      every(definition.reminderScan ?? 1000, scan)
+      scan()
+    },
+    stopped: () => {
+      if (--instances > 0) return
+      for (const loop of loops) clearInterval(loop)
+      loops = []
+      for (const act of [...active.values()]) drop(act)
+      bus = undefined
+    },
+  }
+  return service as unknown as ActorService<N, K, M>
+}
