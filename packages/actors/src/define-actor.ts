@@ -1,10 +1,4 @@
-import {
-  CallContext,
-  PlexusError,
-  type ActionSpec,
-  type Context,
-  type LifecycleHook,
-} from '@plexus/kernel'
+import { PlexusError, type ActionSpec, type Context, type LifecycleHook } from '@plexus/kernel'
 import { Activation } from './activation.js'
 import { actorCycle, callingChain, chainOf, MAX_DEPTH, withChain } from './actor-chain.js'
 import { loadState, saveState } from './actor-state.js'
@@ -293,7 +287,8 @@ export function defineActor<
       if (instances++ > 0) return
       // The started context is this actor type's handle on the bus for work outside any
       // message (timers, the reminder scan); lifted from the start timeout's deadline.
-      if (ctx instanceof CallContext) ctx.unbound()
+      // (The kernel's contexts can lift their deadline; a guest's has none to lift.)
+      ;(ctx as { unbound?: () => void }).unbound?.()
       bus = ctx
       const every = (ms: number, fn: () => void) => {
         const loop = setInterval(fn, ms)
