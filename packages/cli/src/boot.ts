@@ -116,6 +116,26 @@ function add(
   definition: ServiceDefinition,
   sources: ReadonlyMap<string, string>,
 ): void {
+  // A worker or child process imports the module's default export itself: a named export or a
+  // factory config would give the guest another definition than the kernel's. Refuse, don't drift.
+  if (service.placement !== 'inline') {
+    if (service.export !== 'default') {
+      throw configError(
+        `services.${service.name}.export`,
+        service.export,
+        `'default' for placement '${service.placement}' (the guest loads the module's default export)`,
+        sources,
+      )
+    }
+    if (service.config !== undefined) {
+      throw configError(
+        `services.${service.name}.config`,
+        service.config,
+        `no factory config for placement '${service.placement}' (the guest cannot call the factory the same way; export the built definition)`,
+        sources,
+      )
+    }
+  }
   const options: AddOptions = {
     instances: service.instances,
     placement: service.placement,

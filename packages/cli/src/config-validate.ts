@@ -50,7 +50,7 @@ type Obj = Record<string, unknown>
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
- * Checks a whole config up front. The first problem found is thrown as `INVALID_ARGUMENT`
+ * Checks a whole config up front. The first problem found is thrown as `INVALID_CONFIG`
  * naming the key path, the value seen and what was expected; nothing starts half-configured.
  */
 export function validateConfig(

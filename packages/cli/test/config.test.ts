@@ -12,7 +12,9 @@ const bin = fileURLToPath(new URL('../bin/plexus.js', import.meta.url))
 const { NODE_OPTIONS: _omit, ...baseEnv } = process.env
 let dir: string
 
-const service = `export default { name: 'greeter', actions: { hi: (_ctx, name) => 'hi ' + name } }\n`
+const service = `export default { name: 'greeter', actions: { hi: (_ctx, name) => 'hi ' + name } }
+export const named = { name: 'greeter', actions: { hi: (_ctx, name) => 'hello ' + name } }
+`
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'plexus-config-'))
@@ -200,5 +202,25 @@ describe('configuration errors name the key, the value seen and what was expecte
     )
     assert.match(result.stderr, /got "moon"/)
     assert.doesNotMatch(result.stderr + result.stdout, /\n\s+at /)
+  })
+
+  it('plexus start refuses a worker or process service with a named export or a factory config: the guest would run another definition', async () => {
+    for (const [key, extra] of [
+      ['export', { export: 'named' }],
+      ['config', { config: { greeting: 'hi' } }],
+    ] as const) {
+      await config({ services: { greeter: { ...greeter, placement: 'worker', ...extra } } })
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [bin, 'start', 'bad.json'],
+          { cwd: dir, env: baseEnv },
+          (error, _out, stderr) =>
+            resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
+        ),
+      )
+      assert.equal(result.code, 2, key)
+      assert.match(result.stderr, new RegExp(`services\\.greeter\\.${key}: expected`), key)
+    }
   })
 })

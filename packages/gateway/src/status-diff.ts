@@ -2,7 +2,9 @@ import type { ServiceStatus } from '@plexus/kernel'
 
 /**
  * Lifecycle changes between two status snapshots: versions coming and going, instance state
- * changes and restarts. The kernel has no lifecycle event stream, so the dashboard infers one.
+ * changes and restarts. The kernel announces `plexus.service.*` and `plexus.instance.*` events
+ * too, but only to subscribers that existed when they happened; a dashboard that connects
+ * later, or polls, reads the same story from the snapshots.
  */
 export function statusChanges(before: ServiceStatus[], after: ServiceStatus[]): string[] {
   const key = (s: ServiceStatus): string => `${s.name}@${s.version}`

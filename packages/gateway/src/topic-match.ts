@@ -1,14 +1,4 @@
-/** True when `topic` matches `pattern` (`*` one token, `>` the rest, as the kernel reads them). */
-export function topicMatches(pattern: string, topic: string): boolean {
-  if (pattern === topic) return true
-  const p = pattern.split('.')
-  const t = topic.split('.')
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>') return t.length > i
-    if (i >= t.length || (p[i] !== '*' && p[i] !== t[i])) return false
-  }
-  return p.length === t.length
-}
+import { topicMatches } from '@plexus/kernel'
 
 /**
  * Whether a client may subscribe to `requested`: it must be one of the configured patterns, or

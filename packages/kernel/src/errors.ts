@@ -41,7 +41,8 @@ export const ERROR_CODES = {
   PLUGIN_TIMEOUT: { retryable: false, summary: "A plug-in's setup ran past its timeout." },
   PLUGIN_FAILED: {
     retryable: false,
-    summary: "A plug-in's setup threw; the plug-ins loaded before it were torn down.",
+    summary:
+      "A plug-in's setup threw (not a PlexusError); the plug-ins loaded before it were torn down.",
   },
   MANIFEST_MISMATCH: {
     retryable: false,

@@ -13,7 +13,8 @@ export interface LoadedPlugin {
  * Loads plug-ins dependencies first (a missing one or a cycle is refused before any setup
  * runs), each `setup` bounded by its timeout; returns the teardowns in load order. When one
  * fails, those loaded before it are torn down (reverse order) before the error is thrown, so
- * nothing it started (a port, a connection) outlives the failed start.
+ * nothing it started (a port, a connection) outlives the failed start: a PlexusError as it
+ * was thrown, anything else as PLUGIN_FAILED with it as the cause.
  */
 export async function loadPlugins<K>(
   plugins: readonly Plugin<K>[],
@@ -45,7 +46,8 @@ export async function loadPlugins<K>(
       )
     } catch (error) {
       await tearDown(loaded, onTeardownError)
-      if (error instanceof PlexusError && error.code === 'PLUGIN_TIMEOUT') throw error
+      // A typed error keeps its code (INVALID_CONFIG from a config plug-in, PLUGIN_TIMEOUT...).
+      if (error instanceof PlexusError) throw error
       throw new PlexusError(
         'PLUGIN_FAILED',
         `Plug-in '${name}' failed to set up: ${error instanceof Error ? error.message : String(error)}`,
