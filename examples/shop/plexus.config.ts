@@ -2,12 +2,27 @@
 // overridden by an environment variable (PLEXUS_SERVICES__ORDERS__INSTANCES=4, PORT=9090...).
 import { defineConfig } from '@plexus/cli'
 
+// With a token in the environment the shop also listens for remote hosts (docs/remote.md):
+// `PLEXUS_REMOTE_TOKEN=… npm run shop`, then e.g. `npx plexus host examples/shop/src/payments.ts
+// --connect tcp://127.0.0.1:7070`.
+const token = process.env.PLEXUS_REMOTE_TOKEN
+const remote =
+  token === undefined || token === ''
+    ? []
+    : [
+        {
+          module: '@plexus/remote',
+          export: 'remote',
+          options: { tcp: 'tcp://127.0.0.1:7070', token },
+        },
+      ]
+
 export default defineConfig({
   name: 'shop',
   kernel: { deadline: 10_000, drainTimeout: 5_000 },
   log: { level: 'info', pretty: 'auto' },
   // The isolation plug-in registers the `worker` and `process` placements used below.
-  plugins: [{ module: '@plexus/isolate', export: 'isolation' }],
+  plugins: [{ module: '@plexus/isolate', export: 'isolation' }, ...remote],
   services: {
     kv: {
       module: './src/kv.ts',

@@ -70,7 +70,7 @@ serves; then the old one drains and stops. If the new one fails, the old one kee
 
 Serves the service module (its default export) to a kernel that listens for hosts with the
 remote plug-in: url is tcp://host:port, tls://host:port or ws://host:port/path. The token is
-the kernel's remote.token (--token, or PLEXUS_REMOTE__TOKEN). The same file runs inline, in a
+the kernel's remote.token (--token, or PLEXUS_REMOTE_TOKEN). The same file runs inline, in a
 worker or in a child process. When the link drops the host reconnects with jittered backoff;
 SIGTERM or SIGINT closes it. See docs/remote.md.`,
 }

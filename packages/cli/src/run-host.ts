@@ -14,11 +14,11 @@ export interface HostCommand {
  * plug-in), reconnecting when the link drops, until SIGTERM or SIGINT.
  */
 export async function runHostCommand(command: HostCommand, logger: Logger): Promise<number> {
-  const token = command.token ?? process.env.PLEXUS_REMOTE__TOKEN
+  const token = command.token ?? process.env.PLEXUS_REMOTE_TOKEN
   if (token === undefined || token === '') {
     throw new PlexusError(
       'INVALID_CONFIG',
-      'host: a token is needed: --token <t> or PLEXUS_REMOTE__TOKEN (the kernel’s remote.token)',
+      'host: a token is needed: --token <t> or PLEXUS_REMOTE_TOKEN (the kernel’s remote.token)',
       { data: { key: 'remote.token', expected: 'the token the kernel was configured with' } },
     )
   }

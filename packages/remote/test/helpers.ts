@@ -50,7 +50,7 @@ export function spawnHost(module: string, connect: string, name: string): ChildP
       name,
       '--json',
     ],
-    { env: { ...env, PLEXUS_REMOTE__TOKEN: TOKEN, PLEXUS_LOG_LEVEL: 'error' }, stdio: 'ignore' },
+    { env: { ...env, PLEXUS_REMOTE_TOKEN: TOKEN, PLEXUS_LOG_LEVEL: 'error' }, stdio: 'ignore' },
   )
 }
 
