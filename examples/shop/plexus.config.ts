@@ -20,6 +20,8 @@ export default defineConfig({
     orders: { module: './src/orders.ts', placement: 'worker', instances: 2 },
     payments: { module: './src/payments.ts', placement: 'process' },
   },
+  // Prometheus metrics at {url}/metrics, read from the kernel's own figures when scraped.
+  metrics: true,
   gateway: {
     port: 8080,
     routes: {
@@ -41,5 +43,6 @@ export default defineConfig({
     '  curl -s {url}/api/stock/tea',
     '  npx plexus services      # what runs where',
     '  npx plexus top           # live figures per instance',
+    '  curl -s {url}/metrics    # Prometheus metrics',
   ],
 })

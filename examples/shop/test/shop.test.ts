@@ -43,7 +43,7 @@ const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000
 
 const runFile = () => join(dir, '.plexus', 'admin.json')
 
-describe('the shop, started through the plexus CLI', { timeout: 60_000 }, () => {
+describe('the shop, started through the plexus CLI', { timeout: 180_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'plexus-shop-'))
     shop = startPlexus(['start', config, '--json'], { cwd: dir, env })
@@ -103,6 +103,23 @@ describe('the shop, started through the plexus CLI', { timeout: 60_000 }, () => 
     )
     assert.equal(await kv<number>('users/ada/spent'), 900 + 450 + 3 * 520)
     assert.equal(await kv<number>('sales/tea'), 3)
+  })
+
+  it('serves Prometheus metrics on the gateway, worker and process instances included', async () => {
+    const { gateway } = JSON.parse(readFileSync(runFile(), 'utf8')) as { gateway: string }
+    const response = await fetch(`${gateway}/metrics`)
+    assert.equal(response.status, 200)
+    const text = await response.text()
+    const line = (re: RegExp) => text.split('\n').filter((l) => re.test(l))
+    assert.equal(line(/^plexus_instance_up\{service="orders".*placement="worker".*\} 1$/).length, 2)
+    assert.equal(
+      line(/^plexus_instance_up\{service="payments".*placement="process".*\} 1$/).length,
+      1,
+    )
+    const placed = line(/^plexus_messages_total\{service="orders".*outcome="ok"\}/)
+      .map((l) => Number(l.split(' ').pop()))
+      .reduce((a, b) => a + b, 0)
+    assert.ok(placed >= 2, `orders handled ${placed}:\n${text}`)
   })
 
   it('answers a typed error for an unknown user, with a non-zero exit code and no stack', async () => {

@@ -15,6 +15,14 @@ export interface ResolvedService {
   config: Record<string, unknown> | undefined
 }
 
+/** The metrics section with its defaults filled in. */
+export interface ResolvedMetrics {
+  path: string
+  port: number | undefined
+  host: string
+  defaultMetrics: boolean
+}
+
 /** A validated config: every default filled in, every path absolute. */
 export interface ResolvedConfig {
   name: string
@@ -24,6 +32,8 @@ export interface ResolvedConfig {
   log: { level: LogLevel; pretty: boolean | 'auto' }
   admin: { enabled: boolean; dir: string; port: number }
   gateway: (GatewayConfig & { port: number }) | false
+  /** Metrics, when on: `port` is set only when they get a port of their own. */
+  metrics: ResolvedMetrics | false
   plugins: PluginConfig[]
   services: ResolvedService[]
   hints: string[]
@@ -31,7 +41,8 @@ export interface ResolvedConfig {
   sources: ReadonlyMap<string, string>
 }
 
-const TOP = ['name', 'kernel', 'log', 'admin', 'gateway', 'plugins', 'services', 'hints']
+const TOP = ['name', 'kernel', 'log', 'admin', 'gateway', 'metrics', 'plugins', 'services', 'hints']
+const METRICS = ['enabled', 'path', 'port', 'host', 'defaultMetrics']
 const KERNEL = ['deadline', 'startTimeout', 'stopTimeout', 'drainTimeout']
 const SERVICE = [
   'module',
@@ -136,6 +147,28 @@ export function validateConfig(
     gateway = { ...(g as GatewayConfig), port: port('gateway.port', g.port, 8080) }
   }
 
+  let metrics: ResolvedConfig['metrics'] = false
+  if (root.metrics !== undefined && root.metrics !== false) {
+    const m = root.metrics === true ? {} : object('metrics', root.metrics)
+    known('metrics', m, METRICS)
+    if (bool('metrics.enabled', m.enabled, true)) {
+      const path = string('metrics.path', m.path, '/metrics')
+      if (!path.startsWith('/')) fail('metrics.path', path, "a path starting with '/'")
+      metrics = {
+        path,
+        // Without a gateway there is nowhere else to serve them.
+        port:
+          m.port === undefined && gateway === false
+            ? 9464
+            : m.port === undefined
+              ? undefined
+              : port('metrics.port', m.port, 0),
+        host: string('metrics.host', m.host, '127.0.0.1'),
+        defaultMetrics: bool('metrics.defaultMetrics', m.defaultMetrics, true),
+      }
+    }
+  }
+
   const pluginsIn = root.plugins ?? []
   if (!Array.isArray(pluginsIn)) fail('plugins', pluginsIn, 'a list of plug-ins')
   const plugins = (pluginsIn as unknown[]).map((p, i): PluginConfig => {
@@ -194,6 +227,7 @@ export function validateConfig(
     log: { level: level as LogLevel, pretty: pretty as boolean | 'auto' },
     admin,
     gateway,
+    metrics,
     plugins,
     services,
     hints: hints as string[],

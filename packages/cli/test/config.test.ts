@@ -62,6 +62,26 @@ describe('configuration files', () => {
     ])
   })
 
+  it('puts metrics on the gateway when one runs, else on port 9464; off unless configured', async () => {
+    const greeter = { module: './greeter.ts' }
+    await write('m1.json', JSON.stringify({ metrics: true, gateway: {}, services: { greeter } }))
+    const onGateway = await loadConfig('m1.json', { cwd: dir, env: {} })
+    assert.deepEqual(onGateway.metrics, {
+      path: '/metrics',
+      port: undefined,
+      host: '127.0.0.1',
+      defaultMetrics: true,
+    })
+    await write('m2.json', JSON.stringify({ metrics: { path: '/m' }, services: { greeter } }))
+    const alone = await loadConfig('m2.json', { cwd: dir, env: {} })
+    assert.equal(alone.metrics !== false && alone.metrics.port, 9464)
+    const env = { PLEXUS_METRICS__PORT: '0' }
+    const overridden = await loadConfig('m1.json', { cwd: dir, env })
+    assert.equal(overridden.metrics !== false && overridden.metrics.port, 0)
+    await write('m3.json', JSON.stringify({ services: { greeter } }))
+    assert.equal((await loadConfig('m3.json', { cwd: dir, env: {} })).metrics, false)
+  })
+
   it('loads .json and .yaml configs the same way', async () => {
     await write('a.json', JSON.stringify({ services: { greeter: { module: './greeter.ts' } } }))
     await write(
@@ -133,6 +153,29 @@ describe('configuration errors name the key, the value seen and what was expecte
     await rejects(
       loadConfig('bad.json', { cwd: dir, env: {} }),
       /log\.level: expected one of debug, info, warn, error, silent, got "loud"/,
+    )
+  })
+
+  it('a wrong metrics section', async () => {
+    await config({ metrics: { prot: 1 }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics\.prot: expected no such key \(known: enabled, path, port, host, defaultMetrics\), got 1/,
+    )
+    await config({ metrics: { path: 'metrics' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics\.path: expected a path starting with '\/', got "metrics"/,
+    )
+    await config({ metrics: { port: 70000 }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics\.port: expected a port number from 0 to 65535 \(0 picks a free one\), got 70000/,
+    )
+    await config({ metrics: 'yes', services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics: expected an object, got "yes"/,
     )
   })
 

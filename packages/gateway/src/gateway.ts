@@ -15,11 +15,22 @@ import { GatewayCounters, type GatewayStats } from './gateway-stats.js'
 import { STREAM_CONTENT_TYPES, StreamBody, type StreamFormat } from './stream-body.js'
 import { TopicHub } from './topic-hub.js'
 import { registerWebSocket } from './ws-endpoint.js'
+import { EdgeDrain } from './edge-drain.js'
+import { registerEndpoints } from './endpoints.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<{ port: number; host: string }>
+  /**
+   * Turns readiness false and refuses new requests with 503 `UNAVAILABLE`, while the requests
+   * already accepted run to their answer; resolves once they have, or after `ms` (default: the
+   * kernel's drain timeout). Probes and extra endpoints keep answering. Call it before
+   * `kernel.stop()` so the kernel drains only what the edge accepted.
+   */
+  drain(ms?: number): Promise<void>
+  /** True once `drain()` was called. */
+  readonly draining: boolean
   /** Stops accepting, ends open sockets and streams, and releases the port. */
   close(): Promise<void>
   /** A snapshot of the gateway's own figures. */
@@ -55,6 +66,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     config.dashboard === false ? undefined : new Dashboard(kernel, stats, config.dashboard)
   // Upgraded requests never get an onResponse, so only plain HTTP requests count as in flight.
   const counted = new WeakSet<FastifyRequest>()
+  const edge = new EdgeDrain()
   const kernelCallOptions = (request: FastifyRequest, signal: AbortSignal) => ({
     meta: requestMeta(request, config),
     signal,
@@ -69,6 +81,17 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     }
     reply.header(config.requestIdHeader, request.id)
     assertCleanRequest(request)
+    const route = request.routeOptions.config as { endpoint?: boolean; stream?: boolean }
+    if (route.endpoint === true) return
+    if (edge.draining) {
+      reply.header('connection', 'close')
+      throw new PlexusError(
+        'UNAVAILABLE',
+        `The gateway is draining; not accepting ${request.method} ${request.url.split('?')[0]}`,
+      )
+    }
+    // A stream may stay open for as long as its client reads; the kernel's stop closes it.
+    if (request.headers.upgrade === undefined && route.stream !== true) edge.track(reply)
   })
   app.addHook('onResponse', async (request, reply) => {
     if (counted.delete(request)) counters.inFlight--
@@ -97,10 +120,20 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     }
   })
 
+  registerEndpoints(app, {
+    kernel,
+    stats,
+    routes: config.routes,
+    health: config.health,
+    endpoints: config.endpoints,
+    draining: () => edge.draining,
+  })
+
   for (const route of config.routes) {
     app.route({
       method: route.method,
       url: route.path,
+      config: { stream: route.kind === 'stream' },
       handler: async (request, reply) => {
         const input = mergeInput(route, {
           query: request.query,
@@ -152,6 +185,12 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
         throw new PlexusError('INVALID_STATE', 'The gateway is not listening on a TCP port')
       }
       return { port: address.port, host: address.address }
+    },
+    drain(ms = kernel.config.drainTimeout) {
+      return edge.drain(ms)
+    },
+    get draining() {
+      return edge.draining
     },
     close() {
       closing ??= (async () => {

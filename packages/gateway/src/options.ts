@@ -1,3 +1,5 @@
+import type { GatewayEndpoint } from './endpoint.js'
+import type { HealthOptions } from './health.js'
 import type { LegacyOptions } from './legacy-proxy.js'
 import { parseRoutes, type Route, type RouteTable } from './route-table.js'
 
@@ -79,6 +81,10 @@ export interface GatewayOptions {
   legacy?: LegacyOptions
   /** The dashboard: on by default only when NODE_ENV is `development`. */
   dashboard?: DashboardOptions | boolean
+  /** Health probes `/healthz` and `/readyz`; on by default, `false` turns them off. */
+  health?: HealthOptions | false
+  /** Extra GET endpoints by path (`/metrics`, `/openapi.json`); answered while draining too. */
+  endpoints?: Readonly<Record<string, GatewayEndpoint>>
 }
 
 const MiB = 1024 * 1024
@@ -103,6 +109,8 @@ export interface ResolvedOptions {
   websocket: Required<WebSocketOptions> | false
   legacy: LegacyOptions | undefined
   dashboard: (Required<Omit<DashboardOptions, 'token'>> & { token: string | undefined }) | false
+  health: Required<HealthOptions> | false
+  endpoints: Readonly<Record<string, GatewayEndpoint>>
 }
 
 /** Fills in defaults; `env` decides whether the dashboard is on when not configured. */
@@ -152,5 +160,10 @@ export function resolveOptions(
             token: dash === true ? undefined : dash.token,
             interval: (dash === true ? undefined : dash.interval) ?? 1000,
           },
+    health:
+      options.health === false
+        ? false
+        : { live: options.health?.live ?? '/healthz', ready: options.health?.ready ?? '/readyz' },
+    endpoints: options.endpoints ?? {},
   }
 }
