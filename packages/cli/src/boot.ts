@@ -31,7 +31,10 @@ export interface Running {
   readonly admin: { port: number; token: string } | undefined
   /** Hot replaces a service from its module (or another file); the old version keeps running on failure. */
   replace(service: string, file?: string): Promise<{ service: string; version: number }>
-  /** Drains and stops. */
+  /**
+   * The graceful stop: the gateway turns readiness false and refuses new requests while the
+   * requests it already accepted complete, then the kernel drains the rest and stops.
+   */
   stop(): Promise<void>
 }
 
@@ -139,7 +142,14 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
             : `${gatewayUrl(gateway)}${metrics.path}`,
     admin: adminPort === undefined ? undefined : { port: adminPort, token },
     replace,
-    stop: () => kernel.stop(),
+    async stop() {
+      const edge = gateway?.instance
+      if (edge !== undefined) {
+        logger.info({}, 'Draining the gateway: not ready, refusing new requests')
+        await edge.drain()
+      }
+      await kernel.stop()
+    },
   }
 }
 

@@ -71,7 +71,7 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
       stopping = true
       logger.info({ signal }, 'Stopping: draining in-flight work')
       unwatch()
-      kernel
+      running
         .stop()
         .then(
           () => logger.info({}, 'Stopped'),

@@ -8,12 +8,18 @@ import type { FastifyReply } from 'fastify'
  */
 export class EdgeDrain {
   #draining = false
+  #refusing = false
   #active = 0
   #idle: (() => void) | undefined
 
-  /** True once `drain()` was called. */
+  /** True once `drain()` was called: readiness is false from then on. */
   get draining(): boolean {
     return this.#draining
+  }
+
+  /** True once new requests are refused (`delay` ms after `drain()`). */
+  get refusing(): boolean {
+    return this.#refusing
   }
 
   /** Requests accepted and not answered yet. */
@@ -30,10 +36,17 @@ export class EdgeDrain {
     })
   }
 
-  /** Stops accepting; resolves once every accepted request has answered, or after `ms`. */
-  drain(ms: number): Promise<void> {
+  /**
+   * Turns readiness false at once, refuses new requests after `delay` ms (the time a load
+   * balancer needs to notice), then resolves once every accepted request has answered, or
+   * `ms` after that.
+   */
+  async drain(ms: number, delay = 0): Promise<void> {
+    if (this.#draining) return
     this.#draining = true
-    if (this.#active === 0) return Promise.resolve()
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
+    this.#refusing = true
+    if (this.#active === 0) return
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms)
       timer.unref()

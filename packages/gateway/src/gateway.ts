@@ -23,9 +23,9 @@ export interface Gateway {
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<{ port: number; host: string }>
   /**
-   * Turns readiness false and refuses new requests with 503 `UNAVAILABLE`, while the requests
-   * already accepted run to their answer; resolves once they have, or after `ms` (default: the
-   * kernel's drain timeout). Probes and extra endpoints keep answering. Call it before
+   * Turns readiness false, refuses new requests with 503 `UNAVAILABLE` (after `drainDelay`),
+   * while the requests already accepted run to their answer; resolves once they have, or after
+   * `ms` (default: the kernel's drain timeout). Probes and extra endpoints keep answering. Call it before
    * `kernel.stop()` so the kernel drains only what the edge accepted.
    */
   drain(ms?: number): Promise<void>
@@ -83,7 +83,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     assertCleanRequest(request)
     const route = request.routeOptions.config as { endpoint?: boolean; stream?: boolean }
     if (route.endpoint === true) return
-    if (edge.draining) {
+    if (edge.refusing) {
       reply.header('connection', 'close')
       throw new PlexusError(
         'UNAVAILABLE',
@@ -187,7 +187,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
       return { port: address.port, host: address.address }
     },
     drain(ms = kernel.config.drainTimeout) {
-      return edge.drain(ms)
+      return edge.drain(ms, config.drainDelay)
     },
     get draining() {
       return edge.draining

@@ -83,6 +83,11 @@ export interface GatewayOptions {
   dashboard?: DashboardOptions | boolean
   /** Health probes `/healthz` and `/readyz`; on by default, `false` turns them off. */
   health?: HealthOptions | false
+  /**
+   * Milliseconds between readiness turning false and new requests being refused, once draining
+   * (default 0). Behind a load balancer that polls `/readyz`, set a few probe periods.
+   */
+  drainDelay?: number
   /** Extra GET endpoints by path (`/metrics`, `/openapi.json`); answered while draining too. */
   endpoints?: Readonly<Record<string, GatewayEndpoint>>
 }
@@ -110,6 +115,7 @@ export interface ResolvedOptions {
   legacy: LegacyOptions | undefined
   dashboard: (Required<Omit<DashboardOptions, 'token'>> & { token: string | undefined }) | false
   health: Required<HealthOptions> | false
+  drainDelay: number
   endpoints: Readonly<Record<string, GatewayEndpoint>>
 }
 
@@ -164,6 +170,7 @@ export function resolveOptions(
       options.health === false
         ? false
         : { live: options.health?.live ?? '/healthz', ready: options.health?.ready ?? '/readyz' },
+    drainDelay: options.drainDelay ?? 0,
     endpoints: options.endpoints ?? {},
   }
 }
