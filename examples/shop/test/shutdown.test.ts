@@ -65,12 +65,14 @@ describe('the shop on SIGTERM', { timeout: 180_000 }, () => {
       '/readyz to answer 503',
       async () => {
         const response = await fetch(`${gateway}/readyz`)
-        return response.status === 503 ? ((await response.json()) as unknown) : undefined
+        return response.status === 503
+          ? ((await response.json()) as { reasons: string[] })
+          : undefined
       },
       context,
     )
     assert.deepEqual(settled, [], 'readiness turned false while every request was in flight')
-    assert.deepEqual((notReady as { reasons: string[] }).reasons, ['the gateway is draining'])
+    assert.deepEqual(notReady.reasons, ['the gateway is draining'])
     const late = await fetch(`${gateway}/api/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
