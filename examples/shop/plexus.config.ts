@@ -35,6 +35,8 @@ export default defineConfig({
     },
     websocket: { topics: ['orders.*', 'payments.*'] },
     dashboard: true,
+    // {url}/openapi.json and a readable page at {url}/docs, with each action's zod schema.
+    openapi: { title: 'The Plexus shop', version: '1.0.0' },
   },
   hints: [
     'Try it:',
@@ -44,5 +46,7 @@ export default defineConfig({
     '  npx plexus services      # what runs where',
     '  npx plexus top           # live figures per instance',
     '  curl -s {url}/metrics    # Prometheus metrics',
+    '  curl -s {url}/readyz     # readiness (503 while draining)',
+    '  open {url}/docs          # the API: routes and schemas (OpenAPI at {url}/openapi.json)',
   ],
 })

@@ -14,6 +14,7 @@ import {
   userEnv,
   type RunningPlexus,
 } from '@plexus/testing'
+import shopConfig from '../plexus.config.js'
 
 const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
 const env = userEnv({ PORT: '0', SHOP_PAYMENT_DELAY_MS: '150' })
@@ -120,6 +121,48 @@ describe('the shop, started through the plexus CLI', { timeout: 180_000 }, () =>
       .map((l) => Number(l.split(' ').pop()))
       .reduce((a, b) => a + b, 0)
     assert.ok(placed >= 2, `orders handled ${placed}:\n${text}`)
+  })
+
+  it('describes its API at /openapi.json and refuses bad input with VALIDATION before a handler runs', async () => {
+    const { gateway } = JSON.parse(readFileSync(runFile(), 'utf8')) as { gateway: string }
+    const doc = (await (await fetch(`${gateway}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-plexus-address': string; requestBody?: any }>>
+    }
+    const routes = (shopConfig.gateway as { routes: Record<string, string | { action: string }> })
+      .routes
+    for (const [key, target] of Object.entries(routes)) {
+      const [method, path] = key.split(' ') as [string, string]
+      const op = doc.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()]
+      assert.equal(
+        op?.['x-plexus-address'],
+        typeof target === 'string' ? target : target.action,
+        key,
+      )
+    }
+    const body = doc.paths['/api/orders']!['post']!.requestBody.content['application/json'].schema
+    assert.deepEqual(body.required, ['user', 'items'])
+    assert.equal(body.properties.items.items.properties.qty.minimum, 1)
+
+    const seq = await kv<number>('seq/orders')
+    const bad = await fetch(`${gateway}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'ada', items: [{ sku: 'tea', qty: 0 }] }),
+    })
+    const answer = (await bad.json()) as {
+      error: { code: string; data: { issues: { path: string[] }[] } }
+    }
+    assert.equal(bad.status, 422)
+    assert.equal(answer.error.code, 'VALIDATION')
+    assert.deepEqual(answer.error.data.issues[0]?.path, ['items', '0', 'qty'])
+    assert.equal(
+      await kv<number>('seq/orders'),
+      seq,
+      'orders.place never ran: no order number taken',
+    )
+    const page = await fetch(`${gateway}/docs`)
+    assert.equal(page.status, 200)
+    assert.match(await page.text(), /<code>\/api\/orders\/\{id\}<\/code>/)
   })
 
   it('answers a typed error for an unknown user, with a non-zero exit code and no stack', async () => {

@@ -17,6 +17,7 @@ import { TopicHub } from './topic-hub.js'
 import { registerWebSocket } from './ws-endpoint.js'
 import { EdgeDrain } from './edge-drain.js'
 import { registerEndpoints } from './endpoints.js'
+import { openApiEndpoints } from './openapi-endpoints.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
@@ -125,7 +126,10 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     stats,
     routes: config.routes,
     health: config.health,
-    endpoints: config.endpoints,
+    endpoints: {
+      ...(config.openapi === false ? {} : openApiEndpoints(kernel, config, config.openapi)),
+      ...config.endpoints,
+    },
     draining: () => edge.draining,
   })
 

@@ -21,6 +21,8 @@ export type { GatewayOptions, CorsOptions, WebSocketOptions, DashboardOptions } 
 export type { RouteTable, RouteSpec, InputSource, Route } from './route-table.js'
 /** Extra endpoints served beside the routes (metrics, API docs). */
 export type { GatewayEndpoint, EndpointAnswer, EndpointContext } from './endpoint.js'
+/** The OpenAPI document of the route table. */
+export type { OpenApiOptions } from './openapi.js'
 /** Health probes and the readiness rule. */
 export { readiness, type HealthOptions, type Readiness } from './health.js'
 /** Strangler façade options. */

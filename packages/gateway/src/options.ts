@@ -1,6 +1,7 @@
 import type { GatewayEndpoint } from './endpoint.js'
 import type { HealthOptions } from './health.js'
 import type { LegacyOptions } from './legacy-proxy.js'
+import type { OpenApiOptions } from './openapi.js'
 import { parseRoutes, type Route, type RouteTable } from './route-table.js'
 
 /** Cross-origin access for browsers; off unless configured. */
@@ -88,6 +89,8 @@ export interface GatewayOptions {
    * (default 0). Behind a load balancer that polls `/readyz`, set a few probe periods.
    */
   drainDelay?: number
+  /** The OpenAPI document and its readable page; off by default, `true` for the defaults. */
+  openapi?: OpenApiOptions | boolean
   /** Extra GET endpoints by path (`/metrics`, `/openapi.json`); answered while draining too. */
   endpoints?: Readonly<Record<string, GatewayEndpoint>>
 }
@@ -116,6 +119,7 @@ export interface ResolvedOptions {
   dashboard: (Required<Omit<DashboardOptions, 'token'>> & { token: string | undefined }) | false
   health: Required<HealthOptions> | false
   drainDelay: number
+  openapi: Required<OpenApiOptions> | false
   endpoints: Readonly<Record<string, GatewayEndpoint>>
 }
 
@@ -171,6 +175,20 @@ export function resolveOptions(
         ? false
         : { live: options.health?.live ?? '/healthz', ready: options.health?.ready ?? '/readyz' },
     drainDelay: options.drainDelay ?? 0,
+    openapi: resolveOpenApi(options.openapi),
     endpoints: options.endpoints ?? {},
+  }
+}
+
+function resolveOpenApi(
+  option: OpenApiOptions | boolean | undefined,
+): Required<OpenApiOptions> | false {
+  if (option === undefined || option === false) return false
+  const o = option === true ? {} : option
+  return {
+    path: o.path ?? '/openapi.json',
+    page: o.page ?? '/docs',
+    title: o.title ?? 'Plexus API',
+    version: o.version ?? '0.0.0',
   }
 }
