@@ -236,8 +236,17 @@ function buildServer(config: ResolvedOptions): FastifyInstance {
   return app
 }
 
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
+
 function requestMeta(request: FastifyRequest, config: ResolvedOptions): Record<string, unknown> {
   const meta: Record<string, unknown> = { requestId: request.id }
+  // An incoming W3C trace context joins the caller's trace when tracing is on (one header read).
+  const traceparent = request.headers.traceparent
+  if (typeof traceparent === 'string' && TRACEPARENT.test(traceparent)) {
+    meta['traceparent'] = traceparent
+    const tracestate = request.headers.tracestate
+    if (typeof tracestate === 'string' && tracestate.length <= 512) meta['tracestate'] = tracestate
+  }
   if (config.metaHeaders.length > 0) {
     const headers: Record<string, string> = {}
     for (const name of config.metaHeaders) {

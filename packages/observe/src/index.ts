@@ -22,3 +22,8 @@ export {
 export { metrics, type MetricsPlugin, type MetricsPluginOptions } from './metrics-plugin.js'
 /** The gateway figures the metrics read. */
 export type { EdgeFigures } from './edge-figures.js'
+/** OpenTelemetry tracing (calls, events), W3C trace context in `ctx.meta`; off unless added. */
+export { tracing, type TracingOptions } from './tracing-plugin.js'
+export { tracingInterceptor } from './tracing-interceptor.js'
+/** W3C `traceparent` parsing and formatting. */
+export { formatTraceparent, parseTraceparent } from './trace-context.js'
