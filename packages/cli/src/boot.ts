@@ -13,6 +13,7 @@ import {
   type ServiceDefinition,
 } from '@plexus/kernel'
 import { metrics as metricsPlugin, metricsEndpoint } from '@plexus/observe'
+import { otlpTracing } from '@plexus/observe/otlp'
 import { createAdminServer } from './admin-server.js'
 import { configError } from './config-error.js'
 import type { ResolvedConfig, ResolvedService } from './config-validate.js'
@@ -123,6 +124,7 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
     plugins: [
       ...(admin ? [admin] : []),
       ...(ownPort ? [ownPort] : []),
+      ...(config.tracing === false ? [] : [otlpTracing(config.tracing)]),
       ...plugins,
       services,
       ...(gateway ? [gateway] : []),

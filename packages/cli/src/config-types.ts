@@ -42,6 +42,16 @@ export interface MetricsConfig {
   defaultMetrics?: boolean
 }
 
+/** OpenTelemetry traces exported over OTLP/HTTP. */
+export interface TracingConfig {
+  /** `false` turns tracing off (default true once the section is given). */
+  enabled?: boolean
+  /** The collector's traces URL (default `http://127.0.0.1:4318/v1/traces`). */
+  url?: string
+  /** `service.name` of the spans (default: the application name). */
+  serviceName?: string
+}
+
 /** A whole application: what `plexus start` runs. */
 export interface PlexusConfig {
   /** Application name, shown in logs and the banner. */
@@ -56,6 +66,8 @@ export interface PlexusConfig {
   gateway?: GatewayConfig | false
   /** Prometheus metrics; off unless given (`true` for the defaults). */
   metrics?: MetricsConfig | boolean
+  /** Traces over OTLP/HTTP; off unless given (`true` for the defaults). */
+  tracing?: TracingConfig | boolean
   /** Plug-ins loaded before the services (isolation, auth...). */
   plugins?: PluginConfig[]
   /** Services by name. */

@@ -34,6 +34,8 @@ export interface ResolvedConfig {
   gateway: (GatewayConfig & { port: number }) | false
   /** Metrics, when on: `port` is set only when they get a port of their own. */
   metrics: ResolvedMetrics | false
+  /** Tracing, when on. */
+  tracing: { url: string; serviceName: string } | false
   plugins: PluginConfig[]
   services: ResolvedService[]
   hints: string[]
@@ -41,8 +43,20 @@ export interface ResolvedConfig {
   sources: ReadonlyMap<string, string>
 }
 
-const TOP = ['name', 'kernel', 'log', 'admin', 'gateway', 'metrics', 'plugins', 'services', 'hints']
+const TOP = [
+  'name',
+  'kernel',
+  'log',
+  'admin',
+  'gateway',
+  'metrics',
+  'tracing',
+  'plugins',
+  'services',
+  'hints',
+]
 const METRICS = ['enabled', 'path', 'port', 'host', 'defaultMetrics']
+const TRACING = ['enabled', 'url', 'serviceName']
 const KERNEL = ['deadline', 'startTimeout', 'stopTimeout', 'drainTimeout']
 const SERVICE = [
   'module',
@@ -107,6 +121,7 @@ export function validateConfig(
 
   const root = object('config', raw)
   known('', root, TOP)
+  const appName = string('name', root.name, 'plexus')
 
   const kernelIn = root.kernel === undefined ? {} : object('kernel', root.kernel)
   known('kernel', kernelIn, KERNEL)
@@ -169,6 +184,17 @@ export function validateConfig(
     }
   }
 
+  let tracing: ResolvedConfig['tracing'] = false
+  if (root.tracing !== undefined && root.tracing !== false) {
+    const tr = root.tracing === true ? {} : object('tracing', root.tracing)
+    known('tracing', tr, TRACING)
+    if (bool('tracing.enabled', tr.enabled, true)) {
+      const url = string('tracing.url', tr.url, 'http://127.0.0.1:4318/v1/traces')
+      if (!/^https?:\/\/[^/\s]+/.test(url)) fail('tracing.url', url, 'an http:// or https:// URL')
+      tracing = { url, serviceName: string('tracing.serviceName', tr.serviceName, appName) }
+    }
+  }
+
   const pluginsIn = root.plugins ?? []
   if (!Array.isArray(pluginsIn)) fail('plugins', pluginsIn, 'a list of plug-ins')
   const plugins = (pluginsIn as unknown[]).map((p, i): PluginConfig => {
@@ -221,13 +247,14 @@ export function validateConfig(
   }
 
   return {
-    name: string('name', root.name, 'plexus'),
+    name: appName,
     file: options.file,
     kernel,
     log: { level: level as LogLevel, pretty: pretty as boolean | 'auto' },
     admin,
     gateway,
     metrics,
+    tracing,
     plugins,
     services,
     hints: hints as string[],

@@ -20,6 +20,7 @@ export {
   type PluginConfig,
   type GatewayConfig,
   type MetricsConfig,
+  type TracingConfig,
 } from './config-types.js'
 /** Finds, reads, layers environment variables over and validates a config. */
 export { loadConfig, findConfig, CONFIG_NAMES, type LoadOptions } from './config-load.js'

@@ -179,6 +179,24 @@ describe('configuration errors name the key, the value seen and what was expecte
     )
   })
 
+  it('a tracing section: defaults, and a wrong URL or key', async () => {
+    await config({ name: 'shop', tracing: true, services: { greeter } })
+    const on = await loadConfig('bad.json', { cwd: dir, env: {} })
+    assert.deepEqual(on.tracing, { url: 'http://127.0.0.1:4318/v1/traces', serviceName: 'shop' })
+    await config({ tracing: { url: 'collector:4318' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /tracing\.url: expected an http:\/\/ or https:\/\/ URL, got "collector:4318"/,
+    )
+    await config({ tracing: { otlp: 'x' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /tracing\.otlp: expected no such key \(known: enabled, url, serviceName\)/,
+    )
+    await config({ tracing: { enabled: false }, services: { greeter } })
+    assert.equal((await loadConfig('bad.json', { cwd: dir, env: {} })).tracing, false)
+  })
+
   it('a wrong value from an environment variable names the variable', async () => {
     await config({ gateway: {}, services: { greeter } })
     await rejects(

@@ -21,6 +21,8 @@ export interface OtlpReceiver {
   readonly url: string
   readonly spans: ReceivedSpan[]
   readonly requests: { contentType: string | undefined }[]
+  /** The resource attributes of each batch received. */
+  readonly resources: Record<string, unknown>[]
   close(): Promise<void>
 }
 
@@ -28,6 +30,7 @@ export interface OtlpReceiver {
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = []
   const requests: { contentType: string | undefined }[] = []
+  const resources: Record<string, unknown>[] = []
   const server = createServer((request, response) => {
     let text = ''
     request.on('data', (c: Buffer) => (text += c.toString()))
@@ -39,6 +42,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       const body = JSON.parse(text) as {
         resourceSpans: {
+          resource?: { attributes?: { key: string; value: Record<string, unknown> }[] }
           scopeSpans: {
             spans: (Omit<ReceivedSpan, 'attributes'> & {
               attributes?: { key: string; value: Record<string, unknown> }[]
@@ -46,13 +50,17 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           }[]
         }[]
       }
-      for (const rs of body.resourceSpans)
+      for (const rs of body.resourceSpans) {
+        const resource: Record<string, unknown> = {}
+        for (const a of rs.resource?.attributes ?? []) resource[a.key] = Object.values(a.value)[0]
+        resources.push(resource)
         for (const ss of rs.scopeSpans)
           for (const span of ss.spans) {
             const attributes: Record<string, unknown> = {}
             for (const a of span.attributes ?? []) attributes[a.key] = Object.values(a.value)[0]
             spans.push({ ...span, attributes })
           }
+      }
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
     })
   })
@@ -62,6 +70,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}/v1/traces`,
     spans,
     requests,
+    resources,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()
