@@ -52,7 +52,8 @@ describe('the shop, started through the plexus CLI', { timeout: 180_000 }, () =>
   })
 
   after(async () => {
-    await shop.stop('SIGKILL')
+    // SIGTERM: the launcher passes it on; a SIGKILL would reach the launcher only, orphaning the kernel.
+    await shop.stop()
     await rm(dir, { recursive: true, force: true })
   })
 

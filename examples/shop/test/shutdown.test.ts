@@ -28,7 +28,9 @@ describe('the shop on SIGTERM', { timeout: 180_000 }, () => {
       }),
     })
     t.after(async () => {
-      await shop.stop('SIGKILL')
+      // Released and SIGTERMed (the launcher passes SIGTERM on; a SIGKILL would orphan the kernel).
+      await writeFile(release, '')
+      await shop.stop()
       await rm(dir, { recursive: true, force: true })
     })
     const context = { ms: 60_000, context: () => shop.output() }

@@ -31,7 +31,7 @@ describe('tracing from the CLI config', { timeout: 120_000 }, () => {
     )
     const app = startPlexus(['start', '--json'], { cwd: dir, env: userEnv() })
     t.after(async () => {
-      await app.stop('SIGKILL')
+      await app.stop() // SIGTERM: the launcher passes it on to the kernel
       await rm(dir, { recursive: true, force: true })
     })
     const runFile = join(dir, '.plexus', 'admin.json')
