@@ -159,6 +159,13 @@ export function validateConfig(
     if (g.dashboard !== undefined && typeof g.dashboard !== 'boolean') {
       object('gateway.dashboard', g.dashboard)
     }
+    if (g.drainDelay !== undefined && !(typeof g.drainDelay === 'number' && g.drainDelay >= 0)) {
+      fail('gateway.drainDelay', g.drainDelay, 'a number of milliseconds >= 0')
+    }
+    for (const key of ['health', 'openapi'] as const) {
+      const value = g[key]
+      if (value !== undefined && typeof value !== 'boolean') object(`gateway.${key}`, value)
+    }
     gateway = { ...(g as GatewayConfig), port: port('gateway.port', g.port, 8080) }
   }
 

@@ -179,6 +179,24 @@ describe('configuration errors name the key, the value seen and what was expecte
     )
   })
 
+  it('wrong gateway probe, drain and OpenAPI settings', async () => {
+    await config({ gateway: { drainDelay: 'soon' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /gateway\.drainDelay: expected a number of milliseconds >= 0, got "soon"/,
+    )
+    await config({ gateway: { openapi: 'yes' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /gateway\.openapi: expected an object, got "yes"/,
+    )
+    await config({ gateway: { health: 'on' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /gateway\.health: expected an object, got "on"/,
+    )
+  })
+
   it('a tracing section: defaults, and a wrong URL or key', async () => {
     await config({ name: 'shop', tracing: true, services: { greeter } })
     const on = await loadConfig('bad.json', { cwd: dir, env: {} })

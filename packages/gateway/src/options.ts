@@ -83,7 +83,7 @@ export interface GatewayOptions {
   /** The dashboard: on by default only when NODE_ENV is `development`. */
   dashboard?: DashboardOptions | boolean
   /** Health probes `/healthz` and `/readyz`; on by default, `false` turns them off. */
-  health?: HealthOptions | false
+  health?: HealthOptions | boolean
   /**
    * Milliseconds between readiness turning false and new requests being refused, once draining
    * (default 0). Behind a load balancer that polls `/readyz`, set a few probe periods.
@@ -173,7 +173,10 @@ export function resolveOptions(
     health:
       options.health === false
         ? false
-        : { live: options.health?.live ?? '/healthz', ready: options.health?.ready ?? '/readyz' },
+        : {
+            live: (options.health === true ? undefined : options.health?.live) ?? '/healthz',
+            ready: (options.health === true ? undefined : options.health?.ready) ?? '/readyz',
+          },
     drainDelay: options.drainDelay ?? 0,
     openapi: resolveOpenApi(options.openapi),
     endpoints: options.endpoints ?? {},
