@@ -35,6 +35,8 @@ export default defineConfig({
     orders: { module: './src/orders.ts', placement: 'worker', instances: 2 },
     payments: { module: './src/payments.ts', placement: 'process' },
   },
+  // Prometheus metrics at {url}/metrics, read from the kernel's own figures when scraped.
+  metrics: true,
   gateway: {
     port: 8080,
     routes: {
@@ -48,6 +50,8 @@ export default defineConfig({
     },
     websocket: { topics: ['orders.*', 'payments.*'] },
     dashboard: true,
+    // {url}/openapi.json and a readable page at {url}/docs, with each action's zod schema.
+    openapi: { title: 'The Plexus shop', version: '1.0.0' },
   },
   hints: [
     'Try it:',
@@ -56,5 +60,8 @@ export default defineConfig({
     '  curl -s {url}/api/stock/tea',
     '  npx plexus services      # what runs where',
     '  npx plexus top           # live figures per instance',
+    '  curl -s {url}/metrics    # Prometheus metrics',
+    '  curl -s {url}/readyz     # readiness (503 while draining)',
+    '  open {url}/docs          # the API: routes and schemas (OpenAPI at {url}/openapi.json)',
   ],
 })

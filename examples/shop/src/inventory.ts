@@ -1,6 +1,7 @@
 // Inventory: stock per SKU. One message at a time (an actor), so checking and reserving every
 // line of an order is atomic; a failed payment releases the reservation.
-import { defineService, PlexusError } from '@plexus/kernel'
+import { defineAction, defineService, PlexusError } from '@plexus/kernel'
+import { BySku } from './schemas.js'
 import type { Item } from './catalog.js'
 import { del, get, incr, set } from './store.js'
 
@@ -12,11 +13,14 @@ export default defineService({
   dependencies: ['kv'],
   concurrency: 1,
   actions: {
-    stock: async (ctx, { sku }: { sku: string }) => {
-      const available = await get<number>(ctx, `stock/${sku}`)
-      if (available === null) throw new PlexusError('NOT_FOUND', `No stock kept for '${sku}'`)
-      return { sku, available }
-    },
+    stock: defineAction({
+      input: BySku,
+      handler: async (ctx, { sku }) => {
+        const available = await get<number>(ctx, `stock/${sku}`)
+        if (available === null) throw new PlexusError('NOT_FOUND', `No stock kept for '${sku}'`)
+        return { sku, available }
+      },
+    }),
     reserve: async (ctx, { order, items }: { order: string; items: Item[] }) => {
       for (const { sku, qty } of items) {
         const available = (await get<number>(ctx, `stock/${sku}`)) ?? 0

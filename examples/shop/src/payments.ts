@@ -1,5 +1,6 @@
 // Payments: charges an order once (idempotent by order id) and announces payments.captured.
 // Configured to run in its own process: if it crashes, the shop keeps serving and it comes back.
+import { existsSync } from 'node:fs'
 import { defineService, PlexusError } from '@plexus/kernel'
 import { get, set } from './store.js'
 
@@ -15,8 +16,11 @@ export interface Payment {
 
 /** Larger charges are declined (a stand-in for the card issuer's answer). */
 const LIMIT_CENTS = 50_000
-// Simulated latency of the payment provider (the shutdown test uses it to keep calls in flight).
+// Simulated latency of the payment provider.
 const DELAY_MS = Number(process.env.SHOP_PAYMENT_DELAY_MS ?? 0)
+// A provider that answers only once this file exists: the shutdown test holds requests in flight
+// with it, and releases them when it has seen what it checks (no timing involved).
+const HOLD_FILE = process.env.SHOP_PAYMENT_HOLD_FILE
 
 export default defineService({
   name: 'payments',
@@ -47,6 +51,9 @@ export default defineService({
           )
         }
         if (DELAY_MS > 0) await new Promise((r) => setTimeout(r, DELAY_MS))
+        while (HOLD_FILE !== undefined && !existsSync(HOLD_FILE)) {
+          await new Promise((r) => setTimeout(r, 20))
+        }
         const payment: Payment = {
           id: `p-${order}`,
           order,

@@ -1,5 +1,6 @@
 // Users: who may order. Keeps per-user totals by reacting to orders.created and payments.captured.
-import { defineService, PlexusError } from '@plexus/kernel'
+import { defineAction, defineService, PlexusError } from '@plexus/kernel'
+import { ById } from './schemas.js'
 import { get, incr, set } from './store.js'
 
 /** A customer. */
@@ -20,13 +21,16 @@ export default defineService({
   version: 1,
   dependencies: ['kv'],
   actions: {
-    get: async (ctx, { id }: { id: string }) => {
-      const user = await get<User>(ctx, `users/${id}`)
-      if (user === null) throw new PlexusError('NOT_FOUND', `No user '${id}'`, { data: { id } })
-      const orders = (await get<number>(ctx, `users/${id}/orders`)) ?? 0
-      const spent = (await get<number>(ctx, `users/${id}/spent`)) ?? 0
-      return { ...user, orders, spent }
-    },
+    get: defineAction({
+      input: ById,
+      handler: async (ctx, { id }) => {
+        const user = await get<User>(ctx, `users/${id}`)
+        if (user === null) throw new PlexusError('NOT_FOUND', `No user '${id}'`, { data: { id } })
+        const orders = (await get<number>(ctx, `users/${id}/orders`)) ?? 0
+        const spent = (await get<number>(ctx, `users/${id}/spent`)) ?? 0
+        return { ...user, orders, spent }
+      },
+    }),
   },
   events: {
     'orders.created': (ctx, order: { user: string }) => incr(ctx, `users/${order.user}/orders`),

@@ -12,6 +12,8 @@ import {
   type Plugin,
   type ServiceDefinition,
 } from '@plexus/kernel'
+import { metrics as metricsPlugin, metricsEndpoint } from '@plexus/observe'
+import { otlpTracing } from '@plexus/observe/otlp'
 import { createAdminServer } from './admin-server.js'
 import { configError } from './config-error.js'
 import type { ResolvedConfig, ResolvedService } from './config-validate.js'
@@ -24,11 +26,16 @@ export interface Running {
   readonly kernel: Kernel
   /** The gateway's base URL, when there is a gateway. */
   readonly gatewayUrl: string | undefined
+  /** Where the Prometheus metrics are served, when they are on. */
+  readonly metricsUrl: string | undefined
   /** The admin endpoint's port and token, when it is on. */
   readonly admin: { port: number; token: string } | undefined
   /** Hot replaces a service from its module (or another file); the old version keeps running on failure. */
   replace(service: string, file?: string): Promise<{ service: string; version: number }>
-  /** Drains and stops. */
+  /**
+   * The graceful stop: the gateway turns readiness false and refuses new requests while the
+   * requests it already accepted complete, then the kernel drains the rest and stops.
+   */
   stop(): Promise<void>
 }
 
@@ -85,7 +92,23 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
         },
       })
     : undefined
-  if (config.gateway !== false) gateway = gatewayPlugin(config.gateway)
+  const metrics = config.metrics
+  const ownPort =
+    metrics !== false && metrics.port !== undefined
+      ? metricsPlugin({
+          port: metrics.port,
+          host: metrics.host,
+          path: metrics.path,
+          defaultMetrics: metrics.defaultMetrics,
+        })
+      : undefined
+  if (config.gateway !== false) {
+    const endpoints = { ...config.gateway.endpoints }
+    if (metrics !== false && ownPort === undefined) {
+      endpoints[metrics.path] = metricsEndpoint({ defaultMetrics: metrics.defaultMetrics })
+    }
+    gateway = gatewayPlugin({ ...config.gateway, endpoints })
+  }
   const services = definePlugin<Kernel<any>>({
     name: 'plexus-services',
     dependsOn: plugins.map((p) => p.name),
@@ -98,15 +121,37 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
   const kernel = createKernel({
     ...config.kernel,
     logger,
-    plugins: [...(admin ? [admin] : []), ...plugins, services, ...(gateway ? [gateway] : [])],
+    plugins: [
+      ...(admin ? [admin] : []),
+      ...(ownPort ? [ownPort] : []),
+      ...(config.tracing === false ? [] : [otlpTracing(config.tracing)]),
+      ...plugins,
+      services,
+      ...(gateway ? [gateway] : []),
+    ],
   })
   await kernel.start()
   return {
     kernel,
     gatewayUrl: gatewayUrl(gateway),
+    metricsUrl:
+      metrics === false
+        ? undefined
+        : ownPort?.address !== undefined
+          ? `http://${ownPort.address.host}:${ownPort.address.port}${metrics.path}`
+          : gatewayUrl(gateway) === undefined
+            ? undefined
+            : `${gatewayUrl(gateway)}${metrics.path}`,
     admin: adminPort === undefined ? undefined : { port: adminPort, token },
     replace,
-    stop: () => kernel.stop(),
+    async stop() {
+      const edge = gateway?.instance
+      if (edge !== undefined) {
+        logger.info({}, 'Draining the gateway: not ready, refusing new requests')
+        await edge.drain()
+      }
+      await kernel.stop()
+    },
   }
 }
 

@@ -28,6 +28,30 @@ export type PluginConfig =
 /** The HTTP/WebSocket gateway section: the gateway's own options. */
 export type GatewayConfig = Omit<GatewayOptions, 'name'>
 
+/** Prometheus metrics: `/metrics` on the gateway when one runs, else on a port of their own. */
+export interface MetricsConfig {
+  /** `false` turns metrics off (default true once the section is given). */
+  enabled?: boolean
+  /** Path of the exposition (default `/metrics`). */
+  path?: string
+  /** Serve on this port instead of the gateway's (default 9464 when there is no gateway). */
+  port?: number
+  /** Interface of that port (default `127.0.0.1`). */
+  host?: string
+  /** Node's process metrics too (default true). */
+  defaultMetrics?: boolean
+}
+
+/** OpenTelemetry traces exported over OTLP/HTTP. */
+export interface TracingConfig {
+  /** `false` turns tracing off (default true once the section is given). */
+  enabled?: boolean
+  /** The collector's traces URL (default `http://127.0.0.1:4318/v1/traces`). */
+  url?: string
+  /** `service.name` of the spans (default: the application name). */
+  serviceName?: string
+}
+
 /** A whole application: what `plexus start` runs. */
 export interface PlexusConfig {
   /** Application name, shown in logs and the banner. */
@@ -40,6 +64,10 @@ export interface PlexusConfig {
   admin?: { enabled?: boolean; dir?: string; port?: number }
   /** The gateway on `port` (env `PORT`); `false` for none. */
   gateway?: GatewayConfig | false
+  /** Prometheus metrics; off unless given (`true` for the defaults). */
+  metrics?: MetricsConfig | boolean
+  /** Traces over OTLP/HTTP; off unless given (`true` for the defaults). */
+  tracing?: TracingConfig | boolean
   /** Plug-ins loaded before the services (isolation, auth...). */
   plugins?: PluginConfig[]
   /** Services by name. */

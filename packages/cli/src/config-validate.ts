@@ -15,6 +15,14 @@ export interface ResolvedService {
   config: Record<string, unknown> | undefined
 }
 
+/** The metrics section with its defaults filled in. */
+export interface ResolvedMetrics {
+  path: string
+  port: number | undefined
+  host: string
+  defaultMetrics: boolean
+}
+
 /** A validated config: every default filled in, every path absolute. */
 export interface ResolvedConfig {
   name: string
@@ -24,6 +32,10 @@ export interface ResolvedConfig {
   log: { level: LogLevel; pretty: boolean | 'auto' }
   admin: { enabled: boolean; dir: string; port: number }
   gateway: (GatewayConfig & { port: number }) | false
+  /** Metrics, when on: `port` is set only when they get a port of their own. */
+  metrics: ResolvedMetrics | false
+  /** Tracing, when on. */
+  tracing: { url: string; serviceName: string } | false
   plugins: PluginConfig[]
   services: ResolvedService[]
   hints: string[]
@@ -31,7 +43,20 @@ export interface ResolvedConfig {
   sources: ReadonlyMap<string, string>
 }
 
-const TOP = ['name', 'kernel', 'log', 'admin', 'gateway', 'plugins', 'services', 'hints']
+const TOP = [
+  'name',
+  'kernel',
+  'log',
+  'admin',
+  'gateway',
+  'metrics',
+  'tracing',
+  'plugins',
+  'services',
+  'hints',
+]
+const METRICS = ['enabled', 'path', 'port', 'host', 'defaultMetrics']
+const TRACING = ['enabled', 'url', 'serviceName']
 const KERNEL = ['deadline', 'startTimeout', 'stopTimeout', 'drainTimeout']
 const SERVICE = [
   'module',
@@ -96,6 +121,7 @@ export function validateConfig(
 
   const root = object('config', raw)
   known('', root, TOP)
+  const appName = string('name', root.name, 'plexus')
 
   const kernelIn = root.kernel === undefined ? {} : object('kernel', root.kernel)
   known('kernel', kernelIn, KERNEL)
@@ -133,7 +159,47 @@ export function validateConfig(
     if (g.dashboard !== undefined && typeof g.dashboard !== 'boolean') {
       object('gateway.dashboard', g.dashboard)
     }
+    if (g.drainDelay !== undefined && !(typeof g.drainDelay === 'number' && g.drainDelay >= 0)) {
+      fail('gateway.drainDelay', g.drainDelay, 'a number of milliseconds >= 0')
+    }
+    for (const key of ['health', 'openapi'] as const) {
+      const value = g[key]
+      if (value !== undefined && typeof value !== 'boolean') object(`gateway.${key}`, value)
+    }
     gateway = { ...(g as GatewayConfig), port: port('gateway.port', g.port, 8080) }
+  }
+
+  let metrics: ResolvedConfig['metrics'] = false
+  if (root.metrics !== undefined && root.metrics !== false) {
+    const m = root.metrics === true ? {} : object('metrics', root.metrics)
+    known('metrics', m, METRICS)
+    if (bool('metrics.enabled', m.enabled, true)) {
+      const path = string('metrics.path', m.path, '/metrics')
+      if (!path.startsWith('/')) fail('metrics.path', path, "a path starting with '/'")
+      metrics = {
+        path,
+        // Without a gateway there is nowhere else to serve them.
+        port:
+          m.port === undefined && gateway === false
+            ? 9464
+            : m.port === undefined
+              ? undefined
+              : port('metrics.port', m.port, 0),
+        host: string('metrics.host', m.host, '127.0.0.1'),
+        defaultMetrics: bool('metrics.defaultMetrics', m.defaultMetrics, true),
+      }
+    }
+  }
+
+  let tracing: ResolvedConfig['tracing'] = false
+  if (root.tracing !== undefined && root.tracing !== false) {
+    const tr = root.tracing === true ? {} : object('tracing', root.tracing)
+    known('tracing', tr, TRACING)
+    if (bool('tracing.enabled', tr.enabled, true)) {
+      const url = string('tracing.url', tr.url, 'http://127.0.0.1:4318/v1/traces')
+      if (!/^https?:\/\/[^/\s]+/.test(url)) fail('tracing.url', url, 'an http:// or https:// URL')
+      tracing = { url, serviceName: string('tracing.serviceName', tr.serviceName, appName) }
+    }
   }
 
   const pluginsIn = root.plugins ?? []
@@ -188,12 +254,14 @@ export function validateConfig(
   }
 
   return {
-    name: string('name', root.name, 'plexus'),
+    name: appName,
     file: options.file,
     kernel,
     log: { level: level as LogLevel, pretty: pretty as boolean | 'auto' },
     admin,
     gateway,
+    metrics,
+    tracing,
     plugins,
     services,
     hints: hints as string[],

@@ -19,11 +19,18 @@ export {
   type ServiceConfig,
   type PluginConfig,
   type GatewayConfig,
+  type MetricsConfig,
+  type TracingConfig,
 } from './config-types.js'
 /** Finds, reads, layers environment variables over and validates a config. */
 export { loadConfig, findConfig, CONFIG_NAMES, type LoadOptions } from './config-load.js'
 /** Validation of a raw config object. */
-export { validateConfig, type ResolvedConfig, type ResolvedService } from './config-validate.js'
+export {
+  validateConfig,
+  type ResolvedConfig,
+  type ResolvedMetrics,
+  type ResolvedService,
+} from './config-validate.js'
 /** The PLEXUS_* / PORT environment layer. */
 export { applyEnv, type Layered } from './config-env.js'
 /** Starts a kernel from a validated config. */

@@ -52,6 +52,7 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
     {
       services,
       gateway: running.gatewayUrl,
+      metrics: running.metricsUrl,
       admin: running.admin === undefined ? undefined : `127.0.0.1:${running.admin.port}`,
       pid: process.pid,
     },
@@ -70,7 +71,7 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
       stopping = true
       logger.info({ signal }, 'Stopping: draining in-flight work')
       unwatch()
-      kernel
+      running
         .stop()
         .then(
           () => logger.info({}, 'Stopped'),
@@ -94,6 +95,8 @@ function printHints(config: ResolvedConfig, running: Running, c: Colors): void {
     const path = typeof dashboard === 'object' ? (dashboard.path ?? '/_plexus') : '/_plexus'
     lines.push(`${c.bold('Dashboard')} ${c.cyan(running.gatewayUrl + path)}`)
   }
+  if (running.metricsUrl !== undefined)
+    lines.push(`${c.bold('Metrics')}   ${c.cyan(running.metricsUrl)}`)
   for (const hint of config.hints)
     lines.push(`  ${hint.replaceAll('{url}', running.gatewayUrl ?? '')}`)
   if (lines.length === 0) return

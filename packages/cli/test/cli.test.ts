@@ -21,6 +21,11 @@ const greeter = (version: number, word: string) => `export default {
   actions: {
     hi: (_ctx, name) => '${word} ' + name,
     slow: (ctx, ms) => new Promise((r) => setTimeout(() => r('done'), ms)),
+    hold: async (ctx, file) => {
+      const { existsSync } = await import('node:fs')
+      while (!existsSync(file)) await new Promise((r) => setTimeout(r, 20))
+      return 'done'
+    },
     last: () => globalThis.lastEvent ?? null,
   },
   events: { 'greetings.*': (ctx, payload) => { globalThis.lastEvent = { topic: ctx.topic, payload } } },
@@ -88,7 +93,7 @@ describe('plexus --help', () => {
   })
 })
 
-describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_000 }, () => {
+describe('plexus commands against a running kernel (plexus dev)', { timeout: 180_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'plexus-cli-'))
     await writeFile(join(dir, 'greeter.ts'), greeter(1, 'hello'))
@@ -97,7 +102,7 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
       join(dir, 'plexus.config.json'),
       JSON.stringify({
         name: 'test-app',
-        kernel: { drainTimeout: 3000 },
+        kernel: { drainTimeout: 60_000 },
         services: { greeter: { module: './greeter.ts', instances: 2 } },
       }),
     )
@@ -162,7 +167,7 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
   it('plexus services lists services, versions, instances, placement, state and restarts', async () => {
     const table = await plexus(['ls'])
     assert.match(table.stdout, /SERVICE\s+VERSION\s+STATE\s+PLACEMENT\s+INSTANCES\s+RESTARTS/)
-    assert.match(table.stdout, /greeter\s+1\s+running\s+inline\s+2\/2\s+0\s+hi slow last/)
+    assert.match(table.stdout, /greeter\s+1\s+running\s+inline\s+2\/2\s+0\s+hi slow hold last/)
     const json = JSON.parse((await plexus(['services', '--json'])).stdout) as {
       name: string
       services: {
@@ -236,7 +241,9 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
   })
 
   it('SIGTERM drains a call in flight, then exits 0 and removes the run file', async () => {
-    const slow = plexus(['call', 'greeter.slow', '1500'])
+    // The call is held until the test creates this file: in flight for as long as the test needs.
+    const release = join(dir, 'release')
+    const held = plexus(['call', 'greeter.hold', JSON.stringify(release), '--deadline', '120000'])
     await until('the call to be in flight', async () => {
       const { stdout } = await plexus(['services', '--json'])
       const services = (JSON.parse(stdout) as { services: { instances: { inFlight: number }[] }[] })
@@ -244,7 +251,12 @@ describe('plexus commands against a running kernel (plexus dev)', { timeout: 60_
       return services.some((s) => s.instances.some((i) => i.inFlight > 0)) ? true : undefined
     })
     kernel.child.kill('SIGTERM')
-    const answer = await slow
+    await until('the stop to begin', () =>
+      kernel.output().includes('Stopping: draining in-flight work') ? true : undefined,
+    )
+    assert.equal(kernel.child.exitCode, null, 'the kernel waits for the call')
+    await writeFile(release, '')
+    const answer = await held
     assert.equal(answer.stdout.trim(), '"done"', answer.stderr)
     assert.equal(await kernel.exited, 0)
     assert.equal(existsSync(runFile()), false)

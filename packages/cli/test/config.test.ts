@@ -64,6 +64,26 @@ describe('configuration files', () => {
     ])
   })
 
+  it('puts metrics on the gateway when one runs, else on port 9464; off unless configured', async () => {
+    const greeter = { module: './greeter.ts' }
+    await write('m1.json', JSON.stringify({ metrics: true, gateway: {}, services: { greeter } }))
+    const onGateway = await loadConfig('m1.json', { cwd: dir, env: {} })
+    assert.deepEqual(onGateway.metrics, {
+      path: '/metrics',
+      port: undefined,
+      host: '127.0.0.1',
+      defaultMetrics: true,
+    })
+    await write('m2.json', JSON.stringify({ metrics: { path: '/m' }, services: { greeter } }))
+    const alone = await loadConfig('m2.json', { cwd: dir, env: {} })
+    assert.equal(alone.metrics !== false && alone.metrics.port, 9464)
+    const env = { PLEXUS_METRICS__PORT: '0' }
+    const overridden = await loadConfig('m1.json', { cwd: dir, env })
+    assert.equal(overridden.metrics !== false && overridden.metrics.port, 0)
+    await write('m3.json', JSON.stringify({ services: { greeter } }))
+    assert.equal((await loadConfig('m3.json', { cwd: dir, env: {} })).metrics, false)
+  })
+
   it('loads .json and .yaml configs the same way', async () => {
     await write('a.json', JSON.stringify({ services: { greeter: { module: './greeter.ts' } } }))
     await write(
@@ -136,6 +156,65 @@ describe('configuration errors name the key, the value seen and what was expecte
       loadConfig('bad.json', { cwd: dir, env: {} }),
       /log\.level: expected one of debug, info, warn, error, silent, got "loud"/,
     )
+  })
+
+  it('a wrong metrics section', async () => {
+    await config({ metrics: { prot: 1 }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics\.prot: expected no such key \(known: enabled, path, port, host, defaultMetrics\), got 1/,
+    )
+    await config({ metrics: { path: 'metrics' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics\.path: expected a path starting with '\/', got "metrics"/,
+    )
+    await config({ metrics: { port: 70000 }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics\.port: expected a port number from 0 to 65535 \(0 picks a free one\), got 70000/,
+    )
+    await config({ metrics: 'yes', services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /metrics: expected an object, got "yes"/,
+    )
+  })
+
+  it('wrong gateway probe, drain and OpenAPI settings', async () => {
+    await config({ gateway: { drainDelay: 'soon' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /gateway\.drainDelay: expected a number of milliseconds >= 0, got "soon"/,
+    )
+    await config({ gateway: { openapi: 'yes' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /gateway\.openapi: expected an object, got "yes"/,
+    )
+    await config({ gateway: { health: 'on' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /gateway\.health: expected an object, got "on"/,
+    )
+  })
+
+  it('a tracing section: defaults, and a wrong URL or key', async () => {
+    await config({ name: 'shop', tracing: true, services: { greeter } })
+    const on = await loadConfig('bad.json', { cwd: dir, env: {} })
+    assert.deepEqual(on.tracing, { url: 'http://127.0.0.1:4318/v1/traces', serviceName: 'shop' })
+    await config({ tracing: { url: 'collector:4318' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /tracing\.url: expected an http:\/\/ or https:\/\/ URL, got "collector:4318"/,
+    )
+    await config({ tracing: { otlp: 'x' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /tracing\.otlp: expected no such key \(known: enabled, url, serviceName\)/,
+    )
+    await config({ tracing: { enabled: false }, services: { greeter } })
+    assert.equal((await loadConfig('bad.json', { cwd: dir, env: {} })).tracing, false)
   })
 
   it('a wrong value from an environment variable names the variable', async () => {

@@ -15,11 +15,23 @@ import { GatewayCounters, type GatewayStats } from './gateway-stats.js'
 import { STREAM_CONTENT_TYPES, StreamBody, type StreamFormat } from './stream-body.js'
 import { TopicHub } from './topic-hub.js'
 import { registerWebSocket } from './ws-endpoint.js'
+import { EdgeDrain } from './edge-drain.js'
+import { registerEndpoints } from './endpoints.js'
+import { openApiEndpoints } from './openapi-endpoints.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(): Promise<{ port: number; host: string }>
+  /**
+   * Turns readiness false, refuses new requests with 503 `UNAVAILABLE` (after `drainDelay`),
+   * while the requests already accepted run to their answer; resolves once they have, or after
+   * `ms` (default: the kernel's drain timeout). Probes and extra endpoints keep answering. Call it before
+   * `kernel.stop()` so the kernel drains only what the edge accepted.
+   */
+  drain(ms?: number): Promise<void>
+  /** True once `drain()` was called. */
+  readonly draining: boolean
   /** Stops accepting, ends open sockets and streams, and releases the port. */
   close(): Promise<void>
   /** A snapshot of the gateway's own figures. */
@@ -55,6 +67,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     config.dashboard === false ? undefined : new Dashboard(kernel, stats, config.dashboard)
   // Upgraded requests never get an onResponse, so only plain HTTP requests count as in flight.
   const counted = new WeakSet<FastifyRequest>()
+  const edge = new EdgeDrain()
   const kernelCallOptions = (request: FastifyRequest, signal: AbortSignal) => ({
     meta: requestMeta(request, config),
     signal,
@@ -69,6 +82,17 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     }
     reply.header(config.requestIdHeader, request.id)
     assertCleanRequest(request)
+    const route = request.routeOptions.config as { endpoint?: boolean; stream?: boolean }
+    if (route.endpoint === true) return
+    if (edge.refusing) {
+      reply.header('connection', 'close')
+      throw new PlexusError(
+        'UNAVAILABLE',
+        `The gateway is draining; not accepting ${request.method} ${request.url.split('?')[0]}`,
+      )
+    }
+    // A stream may stay open for as long as its client reads; the kernel's stop closes it.
+    if (request.headers.upgrade === undefined && route.stream !== true) edge.track(reply)
   })
   app.addHook('onResponse', async (request, reply) => {
     if (counted.delete(request)) counters.inFlight--
@@ -97,10 +121,23 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     }
   })
 
+  registerEndpoints(app, {
+    kernel,
+    stats,
+    routes: config.routes,
+    health: config.health,
+    endpoints: {
+      ...(config.openapi === false ? {} : openApiEndpoints(kernel, config, config.openapi)),
+      ...config.endpoints,
+    },
+    draining: () => edge.draining,
+  })
+
   for (const route of config.routes) {
     app.route({
       method: route.method,
       url: route.path,
+      config: { stream: route.kind === 'stream' },
       handler: async (request, reply) => {
         const input = mergeInput(route, {
           query: request.query,
@@ -153,6 +190,12 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
       }
       return { port: address.port, host: address.address }
     },
+    drain(ms = kernel.config.drainTimeout) {
+      return edge.drain(ms, config.drainDelay)
+    },
+    get draining() {
+      return edge.draining
+    },
     close() {
       closing ??= (async () => {
         dashboard?.close()
@@ -193,8 +236,17 @@ function buildServer(config: ResolvedOptions): FastifyInstance {
   return app
 }
 
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
+
 function requestMeta(request: FastifyRequest, config: ResolvedOptions): Record<string, unknown> {
   const meta: Record<string, unknown> = { requestId: request.id }
+  // An incoming W3C trace context joins the caller's trace when tracing is on (one header read).
+  const traceparent = request.headers.traceparent
+  if (typeof traceparent === 'string' && TRACEPARENT.test(traceparent)) {
+    meta['traceparent'] = traceparent
+    const tracestate = request.headers.tracestate
+    if (typeof tracestate === 'string' && tracestate.length <= 512) meta['tracestate'] = tracestate
+  }
   if (config.metaHeaders.length > 0) {
     const headers: Record<string, string> = {}
     for (const name of config.metaHeaders) {

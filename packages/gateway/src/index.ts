@@ -18,7 +18,13 @@ export { createGateway, type Gateway } from './gateway.js'
 /** Configuration shapes. */
 export type { GatewayOptions, CorsOptions, WebSocketOptions, DashboardOptions } from './options.js'
 /** Route alias shapes. */
-export type { RouteTable, RouteSpec, InputSource } from './route-table.js'
+export type { RouteTable, RouteSpec, InputSource, Route } from './route-table.js'
+/** Extra endpoints served beside the routes (metrics, API docs). */
+export type { GatewayEndpoint, EndpointAnswer, EndpointContext } from './endpoint.js'
+/** The OpenAPI document of the route table. */
+export type { OpenApiOptions } from './openapi.js'
+/** Health probes and the readiness rule. */
+export { readiness, type HealthOptions, type Readiness } from './health.js'
 /** Strangler façade options. */
 export type { LegacyOptions } from './legacy-proxy.js'
 /** The gateway's own figures. */

@@ -1,4 +1,7 @@
+import type { GatewayEndpoint } from './endpoint.js'
+import type { HealthOptions } from './health.js'
 import type { LegacyOptions } from './legacy-proxy.js'
+import type { OpenApiOptions } from './openapi.js'
 import { parseRoutes, type Route, type RouteTable } from './route-table.js'
 
 /** Cross-origin access for browsers; off unless configured. */
@@ -79,6 +82,17 @@ export interface GatewayOptions {
   legacy?: LegacyOptions
   /** The dashboard: on by default only when NODE_ENV is `development`. */
   dashboard?: DashboardOptions | boolean
+  /** Health probes `/healthz` and `/readyz`; on by default, `false` turns them off. */
+  health?: HealthOptions | boolean
+  /**
+   * Milliseconds between readiness turning false and new requests being refused, once draining
+   * (default 0). Behind a load balancer that polls `/readyz`, set a few probe periods.
+   */
+  drainDelay?: number
+  /** The OpenAPI document and its readable page; off by default, `true` for the defaults. */
+  openapi?: OpenApiOptions | boolean
+  /** Extra GET endpoints by path (`/metrics`, `/openapi.json`); answered while draining too. */
+  endpoints?: Readonly<Record<string, GatewayEndpoint>>
 }
 
 const MiB = 1024 * 1024
@@ -103,6 +117,10 @@ export interface ResolvedOptions {
   websocket: Required<WebSocketOptions> | false
   legacy: LegacyOptions | undefined
   dashboard: (Required<Omit<DashboardOptions, 'token'>> & { token: string | undefined }) | false
+  health: Required<HealthOptions> | false
+  drainDelay: number
+  openapi: Required<OpenApiOptions> | false
+  endpoints: Readonly<Record<string, GatewayEndpoint>>
 }
 
 /** Fills in defaults; `env` decides whether the dashboard is on when not configured. */
@@ -152,5 +170,28 @@ export function resolveOptions(
             token: dash === true ? undefined : dash.token,
             interval: (dash === true ? undefined : dash.interval) ?? 1000,
           },
+    health:
+      options.health === false
+        ? false
+        : {
+            live: (options.health === true ? undefined : options.health?.live) ?? '/healthz',
+            ready: (options.health === true ? undefined : options.health?.ready) ?? '/readyz',
+          },
+    drainDelay: options.drainDelay ?? 0,
+    openapi: resolveOpenApi(options.openapi),
+    endpoints: options.endpoints ?? {},
+  }
+}
+
+function resolveOpenApi(
+  option: OpenApiOptions | boolean | undefined,
+): Required<OpenApiOptions> | false {
+  if (option === undefined || option === false) return false
+  const o = option === true ? {} : option
+  return {
+    path: o.path ?? '/openapi.json',
+    page: o.page ?? '/docs',
+    title: o.title ?? 'Plexus API',
+    version: o.version ?? '0.0.0',
   }
 }
