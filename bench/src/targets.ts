@@ -157,6 +157,33 @@ const CHECKS: Check[] = [
     },
   },
   readyWithin('kernel + 10 inline services ready: < 20 ms', 'startup', 20),
+  {
+    target:
+      'start-up with 1,000 services: no worse than linear (ms per service ≤ the 10-service figure)',
+    measure: (f) => {
+      const ms = (s: string) => f.rows.find((r) => r.scenario === s && r.impl === 'plexus')?.ms
+      const few = ms('startup')
+      const many = ms('startup-crowded')
+      if (few === undefined || many === undefined) return undefined
+      const per = [few / 10, many / 1002]
+      return {
+        text: `${fmt(per[0]! * 1000)} µs/service at 10, ${fmt(per[1]! * 1000)} µs/service at 1,002`,
+        ok: per[1]! <= per[0]!,
+        miss: `${fmt(per[1]! / per[0]!)}× the per-service time`,
+      }
+    },
+  },
+  {
+    target: 'memory per idle service (1,000 services × 3 instances): reported',
+    measure: (f) => {
+      const rss = (s: string) => ratio(f, s, 1, 'plexus', 'floor')?.extra_rss_mb?.median
+      const one = rss('memory')
+      const many = rss('memory-crowded')
+      if (one === undefined || many === undefined) return undefined
+      const kb = ((many - one) * 1024) / 1000
+      return { text: `${fmt(kb)} KB RSS per idle service`, ok: true }
+    },
+  },
   readyWithin('one worker service ready (built): < 150 ms', 'startup-worker', 150),
   readyWithin('one process service ready (built, issue 3): < 300 ms', 'startup-process', 300),
 ]

@@ -14,7 +14,16 @@ const stateColor = (state: string, c: Colors): ((s: string) => string) =>
 
 /** `plexus services`: one line per service version. */
 export function renderServices(answer: ServicesAnswer, c: Colors): string {
-  const header = ['SERVICE', 'VERSION', 'STATE', 'PLACEMENT', 'INSTANCES', 'RESTARTS', 'ACTIONS']
+  const header = [
+    'SERVICE',
+    'VERSION',
+    'STATE',
+    'PLACEMENT',
+    'INSTANCES',
+    'RESTARTS',
+    'ACTIONS',
+    'NODES',
+  ]
   const rows = answer.services.map((s) => {
     const placements = [...new Set(s.instances.map((i) => i.placement))].join(',')
     const up = s.instances.filter((i) => i.state === 'running').length
@@ -26,6 +35,7 @@ export function renderServices(answer: ServicesAnswer, c: Colors): string {
       `${up}/${s.instances.length}`,
       String(s.instances.reduce((n, i) => n + i.restarts, 0)),
       [...s.actions, ...s.streams.map((x) => `${x}~`)].join(' '),
+      [...new Set(s.instances.map((i) => i.node))].join(','),
     ]
   })
   const states = answer.services.map((s) => s.state)
@@ -52,6 +62,7 @@ export function renderTop(answer: ServicesAnswer, c: Colors, now = new Date()): 
     'ERRORS',
     'RESTARTS',
     'REFUSED',
+    'NODE',
   ]
   const rows: string[][] = []
   const states: string[] = []
@@ -59,7 +70,8 @@ export function renderTop(answer: ServicesAnswer, c: Colors, now = new Date()): 
   for (const s of answer.services) {
     for (const i of s.instances) {
       rows.push([
-        i.id,
+        // The id is qualified by its node (`node/service@v#n`); the node has its own column.
+        i.id.startsWith(`${i.node}/`) ? i.id.slice(i.node.length + 1) : i.id,
         i.placement,
         i.state,
         String(i.rate),
@@ -70,6 +82,7 @@ export function renderTop(answer: ServicesAnswer, c: Colors, now = new Date()): 
         String(i.errors),
         String(i.restarts),
         String(i.refused),
+        i.node,
       ])
       states.push(i.state)
       errors.push(i.errors)

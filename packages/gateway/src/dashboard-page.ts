@@ -118,7 +118,9 @@ export function dashboardPage(livePath: string): string {
       for (const i of s.instances) {
         const r = el('tr'); r.dataset.instance = i.id
         const st = el('td', undefined, 'l'); st.append(el('span', i.state, 'state ' + i.state))
-        r.append(el('td', '\\u00a0\\u00a0' + i.id), el('td', i.placement, 'l'), st, el('td', fmt(i.rate)), el('td', fmt(i.p50)),
+        // Ids are qualified by node (node/service@v#n): the node goes beside the placement.
+        const local = i.node && i.id.startsWith(i.node + '/') ? i.id.slice(i.node.length + 1) : i.id
+        r.append(el('td', '\\u00a0\\u00a0' + local), el('td', i.placement + (i.node ? ' @ ' + i.node : ''), 'l'), st, el('td', fmt(i.rate)), el('td', fmt(i.p50)),
           el('td', fmt(i.p99)), el('td', i.inFlight), el('td', i.count.toLocaleString()),
           el('td', i.errors, i.errors > 0 ? 'err' : ''), el('td', i.restarts),
           el('td', i.refused ?? 0, i.refused > 0 ? 'err' : ''), el('td', ''))
