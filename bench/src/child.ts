@@ -7,6 +7,7 @@ import { Session } from 'node:inspector/promises'
 import { findSourceMap } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { measureReplace, measureRequests } from './measure.js'
+import { pinPeers } from './pin.js'
 import { RESULT_MARKER } from './child-protocol.js'
 import type { ChildOptions } from './child-protocol.js'
 import type { ImplName, Measurement, Scenario } from './scenario.js'
@@ -27,6 +28,7 @@ async function measure(scenario: Scenario, impl: ImplName, options: ChildOptions
   switch (scenario.kind) {
     case 'requests': {
       const target = await need(scenario.impls[impl], scenario, impl)()
+      pinPeers()
       try {
         return await measureRequests(target, options.concurrency, options.counts)
       } finally {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
+import { canPin } from './pin.js'
 
 /** What the doc states about where the figures come from. */
 export interface MachineInfo {
@@ -18,6 +19,8 @@ export interface MachineInfo {
   kernel: string
   commit: string
   loadavg_start: number[]
+  /** Whether each measurement pinned its main thread to CPU 0 and its peer processes to CPU 1. */
+  pinned: boolean
 }
 
 function packageVersion(name: string): string {
@@ -64,5 +67,6 @@ export function machineInfo(): MachineInfo {
     kernel: kernelVersion(),
     commit: dirty && dirty !== 'unknown' ? `${commit} + uncommitted changes` : commit,
     loadavg_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    pinned: canPin(),
   }
 }

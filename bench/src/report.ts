@@ -166,7 +166,7 @@ export function renderDoc(result: RunResult, scenarios: Scenario[], notes: strin
     '',
     `Run: ${result.generated}, ${result.mode} mode, ${result.runs} run(s) of each measurement, request-count scale ${result.scale}, ${result.seconds} s. Raw figures: [bench/results/latest.json](../bench/results/latest.json).`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, ${m.os}; load average at start ${m.loadavg_start.join(' / ')}. Node ${m.node}, npm ${m.npm}, Moleculer ${m.moleculer}, nats.js ${m.nats}, nats-server ${m.nats_server}, @plexus/kernel ${m.kernel} at ${m.commit}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, ${m.os}; load average at start ${m.loadavg_start.join(' / ')}. Node ${m.node}, npm ${m.npm}, Moleculer ${m.moleculer}, nats.js ${m.nats}, nats-server ${m.nats_server}, @plexus/kernel ${m.kernel} at ${m.commit}. ${m.pinned ? 'Each measurement ran pinned: its main thread on CPU 0, the peer processes it started (guests, hosts, socket and Moleculer servers) on CPU 1.' : 'Not pinned (no taskset or one core).'}`,
     '',
     '**Compare ratios measured side by side in one run; absolute numbers drift with the machine and its load.**',
     '',
