@@ -48,7 +48,7 @@ export function createMetrics(kernel: Kernel<any>, options: MetricsOptions = {})
   // One snapshot per scrape, shared by every collector below.
   let services: ServiceStatus[] = []
   const registers = [registry]
-  const instanceLabels = ['service', 'version', 'placement', 'instance_id'] as const
+  const instanceLabels = ['service', 'version', 'placement', 'node', 'instance_id'] as const
   const eachInstance = (
     fn: (
       labels: Record<(typeof instanceLabels)[number], string>,
@@ -62,6 +62,7 @@ export function createMetrics(kernel: Kernel<any>, options: MetricsOptions = {})
             service: s.name,
             version: String(s.version),
             placement: i.placement,
+            node: i.node,
             instance_id: i.id,
           },
           i,

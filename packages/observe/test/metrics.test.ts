@@ -52,7 +52,7 @@ describe('@plexus/observe metrics', () => {
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
     const text = await response.text()
     const total = (outcome: string) =>
-      ['math@2#1', 'math@2#2']
+      [`${kernel.node}/math@2#1`, `${kernel.node}/math@2#2`]
         .map(
           (id) =>
             sampleOf(text, 'plexus_messages_total', {
@@ -65,7 +65,7 @@ describe('@plexus/observe metrics', () => {
         .reduce((a, b) => a + b, 0)
     assert.equal(total('ok'), 5)
     assert.equal(total('error'), 2)
-    const inFlight = ['math@2#1', 'math@2#2'].map(
+    const inFlight = [`${kernel.node}/math@2#1`, `${kernel.node}/math@2#2`].map(
       (id) => sampleOf(text, 'plexus_messages_in_flight', { instance_id: id }) ?? NaN,
     )
     assert.equal(inFlight[0]! + inFlight[1]!, 1)
@@ -80,12 +80,23 @@ describe('@plexus/observe metrics', () => {
     )
     assert.equal(sampleOf(text, 'plexus_service_current_version', { service: 'math' }), 2)
     assert.equal(
-      sampleOf(text, 'plexus_instance_up', { instance_id: 'math@2#1', placement: 'inline' }),
+      sampleOf(text, 'plexus_instance_up', {
+        instance_id: `${kernel.node}/math@2#1`,
+        placement: 'inline',
+      }),
       1,
     )
-    assert.equal(sampleOf(text, 'plexus_instance_restarts_total', { instance_id: 'math@2#1' }), 0)
-    assert.equal(sampleOf(text, 'plexus_link_refused_total', { instance_id: 'math@2#2' }), 0)
-    const p99 = sampleOf(text, 'plexus_message_duration_p99_seconds', { instance_id: 'math@2#1' })
+    assert.equal(
+      sampleOf(text, 'plexus_instance_restarts_total', { instance_id: `${kernel.node}/math@2#1` }),
+      0,
+    )
+    assert.equal(
+      sampleOf(text, 'plexus_link_refused_total', { instance_id: `${kernel.node}/math@2#2` }),
+      0,
+    )
+    const p99 = sampleOf(text, 'plexus_message_duration_p99_seconds', {
+      instance_id: `${kernel.node}/math@2#1`,
+    })
     assert.ok(p99 !== undefined && p99 >= 0 && p99 < 10, `p99 ${p99}`)
     // The gateway's own series: this scrape is the one request in flight.
     assert.equal(sampleOf(text, 'plexus_http_requests_in_flight'), 1)
