@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import {
   PlexusError,
   isPlexusError,
+  manifestDifference,
   type Kernel,
   type Logger,
   type ServiceManifest,
@@ -15,6 +16,7 @@ import {
   createHello,
   type Handshake,
 } from '@plexus/wire'
+import type { AwaitedHost } from './awaited-host.js'
 import { HostInstance } from './host-instance.js'
 
 /** How one host connection reaches its transport. */
@@ -31,6 +33,8 @@ export interface HostLinkSettings {
   readonly helloTimeout: number
   readonly maxFrameSize: number
   readonly logger: Logger
+  /** A `remote`-placement slot waiting for a host of this service version, if any. */
+  readonly claim: (manifest: ServiceManifest) => AwaitedHost | undefined
 }
 
 let connections = 0
@@ -259,6 +263,20 @@ export class HostLink {
   #attach(manifest: ServiceManifest, slot: number): void {
     const host = this.name.replace(/[^\w.-]/g, '-')
     const id = `${this.#kernel.node}/${host}/${manifest.name}@${manifest.version}#r${slot}`
+    const awaited = this.#settings.claim(manifest)
+    if (awaited !== undefined) {
+      const difference = manifestDifference(awaited.manifest, manifest)
+      if (difference !== undefined) {
+        throw new PlexusError(
+          'MANIFEST_MISMATCH',
+          `Host '${this.name}' offers '${manifest.name}@${manifest.version}' with another shape than the configured service: ${difference}`,
+          { data: { service: manifest.name, version: manifest.version, instance: id } },
+        )
+      }
+      awaited.bind(id, manifest.name, this.session, () => this.#refused)
+      this.#detach.push(() => awaited.unbind())
+      return
+    }
     const instance = new HostInstance(
       id,
       this.#kernel.node,

@@ -1,6 +1,7 @@
 import type { TlsOptions } from 'node:tls'
-import { PlexusError, type Kernel, type Plugin } from '@plexus/kernel'
+import { PlexusError, type Kernel, type Plugin, type ServiceManifest } from '@plexus/kernel'
 import { DEFAULT_LIMITS } from '@plexus/wire'
+import { AwaitedHost } from './awaited-host.js'
 import { formatEndpoint, parseEndpoint } from './endpoint.js'
 import { HostLink, type HostLinkSettings } from './host-link.js'
 import { listenTcp, type Listener } from './tcp-listener.js'
@@ -37,7 +38,10 @@ export interface RemotePlugin extends Plugin<Kernel<any>> {
 /**
  * Lets service hosts dial in: a listener on TCP (length-prefixed frames, optional TLS) and/or
  * WebSocket (one envelope per binary message). Each host says HELLO with its manifests and the
- * configured token; its services are attached to the kernel and routed like any other.
+ * configured token; its services are attached to the kernel and routed like any other. It also
+ * registers the `remote` placement: a service added with `placement: 'remote'` (its definition
+ * known here, e.g. from a config file) runs in no process of this kernel; its instances wait for
+ * hosts of that service to dial in, and messages wait for them within their deadline.
  *
  * @example
  * const kernel = createKernel({ plugins: [remote({ tcp: 'tcp://127.0.0.1:7070', token })] })
@@ -65,6 +69,10 @@ export function remote(options: RemoteOptions): RemotePlugin {
   }
   const addresses: { tcp?: string; ws?: string } = {}
   const links = new Set<HostLink>()
+  // Slots of services placed `remote` (configured here, served by a host that dials in).
+  const awaited = new Map<string, AwaitedHost[]>()
+  const claim = (manifest: ServiceManifest): AwaitedHost | undefined =>
+    awaited.get(`${manifest.name}@${manifest.version}`)?.find((slot) => !slot.bound)
   return {
     name: 'remote',
     addresses,
@@ -72,7 +80,14 @@ export function remote(options: RemoteOptions): RemotePlugin {
       return links.size
     },
     async setup(kernel) {
+      kernel.placement('remote', (request) => {
+        const slot = new AwaitedHost(request)
+        const key = `${slot.manifest.name}@${slot.manifest.version}`
+        awaited.set(key, [...(awaited.get(key) ?? []), slot])
+        return slot
+      })
       const settings: HostLinkSettings = {
+        claim,
         token: options.token,
         pingInterval: options.pingInterval ?? 1000,
         pingMisses: options.pingMisses ?? 3,
