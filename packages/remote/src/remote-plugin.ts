@@ -62,6 +62,20 @@ export function remote(options: RemoteOptions): RemotePlugin {
   }
   const tcp = options.tcp === undefined ? undefined : parseEndpoint(options.tcp, 'remote.tcp')
   const ws = options.ws === undefined ? undefined : parseEndpoint(options.ws, 'remote.ws')
+  if (ws?.scheme === 'wss' || ws?.scheme === 'tcp' || ws?.scheme === 'tls') {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      `remote.ws: expected 'ws://host:port/path' (terminate TLS in front of it for wss), got ${JSON.stringify(options.ws)}`,
+      { data: { key: 'remote.ws', value: options.ws, expected: 'ws://host:port/path' } },
+    )
+  }
+  if (tcp !== undefined && tcp.scheme !== 'tcp' && tcp.scheme !== 'tls') {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      `remote.tcp: expected 'tcp://host:port' or 'tls://host:port', got ${JSON.stringify(options.tcp)}`,
+      { data: { key: 'remote.tcp', value: options.tcp, expected: 'tcp:// or tls://' } },
+    )
+  }
   if (tcp?.scheme === 'tls' && options.tls === undefined) {
     throw new PlexusError('INVALID_CONFIG', "remote.tls: a 'tls://' listener needs key and cert", {
       data: { key: 'remote.tls', expected: '{ key, cert }' },
