@@ -12,7 +12,7 @@ export default defineScenario({
   notes:
     'The floor is the harness calling a bare function; (Plexus here − Plexus in `memory`) / 1,000 is the memory one idle service costs (3 instances, two actions, two subscriptions).',
   impls: {
-    floor: call.impls.floor!,
+    floor: call.impls.floor,
     plexus: async () => {
       const kernel = await crowdedKernel(1000)
       return { op: () => kernel.call('math.add', ADD_PAYLOAD), close: () => kernel.stop() }
