@@ -28,3 +28,17 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
   }
   throw new Error('expected a rejection, got a value')
 }
+
+/**
+ * Polls `check` every 5 ms until it is true or `ms` pass; returns whether it became true. The
+ * kernel's tests keep their own copy of @plexus/testing's `until` (the kernel imports no repo
+ * package).
+ */
+export async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
+  const end = performance.now() + ms
+  while (!check()) {
+    if (performance.now() > end) return false
+    await sleep(5)
+  }
+  return true
+}

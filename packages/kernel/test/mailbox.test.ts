@@ -197,9 +197,10 @@ describe('mailboxes', () => {
     )
     await first
     const outcome = await second
-    await sleep(60)
+    // One at a time, in order: had #2 been kept to run late, it would run before #3 ends.
+    await kernel.call('q.job', 3)
     assert.equal(outcome, 'TIMEOUT')
-    assert.deepEqual(ran, [1])
+    assert.deepEqual(ran, [1, 3])
     await kernel.stop()
   })
 })

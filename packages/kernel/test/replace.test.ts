@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defineService } from '@plexus/kernel'
-import { quietKernel, sleep } from './helpers.js'
+import { eventually, quietKernel, sleep } from './helpers.js'
 
 function version(v: number, handled: Map<number, number[]>, log: string[]) {
   return defineService({
@@ -52,17 +52,21 @@ describe('hot replace', () => {
         await sleep(1)
       }
     })()
-    await sleep(150)
+    /** Each phase lasts until 400 more calls were answered, not a fixed time. */
+    const served = async (phase: string) => {
+      const from = ok
+      assert.ok(await eventually(() => ok >= from + 400, 15_000), `${ok - from} answered ${phase}`)
+    }
+    await served('on v1')
     await kernel.replace('pricing', version(2, handled, log))
-    await sleep(150)
+    await served('on v2')
     await kernel.replace('pricing', version(3, handled, log))
-    await sleep(150)
+    await served('on v3')
     running = false
     await Promise.all([...callers, emitter])
-    await sleep(20)
+    assert.ok(await eventually(() => handled.size === seq), `${handled.size} of ${seq} handled`)
 
     assert.deepEqual(failures, [])
-    assert.ok(ok > 1000, `${ok} calls answered`)
     assert.deepEqual([...versionsSeen].sort(), [1, 2, 3])
     assert.equal(handled.size, seq, 'every event handled')
     const duplicates = [...handled.values()].filter((versions) => versions.length !== 1)
@@ -106,7 +110,12 @@ describe('hot replace', () => {
       'svc',
       defineService({ name: 'svc', version: 2, actions: { v: () => 2 } }),
     )
-    await sleep(5)
+    // Once v2 is the running version (a condition, not a pause), calls go to it.
+    assert.ok(
+      await eventually(() =>
+        kernel.services().some((s) => s.version === 2 && s.state === 'running'),
+      ),
+    )
     assert.equal(await kernel.call('svc.v'), 2)
     assert.equal(await before, 1, 'the old version finished its in-flight call')
     await replacing
