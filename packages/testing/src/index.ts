@@ -15,4 +15,5 @@ export {
   type RunningPlexus,
 } from './plexus-cli.js'
 export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
+export { binarySkip, findBinary, requireBinary, servicesRequired } from './services.js'
 export { openDashboard, type OpenDashboard } from './dashboard.js'
