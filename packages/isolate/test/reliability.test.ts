@@ -113,7 +113,7 @@ describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
         assert.ok(
           await eventually(
             () => restarts(kernel) === k + 1 && states(kernel).every((s) => s === 'running'),
-            5_000,
+            15_000, // a ceiling for "never recovers" on a loaded machine; RELIABILITY says 2 s
           ),
           'serving again after the kill',
         )
