@@ -283,7 +283,7 @@ describe('scheduled model runs with faults over the inline placement (T25a)', ()
         name.map((n) => new Restart(n)),
         fc.constant(new Emit()),
       ],
-      { maxCommands: MAX_COMMANDS },
+      { maxCommands: MAX_COMMANDS, size: 'max' },
     )
     let calls = 0
     let runs = 0

@@ -1,6 +1,7 @@
 /**
  * @plexus/testing — what the repo's tests share: the plexus CLI run as a user runs it, polling
- * for a condition, small async helpers, a heap reading for leak checks, and a headless Chromium page. Tests only; never a runtime dependency.
+ * for a condition, small async helpers, a heap reading for leak checks, a headless Chromium page,
+ * skips for absent components, and the small/full scale of the reliability tests. Tests only; never a runtime dependency.
  */
 export { until, type UntilOptions } from './until.js'
 export { rejectionOf, sleep } from './async.js'
@@ -15,5 +16,6 @@ export {
   type RunningPlexus,
 } from './plexus-cli.js'
 export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
+export { currentScale, GATE_PREFIX, reportGates, scale, type Scale } from './scale.js'
 export { binarySkip, findBinary, requireBinary, servicesRequired } from './services.js'
 export { openDashboard, type OpenDashboard } from './dashboard.js'
