@@ -239,7 +239,8 @@ async function assertNamingCause(run: Promise<void>): Promise<void> {
     await run
   } catch (error) {
     const cause = (error as Error).cause
-    if (cause !== undefined) (error as Error).message += `\nCaused by: ${String(cause)}`
+    if (cause instanceof Error)
+      (error as Error).message += `\nCaused by: ${cause.stack ?? cause.message}`
     throw error
   }
 }
