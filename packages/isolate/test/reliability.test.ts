@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process'
 import { describe, it } from 'node:test'
 import type { Kernel, PlexusError } from '@plexus/kernel'
 import crashy from './fixtures/crashy.js'
-import { eventually, fixture, isolatedKernel } from './helpers.js'
+import { reportGates, scale } from '@plexus/testing'
+import { eventually, fixture, isolatedKernel, sleep } from './helpers.js'
 
 /** Child processes of this process, with their state letter (Z = zombie). */
 function children(): { pid: number; state: string }[] {
@@ -37,6 +38,8 @@ const restarts = (kernel: Kernel<any>) =>
     .instances.reduce((sum, i) => sum + i.restarts, 0)
 
 const DEADLINE = 3_000
+/** T2 at full scale: one kill every 10 s (RELIABILITY.md); small: as soon as 100 more answered. */
+const KILL_EVERY_MS = scale({ small: 0, full: 10_000 })
 
 /**
  * Runs `concurrency` callers in a loop until `stop()`; records every outcome, with the error
@@ -106,6 +109,7 @@ describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
           await eventually(() => run.outcome.ok >= okBefore + 100, 10_000),
           `answers before kill ${k + 1}`,
         )
+        await sleep(KILL_EVERY_MS) // load pacing at full scale, not a gate
         const { pid } = (await kernel.call('crashy.who')) as { pid: number }
         const errorsBefore = run.outcome.errors.length
         const inFlight = run.outcome.started - run.outcome.ended
@@ -126,6 +130,15 @@ describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
         DEADLINE + 1_000,
       )
       const { outcome } = run
+      reportGates(`T2 ${address}`, `${kills} kills, c=${concurrency}`, {
+        calls: outcome.started,
+        hung: outcome.started - outcome.ended,
+        errors: outcome.errors.length,
+        notUnavailable: outcome.errors.filter((e) => e.code !== 'UNAVAILABLE').length,
+        maxErrorsPerKill: Math.max(...perKill.map((p) => p.errors)),
+        minInFlightAtKill: Math.min(...perKill.map((p) => p.inFlight)),
+        slowestMs: Math.round(outcome.slowestMs),
+      })
       assert.ok(closed, `${outcome.started - outcome.ended} calls hung past deadline + 1 s`)
       assert.ok(outcome.slowestMs <= DEADLINE + 1_000, `a call took ${outcome.slowestMs} ms`)
       assert.ok(outcome.ok > kills * 100, `${outcome.ok} answered`)

@@ -4,6 +4,7 @@ import { defineService, type Kernel, type PlexusError } from '@plexus/kernel'
 import { FAILED_TOPIC, RESTARTED_TOPIC } from '@plexus/isolate'
 import crashy from './fixtures/crashy.js'
 import doomed from './fixtures/failing-start.js'
+import { reportGates, scale } from '@plexus/testing'
 import { eventually, fixture, isolatedKernel, rejectionOf, sleep } from './helpers.js'
 
 const fast = { restart: { intensity: 5, period: 10_000, backoff: 10 }, ping: { interval: 100 } }
@@ -205,15 +206,18 @@ for (const placement of ['worker', 'process']) {
   })
 }
 
+const ROUNDS = scale({ small: 10, full: 100 })
+
 describe('T3 (scaled): repeated worker crashes', () => {
-  it('10 rounds of process.exit / uncaught throw with calls in flight: the kernel never exits, 100 % of those calls get UNAVAILABLE, back in service each round', async () => {
+  it(`${ROUNDS} rounds of process.exit / uncaught throw with calls in flight: the kernel never exits, 100 % of those calls get UNAVAILABLE, back in service each round`, async () => {
     const { kernel } = await crashyKernel('worker', {
       ...fast,
-      restart: { intensity: 20, period: 10_000, backoff: 0 },
+      restart: { intensity: ROUNDS + 10, period: 10_000, backoff: 0 },
     })
     let unavailable = 0
     let inFlight = 0
-    for (let round = 0; round < 10; round++) {
+    const recoveries: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
       const calls = Array.from({ length: 5 }, () => kernel.call('crashy.slow', { ms: 5_000 }))
       inFlight += calls.length + 1
       await sleep(10)
@@ -222,10 +226,20 @@ describe('T3 (scaled): repeated worker crashes', () => {
         if (outcome.status === 'rejected' && (outcome.reason as PlexusError).code === 'UNAVAILABLE')
           unavailable++
       }
+      const crashed = performance.now()
       assert.equal(await kernel.call('crashy.echo', round), round)
+      recoveries.push(performance.now() - crashed)
     }
+    recoveries.sort((a, b) => a - b)
+    reportGates('T3 worker', `${ROUNDS} rounds of exit/throw, 6 calls in flight each`, {
+      inFlight,
+      unavailable,
+      restarts: instanceOf(kernel, 'crashy').restarts,
+      recoveryP50ms: Math.round(recoveries[Math.floor(recoveries.length / 2)]!),
+      recoveryMaxMs: Math.round(recoveries.at(-1)!),
+    })
     assert.equal(unavailable, inFlight)
-    assert.equal(instanceOf(kernel, 'crashy').restarts, 10)
+    assert.equal(instanceOf(kernel, 'crashy').restarts, ROUNDS)
     await kernel.stop()
   })
 })

@@ -42,3 +42,17 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<boole
   }
   return true
 }
+
+/**
+ * The kernel tests' copy of @plexus/testing's `scale` (the kernel imports no repo package):
+ * `full` under PLEXUS_SCALE=full (`npm run soak`), else `small`.
+ */
+export function scale<T>(sizes: { readonly small: T; readonly full: T }): T {
+  return process.env['PLEXUS_SCALE'] === 'full' ? sizes.full : sizes.small
+}
+
+/** The kernel tests' copy of @plexus/testing's `reportGates`: one gate line for the soak table. */
+export function reportGates(test: string, size: string, gates: Record<string, number | string>) {
+  const at = process.env['PLEXUS_SCALE'] === 'full' ? 'full' : 'small'
+  console.log('PLEXUS-GATE ' + JSON.stringify({ test, scale: at, size, gates }))
+}

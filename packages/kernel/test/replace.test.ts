@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defineService } from '@plexus/kernel'
-import { eventually, quietKernel, sleep } from './helpers.js'
+import { eventually, quietKernel, reportGates, scale, sleep } from './helpers.js'
 
 function version(v: number, handled: Map<number, number[]>, log: string[]) {
   return defineService({
@@ -52,10 +52,15 @@ describe('hot replace', () => {
         await sleep(1)
       }
     })()
-    /** Each phase lasts until 400 more calls were answered, not a fixed time. */
+    // T1: each phase lasts until 400 more calls were answered (and, at full scale, 10 s: v1 -> v2
+    // at 10 s, v2 -> v3 at 20 s, 30 s in all), not a fixed time.
+    const phaseMs = scale({ small: 0, full: 10_000 })
+    const t0 = performance.now()
     const served = async (phase: string) => {
       const from = ok
-      assert.ok(await eventually(() => ok >= from + 400, 15_000), `${ok - from} answered ${phase}`)
+      const start = performance.now()
+      const done = () => ok >= from + 400 && performance.now() - start >= phaseMs
+      assert.ok(await eventually(done, phaseMs + 15_000), `${ok - from} answered ${phase}`)
     }
     await served('on v1')
     await kernel.replace('pricing', version(2, handled, log))
@@ -64,12 +69,20 @@ describe('hot replace', () => {
     await served('on v3')
     running = false
     await Promise.all([...callers, emitter])
-    assert.ok(await eventually(() => handled.size === seq), `${handled.size} of ${seq} handled`)
-
+    const allHandled = await eventually(() => handled.size === seq)
+    const seconds = (performance.now() - t0) / 1000
+    const duplicates = [...handled.values()].filter((versions) => versions.length !== 1)
+    reportGates('T1 inline', `${seconds.toFixed(0)} s, c=200, 2 replaces, ${seq} events`, {
+      calls: ok,
+      callsPerSecond: Math.round(ok / seconds),
+      failed: failures.length,
+      lostEvents: seq - handled.size,
+      duplicatedEvents: duplicates.length,
+    })
+    assert.ok(allHandled, `${handled.size} of ${seq} handled`)
     assert.deepEqual(failures, [])
     assert.deepEqual([...versionsSeen].sort(), [1, 2, 3])
     assert.equal(handled.size, seq, 'every event handled')
-    const duplicates = [...handled.values()].filter((versions) => versions.length !== 1)
     assert.deepEqual(duplicates, [], 'no event handled twice')
     assert.deepEqual(log, [
       'start v1',
