@@ -116,7 +116,7 @@ describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
         process.kill(pid, 'SIGKILL')
         assert.ok(
           await eventually(
-            () => restarts(kernel) === k + 1 && states(kernel).every((s) => s === 'running'),
+            () => restarts(kernel) >= k + 1 && states(kernel).every((s) => s === 'running'),
             15_000, // a ceiling for "never recovers" on a loaded machine; RELIABILITY says 2 s
           ),
           'serving again after the kill',
@@ -152,7 +152,8 @@ describe('T2 (scaled): SIGKILL of a child-process service under load', () => {
         assert.ok(errors <= inFlight, `kill ${k + 1}: ${errors} errors, ${inFlight} in flight`)
       }
       if (address === 'crashy.idem') assert.equal(outcome.errors.length, 0)
-      assert.equal(restarts(kernel), kills)
+      // More restarts than kills would mean a guest was also replaced as unresponsive under load.
+      assert.equal(restarts(kernel), kills, 'one restart per kill')
       await kernel.stop()
       assert.ok(await eventually(() => children().length === baseline), 'child PIDs back')
       assert.equal(children().filter((c) => c.state.startsWith('Z')).length, 0, 'no zombies')
