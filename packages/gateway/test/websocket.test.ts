@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { defineService } from '@plexus/kernel'
+import { until } from '@plexus/testing'
 import { SLOW_CONSUMER_CLOSE } from '@plexus/gateway'
 import { startGateway, startKernel } from './helpers.js'
 import { TestClient } from './ws-client.js'
@@ -118,7 +119,7 @@ test('cancelling a stream, or disconnecting, closes the producer and leaves no o
   await b.until((f) => new Set(f.map((x) => x.id)).size === 10)
   b.close()
 
-  for (let i = 0; i < 100 && probe.finished < 11; i++) await sleep(20)
+  await until('all 11 producers to finish', () => (probe.finished >= 11 ? true : undefined))
   assert.equal(probe.finished, 11)
   assert.equal(kernel.openStreams, 0)
   assert.equal(gateway.stats().openStreams, 0)

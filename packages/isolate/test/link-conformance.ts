@@ -75,7 +75,11 @@ export function linkConformance(placement: string, setup: ConformanceSetup): voi
       const before = (await kernel.call('echo.abortedSeen')) as number
       const controller = new AbortController()
       const pending = kernel.call('echo.watch', undefined, { signal: controller.signal })
-      await sleep(50)
+      // Abort once the instance holds the call (the cancel then follows it down the link, in
+      // order); aborted before that, only the kernel's side would see it.
+      const echoInFlight = () =>
+        kernel.services().find((s) => s.name === 'echo')!.instances[0]!.inFlight
+      assert.ok(await eventually(() => echoInFlight() === 1), 'the call reached the instance')
       controller.abort()
       assert.equal((await rejectionOf(pending)).code, 'CANCELLED')
       assert.ok(

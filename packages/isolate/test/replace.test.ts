@@ -46,10 +46,18 @@ for (const [from, to] of [
           await sleep(1)
         }
       })()
-      await sleep(100)
+      // Each phase lasts until 50 more answers, not a fixed time.
+      assert.ok(await eventually(() => answers.length >= 50, 10_000), 'v1 served')
       await kernel.replace('versioned', v2, { placement: to, module: fixture('versioned-v2') })
       const switched = answers.length
-      await sleep(100)
+      const ticksAtSwitch = ticks
+      assert.ok(
+        await eventually(
+          () => answers.length >= switched + 50 && ticks >= ticksAtSwitch + 20,
+          10_000,
+        ),
+        'v2 served',
+      )
       running = false
       await Promise.all([...loops, emitter])
       assert.deepEqual(errors, [])

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defineService, topicMatches, type EventErrorReport } from '@plexus/kernel'
-import { quietKernel, sleep } from './helpers.js'
+import { eventually, quietKernel } from './helpers.js'
 
 describe('events', () => {
   it('matches wildcards: * is one token, > is one or more trailing tokens', () => {
@@ -33,7 +33,7 @@ describe('events', () => {
     await kernel.start()
     kernel.emit('orders.created', { id: 1 })
     kernel.emit('orders.created.eu', { id: 2 })
-    await sleep(1)
+    assert.ok(await eventually(() => seen.length >= 3), `${seen.length} deliveries`)
     assert.deepEqual(seen.sort(), [
       'audit:orders.created',
       'audit:orders.created.eu',
@@ -65,7 +65,8 @@ describe('events', () => {
     assert.equal(instance, 3)
     for (let i = 0; i < 30; i++) kernel.emit('jobs.run', i)
     kernel.emit('config.changed', {})
-    await sleep(1)
+    const delivered = () => (balanced.get('jobs.run') ?? 0) + (broadcast.get('config.changed') ?? 0)
+    assert.ok(await eventually(() => delivered() >= 33), `${delivered()} deliveries`)
     assert.equal(balanced.get('jobs.run'), 30)
     assert.equal(broadcast.get('config.changed'), 3)
     const perInstance = kernel.services()[0]!.instances.map((i) => i.count)
@@ -91,7 +92,7 @@ describe('events', () => {
     await kernel.start()
     kernel.emit('a.sync')
     kernel.emit('a.async')
-    await sleep(1)
+    assert.ok(await eventually(() => reports.length >= 2), `${reports.length} reports`)
     assert.equal(kernel.counters.eventErrors, 2)
     assert.deepEqual(
       reports.map((r) => [r.service, r.topic, r.error.code, r.error.message]).sort(),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defineService } from '@plexus/kernel'
-import { quietKernel, sleep } from './helpers.js'
+import { eventually, quietKernel, reportGates, scale, sleep } from './helpers.js'
 
 function version(v: number, handled: Map<number, number[]>, log: string[]) {
   return defineService({
@@ -52,20 +52,37 @@ describe('hot replace', () => {
         await sleep(1)
       }
     })()
-    await sleep(150)
+    // T1: each phase lasts until 400 more calls were answered (and, at full scale, 10 s: v1 -> v2
+    // at 10 s, v2 -> v3 at 20 s, 30 s in all), not a fixed time.
+    const phaseMs = scale({ small: 0, full: 10_000 })
+    const t0 = performance.now()
+    const served = async (phase: string) => {
+      const from = ok
+      const start = performance.now()
+      const done = () => ok >= from + 400 && performance.now() - start >= phaseMs
+      assert.ok(await eventually(done, phaseMs + 15_000), `${ok - from} answered ${phase}`)
+    }
+    await served('on v1')
     await kernel.replace('pricing', version(2, handled, log))
-    await sleep(150)
+    await served('on v2')
     await kernel.replace('pricing', version(3, handled, log))
-    await sleep(150)
+    await served('on v3')
     running = false
     await Promise.all([...callers, emitter])
-    await sleep(20)
-
+    const allHandled = await eventually(() => handled.size === seq)
+    const seconds = (performance.now() - t0) / 1000
+    const duplicates = [...handled.values()].filter((versions) => versions.length !== 1)
+    reportGates('T1 inline', `${seconds.toFixed(0)} s, c=200, 2 replaces, ${seq} events`, {
+      calls: ok,
+      callsPerSecond: Math.round(ok / seconds),
+      failed: failures.length,
+      lostEvents: seq - handled.size,
+      duplicatedEvents: duplicates.length,
+    })
+    assert.ok(allHandled, `${handled.size} of ${seq} handled`)
     assert.deepEqual(failures, [])
-    assert.ok(ok > 1000, `${ok} calls answered`)
     assert.deepEqual([...versionsSeen].sort(), [1, 2, 3])
     assert.equal(handled.size, seq, 'every event handled')
-    const duplicates = [...handled.values()].filter((versions) => versions.length !== 1)
     assert.deepEqual(duplicates, [], 'no event handled twice')
     assert.deepEqual(log, [
       'start v1',
@@ -106,7 +123,12 @@ describe('hot replace', () => {
       'svc',
       defineService({ name: 'svc', version: 2, actions: { v: () => 2 } }),
     )
-    await sleep(5)
+    // Once v2 is the running version (a condition, not a pause), calls go to it.
+    assert.ok(
+      await eventually(() =>
+        kernel.services().some((s) => s.version === 2 && s.state === 'running'),
+      ),
+    )
     assert.equal(await kernel.call('svc.v'), 2)
     assert.equal(await before, 1, 'the old version finished its in-flight call')
     await replacing

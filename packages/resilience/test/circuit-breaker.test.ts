@@ -124,11 +124,10 @@ describe('outlier ejection', () => {
     for (let i = 0; i < 300; i++) await kernel.call('api.get').catch(() => {})
     // Instances still in rotation kept getting traffic in the second half.
     const inRotation = handled.filter((count, n) => count > (before[n] ?? 0))
-    assert.equal(handled.slice(1).length, 6)
-    assert.ok(
-      inRotation.length >= 4,
-      `${inRotation.length} of 6 still in rotation (max ejected: 2)`,
-    )
+    assert.equal(before.filter((count) => count > 0).length, 6, 'all 6 served at first')
+    const ejected = 6 - inRotation.length
+    // Some were ejected (every one fails), but never more than a third of them.
+    assert.ok(ejected >= 1 && ejected <= 2, `${ejected} of 6 ejected (max: 2)`)
     await kernel.stop()
   })
 })

@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import type { Page } from 'playwright-core'
+import { binarySkip, requireBinary } from './services.js'
 
-/** Debian's Chromium, installed by `.ci/run` (`apt-get install chromium`). */
-export const CHROMIUM = '/usr/bin/chromium'
+/**
+ * Debian's Chromium, installed by `.ci/run` (`apt-get install chromium`); PLEXUS_CHROMIUM names
+ * another build (and lets a test show the browser tests skip when it is absent).
+ */
+export const CHROMIUM = process.env['PLEXUS_CHROMIUM'] ?? '/usr/bin/chromium'
 
 /** The flags this machine needs: no sandbox as root, no GPU, no calls home (closed network). */
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking']
@@ -16,8 +19,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
  * present or when PLEXUS_REQUIRE_SERVICES=1 (then `openChromium` fails instead of skipping).
  */
 export function chromiumSkip(): string | false {
-  if (existsSync(CHROMIUM) || process.env['PLEXUS_REQUIRE_SERVICES'] === '1') return false
-  return `${CHROMIUM} is not installed (apt-get install chromium)`
+  return binarySkip(CHROMIUM, 'apt-get install chromium')
 }
 
 /**
@@ -25,12 +27,12 @@ export function chromiumSkip(): string | false {
  * removed when the test ends.
  */
 export async function openChromium(t: TestContext): Promise<Page> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is required (PLEXUS_REQUIRE_SERVICES=1)`)
+  const executablePath = requireBinary(CHROMIUM)
   const { chromium } = await import('playwright-core')
   const profile = await mkdtemp(join(tmpdir(), 'plexus-chromium-'))
   t.after(() => rm(profile, { recursive: true, force: true }))
   const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 900 },

@@ -1,7 +1,8 @@
 /**
  * @plexus/testing — what the repo's tests share: the plexus CLI run as a user runs it, polling
  * for a condition, small async helpers, a heap reading for leak checks, a private redis-server or
- * nats-server per test, and a headless Chromium page. Tests only; never a runtime dependency.
+ * nats-server per test, a headless Chromium page, skips for absent components, and the
+ * small/full scale of the reliability tests. Tests only; never a runtime dependency.
  */
 export { until, type UntilOptions } from './until.js'
 export { rejectionOf, sleep } from './async.js'
@@ -16,6 +17,8 @@ export {
   type RunningPlexus,
 } from './plexus-cli.js'
 export { CHROMIUM, chromiumSkip, openChromium } from './chromium.js'
+export { currentScale, GATE_PREFIX, reportGates, scale, type Scale } from './scale.js'
+export { binarySkip, findBinary, requireBinary, servicesRequired } from './services.js'
 export { openDashboard, type OpenDashboard } from './dashboard.js'
 /** A private server binary per test (redis-server, nats-server) on a free loopback port. */
 export {
