@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createKernel, isPlexusError, silentLogger } from '@plexus/kernel'
 import { connect, headers } from '@nats-io/transport-node'
-import { nats } from '@plexus/nats'
+import { nats, type NatsOptions } from '@plexus/nats'
 import { until } from '@plexus/testing'
 import { clusterNode, natsServer, routedTo, skip, where } from './helpers.js'
 
@@ -16,7 +16,7 @@ test('bad options fail the start with INVALID_CONFIG naming the key', async () =
       'nats.pingInterval',
     ],
     [{ servers: 'nats://127.0.0.1:1', livenessWindow: -1 }, 'nats.livenessWindow'],
-  ] as const
+  ] satisfies [NatsOptions, string][]
   for (const [options, key] of cases) {
     const kernel = createKernel({ node: 'a', logger: silentLogger, plugins: [nats(options)] })
     const error: unknown = await kernel.start().then(
