@@ -37,6 +37,7 @@ export class NodeDirectory {
   #ping: Subscription | undefined
   #stopWatch: (() => void) | undefined
   #last = ''
+  #stopping = false
   readonly #seen = new Map<string, { instance: string; revision: number }>()
 
   private constructor(nc: NatsConnection, kv: KV, namespace: string, node: string, logger: Logger) {
@@ -114,13 +115,23 @@ export class NodeDirectory {
 
   /** Stops watching and answering probes; `leave` also deletes this node's entry. */
   async stop(leave: boolean): Promise<void> {
+    this.#stopping = true
     this.#stopWatch?.()
     this.#ping?.unsubscribe()
     if (leave) await this.#kv.delete(this.#node)
   }
 
   #changed(entry: KvWatchEntry, hooks: DirectoryHooks): void {
-    if (entry.key === this.#node) return
+    if (entry.key === this.#node) {
+      // Deleted by a peer that took this node for dead (its loop was blocked past the window):
+      // write it back at once, or nobody links to this node again until the next refresh.
+      if (entry.operation !== 'PUT' && !this.#stopping && this.#last !== '') {
+        this.#kv.put(this.#node, this.#last).catch((error: unknown) => {
+          this.#logger.warn({ err: error }, 'Node registry entry not restored')
+        })
+      }
+      return
+    }
     if (entry.operation !== 'PUT') return hooks.gone(entry.key)
     let record: NodeRecord
     try {

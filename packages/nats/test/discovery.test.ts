@@ -67,7 +67,28 @@ test('a node id left behind by a process that is gone is taken over', { skip }, 
   assert.equal(entry?.json<{ instance: string }>().instance, a.plugin.self?.instance)
 })
 
-async function until(probe: () => boolean): Promise<void> {
+test(
+  'a node whose entry was deleted by a peer that took it for dead writes it back',
+  { skip },
+  async (t) => {
+    const url = await natsServer(t)
+    // A long TTL: the periodic rewrite (every TTL/3 = 20 s) must not be what restores it.
+    const a = await clusterNode(t, url, 'a', [], { registryTtl: 60_000 })
+    const b = await clusterNode(t, url, 'b', [where('beta', 'b')], { registryTtl: 60_000 })
+    await routedTo(a.kernel, 'beta', 'b')
+    const nc = await connect({ servers: url })
+    t.after(() => nc.close())
+    const kv = await new Kvm(nc).open('plexus_test_nodes')
+    await kv.delete('b')
+    await until(async () => (await kv.get('b'))?.operation === 'PUT')
+    const entry = await kv.get('b')
+    assert.equal(entry?.json<{ instance: string }>().instance, b.plugin.self?.instance)
+    await routedTo(a.kernel, 'beta', 'b')
+    assert.equal(await a.kernel.call('beta.node'), 'b')
+  },
+)
+
+async function until(probe: () => boolean | Promise<boolean>): Promise<void> {
   const { until: wait } = await import('@plexus/testing')
-  await wait('the condition', () => (probe() ? true : undefined))
+  await wait('the condition', async () => ((await probe()) ? true : undefined))
 }
