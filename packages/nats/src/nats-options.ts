@@ -1,0 +1,107 @@
+import { PlexusError } from '@plexus/kernel'
+
+/** Options of the nats plug-in. */
+export interface NatsOptions {
+  /** NATS server URLs, e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[]
+  /** This node's id in the cluster (NATS-token safe: letters, digits, `_`, `-`); default the kernel's node id. */
+  node?: string
+  /** Cluster namespace (same token rule); nodes see only nodes of their namespace. Default `default`. */
+  namespace?: string
+  /**
+   * How long a peer may stay silent before its link is declared dead, in ms (default 3000):
+   * calls in flight to it end UNAVAILABLE (retryable) and its instances are detached.
+   */
+  livenessWindow?: number
+  /** PING period on each node link in ms (default a quarter of the window). */
+  pingInterval?: number
+  /** How often the local services are re-read for the manifest, in ms (default 250). */
+  refreshInterval?: number
+  /**
+   * TTL of the node registry bucket in ms (default 15000): the bound on how long a crashed
+   * node's entry survives there (its links die within the liveness window anyway).
+   */
+  registryTtl?: number
+  /** How long the duplicate-id probe waits for a live holder to answer, in ms (default 1000). */
+  probeTimeout?: number
+  /** Event subscriptions announced as broadcast, as `service:pattern` (see docs/cluster.md). */
+  broadcast?: readonly string[]
+}
+
+/** The options with every default filled in. */
+export interface NatsSettings {
+  readonly servers: string[]
+  readonly node: string
+  readonly namespace: string
+  readonly livenessWindow: number
+  readonly pingInterval: number
+  readonly pingMisses: number
+  readonly refreshInterval: number
+  readonly registryTtl: number
+  readonly probeTimeout: number
+  readonly broadcast: ReadonlySet<string>
+}
+
+/** Node ids and namespaces become subject tokens and KV keys: keep them to this alphabet. */
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
+
+/** Checks the options (INVALID_CONFIG naming the key and the value seen) and fills defaults. */
+export function resolveNatsOptions(options: NatsOptions, kernelNode: string): NatsSettings {
+  const servers = typeof options.servers === 'string' ? [options.servers] : options.servers
+  if (!Array.isArray(servers) || servers.length === 0 || !servers.every(isServer)) {
+    throw invalid('nats.servers', 'one or more nats:// URLs', options.servers)
+  }
+  const node = options.node ?? kernelNode
+  if (typeof node !== 'string' || !TOKEN.test(node)) {
+    throw invalid('nats.node', 'letters, digits, _ or - (1-64)', node)
+  }
+  const namespace = options.namespace ?? 'default'
+  if (typeof namespace !== 'string' || !TOKEN.test(namespace)) {
+    throw invalid('nats.namespace', 'letters, digits, _ or - (1-64)', namespace)
+  }
+  const livenessWindow = positive('nats.livenessWindow', options.livenessWindow, 3000)
+  const pingInterval = positive(
+    'nats.pingInterval',
+    options.pingInterval,
+    Math.max(10, Math.floor(livenessWindow / 4)),
+  )
+  if (pingInterval * 2 > livenessWindow) {
+    throw invalid('nats.pingInterval', 'at most half of livenessWindow', pingInterval)
+  }
+  return {
+    servers,
+    node,
+    namespace,
+    livenessWindow,
+    pingInterval,
+    // A peer is declared dead on the tick after `misses` unanswered PINGs: at most
+    // (misses + 1) × interval after it was last heard from, which must fit in the window.
+    pingMisses: Math.max(1, Math.floor(livenessWindow / pingInterval) - 1),
+    refreshInterval: positive('nats.refreshInterval', options.refreshInterval, 250),
+    registryTtl: positive('nats.registryTtl', options.registryTtl, 15_000),
+    probeTimeout: positive('nats.probeTimeout', options.probeTimeout, 1000),
+    broadcast: new Set(options.broadcast ?? []),
+  }
+}
+
+function isServer(value: unknown): boolean {
+  return typeof value === 'string' && /^(nats|tls|ws|wss):\/\/[^\s]+$|^[\w.-]+:\d+$/.test(value)
+}
+
+function positive(key: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalid(key, 'a positive number of ms', value)
+  }
+  return value
+}
+
+function invalid(key: string, expected: string, seen: unknown): PlexusError {
+  return new PlexusError(
+    'INVALID_CONFIG',
+    `${key}: expected ${expected}, got ${JSON.stringify(seen)}`,
+    {
+      data: { key, expected },
+    },
+  )
+}

@@ -1,0 +1,160 @@
+import { connect, nuid, type Msg, type NatsConnection } from '@nats-io/transport-node'
+import { PlexusError, type Kernel, type Plugin } from '@plexus/kernel'
+import { DEFAULT_LIMITS } from '@plexus/wire'
+import { LocalManifests } from './local-manifests.js'
+import { resolveNatsOptions, type NatsOptions } from './nats-options.js'
+import { NodeCluster, type ClusterView } from './node-cluster.js'
+import { NodeDirectory } from './node-directory.js'
+import { linkInbox } from './subjects.js'
+
+/** Room left in a NATS message for the link headers and the protocol line. */
+const HEADER_ROOM = 4096
+/** Messages held while the node id is being claimed (a handful of HELLOs and PINGs). */
+const EARLY_LIMIT = 1000
+
+/** The nats plug-in, with a view of the cluster once the kernel started. */
+export interface NatsPlugin extends Plugin<Kernel<any>> {
+  /** This node's id and process instance, once set up. */
+  readonly self: { node: string; instance: string } | undefined
+  /** Links and refusals, once set up. */
+  readonly cluster: ClusterView | undefined
+}
+
+/**
+ * Joins the kernel to a cluster of kernels over NATS: its services are announced in the
+ * namespace's registry bucket (`plexus_<ns>_nodes`), every other node's are attached and
+ * routed like local ones (placement `node`), over one wire session per node pair. A live node
+ * already holding the id refuses the start (INVALID_CONFIG, `reason: 'duplicate-node'`).
+ *
+ * @example
+ * const kernel = createKernel({
+ *   node: 'a',
+ *   plugins: [nats({ servers: 'nats://127.0.0.1:4222', namespace: 'shop' })],
+ * })
+ */
+export function nats(options: NatsOptions): NatsPlugin {
+  let self: { node: string; instance: string } | undefined
+  let cluster: NodeCluster | undefined
+  return {
+    name: 'nats',
+    get self() {
+      return self
+    },
+    get cluster() {
+      return cluster
+    },
+    async setup(kernel) {
+      const settings = resolveNatsOptions(options, kernel.node)
+      const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
+      const local = new LocalManifests(settings.broadcast)
+      kernel.intercept(local.interceptor)
+      const nc = await connectTo(settings.servers, settings.node)
+      const instance = nuid.next()
+      let directory: NodeDirectory
+      try {
+        directory = await NodeDirectory.open(
+          nc,
+          settings.namespace,
+          settings.node,
+          settings.registryTtl,
+          logger,
+        )
+      } catch (error) {
+        await nc.close()
+        throw unavailable('the node registry could not be opened (is JetStream on?)', error)
+      }
+      const maxFrameSize = Math.min(DEFAULT_LIMITS.maxFrameSize, nc.info!.max_payload - HEADER_ROOM)
+      const view = new NodeCluster(
+        {
+          kernel,
+          nc,
+          settings,
+          instance,
+          local,
+          logger,
+          maxFrameSize,
+          refused: () => {},
+        },
+        (node, gone) => void directory.forget(node, gone),
+      )
+      // Peers may write the moment our entry is visible, before `claim` returns: hold their
+      // messages until the id is ours (a refused duplicate must never answer for the holder).
+      let early: Msg[] | undefined = []
+      const inbox = nc.subscribe(linkInbox(settings.namespace, settings.node), {
+        callback: (error, msg) => {
+          if (error !== null) return
+          if (early === undefined) view.inbound(msg)
+          else if (early.length < EARLY_LIMIT) early.push(msg)
+        },
+      })
+      try {
+        await nc.flush()
+        await directory.claim({ instance, services: local.read(kernel) }, settings.probeTimeout)
+        const held = early
+        early = undefined
+        for (const msg of held) view.inbound(msg)
+        await directory.watch({
+          put: (node, record) => view.put(node, record),
+          gone: (node) => view.gone(node),
+        })
+      } catch (error) {
+        inbox.unsubscribe()
+        await nc.close()
+        throw error
+      }
+      self = { node: settings.node, instance }
+      cluster = view
+      let refreshedAt = Date.now()
+      const refresh = setInterval(() => {
+        const force = Date.now() - refreshedAt > settings.registryTtl / 3
+        if (force) refreshedAt = Date.now()
+        directory
+          .publish({ instance, services: local.read(kernel) }, force)
+          .catch((error: unknown) => logger.warn({ err: error }, 'Node registry entry not written'))
+      }, settings.refreshInterval)
+      refresh.unref()
+      logger.info(
+        { namespace: settings.namespace, window: settings.livenessWindow },
+        'Joined the cluster',
+      )
+      return async () => {
+        clearInterval(refresh)
+        try {
+          await directory.stop(true)
+        } catch (error) {
+          logger.warn({ err: error }, 'Node registry entry not deleted (it expires by TTL)')
+        }
+        view.stop(
+          new PlexusError('UNAVAILABLE', `Node '${settings.node}' is stopping`, {
+            retryable: true,
+            data: { node: settings.node, reason: 'stopping' },
+          }),
+        )
+        inbox.unsubscribe()
+        await nc.drain().catch(() => nc.close())
+      }
+    },
+  } satisfies NatsPlugin
+}
+
+async function connectTo(servers: string[], node: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers,
+      name: `plexus-${node}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      reconnectJitter: 250,
+    })
+  } catch (error) {
+    throw unavailable(`cannot connect to ${servers.join(', ')}`, error)
+  }
+}
+
+function unavailable(what: string, cause: unknown): PlexusError {
+  return new PlexusError('UNAVAILABLE', `nats: ${what}: ${(cause as Error).message}`, {
+    retryable: true,
+    cause,
+    data: { reason: 'nats' },
+  })
+}

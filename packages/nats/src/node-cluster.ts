@@ -1,0 +1,167 @@
+import type { Msg } from '@nats-io/transport-node'
+import { PlexusError } from '@plexus/kernel'
+import type { NodeRecord } from './node-directory.js'
+import { NodeLink, type LinkHost } from './node-link.js'
+import { LINK_HEADERS, pingSubject } from './subjects.js'
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
+
+/** The cluster as this node sees it: the registry entries of the others, and one link per peer. */
+export interface ClusterView {
+  /** Peers with an open link. */
+  readonly links: number
+  /** Link messages refused (no headers, bad sequence number, unknown sender link). */
+  readonly refused: number
+}
+
+/**
+ * Routes every link message to the session it belongs to and keeps one link per peer: opened on
+ * discovery (or on the peer's first message), reset when the peer's side is new (it restarted
+ * or reopened), closed when the peer leaves. A link that died is reopened only after the peer
+ * proved alive on its ping subject; a peer that is gone has its registry entry removed (compare
+ * and set on the dead process's revision, so a successor's entry is never touched).
+ */
+export class NodeCluster implements ClusterView {
+  readonly #host: Omit<LinkHost, 'closed'>
+  readonly #links = new Map<string, NodeLink>()
+  readonly #records = new Map<string, NodeRecord>()
+  readonly #checking = new Set<string>()
+  readonly #prefix: string
+  readonly #forget: (node: string, instance: string) => void
+  #refused = 0
+  #stopped = false
+
+  constructor(host: Omit<LinkHost, 'closed'>, forget: (node: string, instance: string) => void) {
+    this.#host = host
+    this.#prefix = `plexus.${host.settings.namespace}.link.${host.settings.node}.`
+    this.#forget = forget
+  }
+
+  get links(): number {
+    return this.#links.size
+  }
+
+  get refused(): number {
+    return this.#refused
+  }
+
+  /** The link to `node`, if one is open. */
+  link(node: string): NodeLink | undefined {
+    return this.#links.get(node)
+  }
+
+  /** One message on `plexus.<ns>.link.<self>.<from>`. */
+  inbound(msg: Msg): void {
+    if (this.#stopped) return
+    const from = msg.subject.slice(this.#prefix.length)
+    const sender = msg.headers?.get(LINK_HEADERS.from) ?? ''
+    const to = msg.headers?.get(LINK_HEADERS.to) ?? ''
+    const seq = Number(msg.headers?.get(LINK_HEADERS.seq))
+    if (!TOKEN.test(from) || sender === '' || !Number.isSafeInteger(seq) || seq < 1) {
+      this.#refused++
+      return
+    }
+    let link = this.#links.get(from)
+    // Addressed to a session of ours that is gone: the tail of an old link, dropped.
+    if (to !== '' && link?.id !== to) return
+    if (link?.peerLink !== undefined && link.peerLink !== sender) {
+      link.close(
+        new PlexusError('UNAVAILABLE', `Node '${from}' opened a new link (it restarted)`, {
+          retryable: true,
+          data: { node: from, reason: 'peer-reset' },
+        }),
+        false,
+      )
+      link = undefined
+    }
+    ;(link ?? this.#open(from)).accept(sender, seq, msg.data)
+  }
+
+  /** A peer's registry entry appeared or changed. */
+  put(node: string, record: NodeRecord): void {
+    if (this.#stopped) return
+    this.#records.set(node, record)
+    let link = this.#links.get(node)
+    const heard = link?.peerInstance
+    if (link !== undefined && heard !== undefined && heard !== record.instance) {
+      // A new process under that id: the old session serves nobody any more.
+      link.close(
+        new PlexusError('UNAVAILABLE', `Node '${node}' restarted`, {
+          retryable: true,
+          data: { node, reason: 'restarted' },
+        }),
+        false,
+      )
+      link = undefined
+    }
+    ;(link ?? this.#open(node)).update(record)
+  }
+
+  /** A peer's registry entry was deleted: it left. */
+  gone(node: string): void {
+    this.#records.delete(node)
+    this.#links.get(node)?.close(
+      new PlexusError('UNAVAILABLE', `Node '${node}' left the cluster`, {
+        retryable: true,
+        data: { node, reason: 'left' },
+      }),
+      false,
+    )
+  }
+
+  /** Closes every link (the kernel is stopping); peers are told so they close theirs at once. */
+  stop(error: PlexusError): void {
+    this.#stopped = true
+    for (const link of [...this.#links.values()]) link.close(error, true)
+  }
+
+  #open(node: string): NodeLink {
+    const link = new NodeLink({ ...this.#host, closed: this.#closed }, node)
+    this.#links.set(node, link)
+    const record = this.#records.get(node)
+    if (record !== undefined) link.update(record)
+    return link
+  }
+
+  readonly #closed = (link: NodeLink, error: PlexusError): void => {
+    if (this.#links.get(link.peer) === link) this.#links.delete(link.peer)
+    const reason = (error.data as { reason?: unknown } | undefined)?.reason
+    if (this.#stopped || reason === 'left' || reason === 'restarted' || reason === 'peer-reset')
+      return
+    void this.#check(link.peer, link.peerInstance)
+  }
+
+  /**
+   * After a link died: a peer that still answers its ping subject is linked again (it was
+   * busy, or the link lost a message); one that does not is gone, and forgotten.
+   */
+  async #check(node: string, instance: string | undefined): Promise<void> {
+    if (this.#checking.has(node)) return
+    this.#checking.add(node)
+    try {
+      let answer: string | undefined
+      try {
+        const reply = await this.#host.nc.request(
+          pingSubject(this.#host.settings.namespace, node),
+          '',
+          { timeout: this.#host.settings.probeTimeout },
+        )
+        answer = reply.json<{ instance?: string }>().instance
+      } catch {
+        answer = undefined
+      }
+      if (this.#stopped || this.#links.has(node)) return
+      const record = this.#records.get(node)
+      if (answer === undefined) {
+        if (record !== undefined && (instance === undefined || record.instance === instance)) {
+          this.#records.delete(node)
+          this.#forget(node, record.instance)
+        }
+        return
+      }
+      if (record !== undefined && record.instance === answer) this.#open(node)
+    } finally {
+      this.#checking.delete(node)
+    }
+  }
+}

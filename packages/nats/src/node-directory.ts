@@ -1,0 +1,196 @@
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv'
+import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import { PlexusError, type Logger, type ServiceManifest } from '@plexus/kernel'
+import { nodeBucket, pingSubject } from './subjects.js'
+
+/** A node's entry in the registry bucket. */
+export interface NodeRecord {
+  /** Random per process: tells a restarted node from its predecessor under the same id. */
+  readonly instance: string
+  /** The services it runs itself. */
+  readonly services: ServiceManifest[]
+}
+
+/** What the directory reports about the other nodes. */
+export interface DirectoryHooks {
+  /** A node joined or changed its manifest. */
+  put(node: string, record: NodeRecord): void
+  /** A node left (its entry was deleted). */
+  gone(node: string): void
+}
+
+// JetStream's "wrong last sequence": the key exists already.
+const WRONG_LAST_SEQUENCE = 10071
+
+/**
+ * The node registry: one KV bucket per namespace, one key per node holding its manifest. A node
+ * claims its id with compare-and-set create; a taken id is probed on the holder's ping subject
+ * (a live holder answers: refused; no responder: a crashed predecessor, taken over). The bucket
+ * TTL bounds how long a crashed node's entry survives; the entry is rewritten well within it.
+ */
+export class NodeDirectory {
+  readonly #nc: NatsConnection
+  readonly #kv: KV
+  readonly #namespace: string
+  readonly #node: string
+  readonly #logger: Logger
+  #ping: Subscription | undefined
+  #stopWatch: (() => void) | undefined
+  #last = ''
+  #stopping = false
+  readonly #seen = new Map<string, { instance: string; revision: number }>()
+
+  private constructor(nc: NatsConnection, kv: KV, namespace: string, node: string, logger: Logger) {
+    this.#nc = nc
+    this.#kv = kv
+    this.#namespace = namespace
+    this.#node = node
+    this.#logger = logger
+  }
+
+  /** Opens (or creates) the namespace's bucket. */
+  static async open(
+    nc: NatsConnection,
+    namespace: string,
+    node: string,
+    ttl: number,
+    logger: Logger,
+  ): Promise<NodeDirectory> {
+    const kvm = new Kvm(nc)
+    const bucket = nodeBucket(namespace)
+    let kv: KV
+    try {
+      kv = await kvm.create(bucket, { history: 1, ttl })
+    } catch {
+      // Another node created it with other settings: use it as it is.
+      kv = await kvm.open(bucket)
+    }
+    return new NodeDirectory(nc, kv, namespace, node, logger)
+  }
+
+  /**
+   * Writes this node's first entry, refusing a live duplicate with INVALID_CONFIG
+   * (`reason: 'duplicate-node'`), then answers probes of its id.
+   */
+  async claim(record: NodeRecord, probeTimeout: number): Promise<void> {
+    const body = JSON.stringify(record)
+    try {
+      await this.#kv.create(this.#node, body)
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error
+      const holder = await this.#probe(probeTimeout)
+      if (holder !== undefined) {
+        throw new PlexusError(
+          'INVALID_CONFIG',
+          `nats.node: node id '${this.#node}' is held by a live node (instance ${holder}) in namespace '${this.#namespace}'`,
+          { data: { key: 'nats.node', reason: 'duplicate-node', node: this.#node, holder } },
+        )
+      }
+      this.#logger.info({ node: this.#node }, 'Node id held by a node that is gone: taken over')
+      await this.#kv.put(this.#node, body)
+    }
+    this.#last = body
+    this.#ping = this.#nc.subscribe(pingSubject(this.#namespace, this.#node), {
+      callback: (_error, msg) => void msg.respond(JSON.stringify({ instance: record.instance })),
+    })
+    await this.#nc.flush()
+  }
+
+  /** Rewrites this node's entry (when it changed, or `force` to keep it within the TTL). */
+  async publish(record: NodeRecord, force: boolean): Promise<void> {
+    const body = JSON.stringify(record)
+    if (!force && body === this.#last) return
+    this.#last = body
+    await this.#kv.put(this.#node, body)
+  }
+
+  /** Reports every other node's entry now and as it changes, until `stop`. */
+  async watch(hooks: DirectoryHooks): Promise<void> {
+    const watcher = await this.#kv.watch()
+    this.#stopWatch = () => watcher.stop()
+    void (async () => {
+      for await (const entry of watcher) this.#changed(entry, hooks)
+    })().catch((error: unknown) => this.#logger.warn({ err: error }, 'Node registry watch ended'))
+  }
+
+  /** Stops watching and answering probes; `leave` also deletes this node's entry. */
+  async stop(leave: boolean): Promise<void> {
+    this.#stopping = true
+    this.#stopWatch?.()
+    this.#ping?.unsubscribe()
+    if (leave) await this.#kv.delete(this.#node)
+  }
+
+  #changed(entry: KvWatchEntry, hooks: DirectoryHooks): void {
+    if (entry.key === this.#node) {
+      // Deleted by a peer that took this node for dead (its loop was blocked past the window):
+      // write it back at once, or nobody links to this node again until the next refresh.
+      if (entry.operation !== 'PUT' && !this.#stopping && this.#last !== '') {
+        this.#kv.put(this.#node, this.#last).catch((error: unknown) => {
+          this.#logger.warn({ err: error }, 'Node registry entry not restored')
+        })
+      }
+      return
+    }
+    if (entry.operation !== 'PUT') return hooks.gone(entry.key)
+    let record: NodeRecord
+    try {
+      record = parseRecord(entry.json())
+    } catch (error) {
+      this.#logger.warn({ node: entry.key, err: error }, 'Unreadable node registry entry ignored')
+      return
+    }
+    this.#seen.set(entry.key, { instance: record.instance, revision: entry.revision })
+    hooks.put(entry.key, record)
+  }
+
+  /**
+   * Deletes the entry of a node found dead, only if it is still the dead process's (compare and
+   * set on the revision seen): a zombie entry goes at once, not at the bucket TTL.
+   */
+  async forget(node: string, instance: string): Promise<void> {
+    const seen = this.#seen.get(node)
+    if (seen === undefined || seen.instance !== instance) return
+    try {
+      await this.#kv.delete(node, { previousSeq: seen.revision })
+    } catch {
+      // Rewritten meanwhile (a successor claimed the id): its entry stays.
+    }
+  }
+
+  /** The instance of a live holder of this node id, or undefined when nobody answers. */
+  async #probe(timeout: number): Promise<string | undefined> {
+    try {
+      const answer = await this.#nc.request(pingSubject(this.#namespace, this.#node), '', {
+        timeout,
+      })
+      const { instance } = answer.json<{ instance?: unknown }>()
+      return typeof instance === 'string' ? instance : 'unknown'
+    } catch {
+      // No responders (its connection is gone) or no answer in time (its process is gone).
+      return undefined
+    }
+  }
+}
+
+function isWrongLastSequence(error: unknown): boolean {
+  const e = error as { message?: unknown; api_error?: { err_code?: unknown } }
+  return (
+    e.api_error?.err_code === WRONG_LAST_SEQUENCE ||
+    (typeof e.message === 'string' && /wrong last sequence/.test(e.message))
+  )
+}
+
+/** A registry entry comes from the network: check its shape before anything uses it. */
+function parseRecord(value: unknown): NodeRecord {
+  const record = value as Partial<NodeRecord> | null
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    typeof record.instance !== 'string' ||
+    !Array.isArray(record.services)
+  ) {
+    throw new PlexusError('VALIDATION', 'A node registry entry needs { instance, services[] }')
+  }
+  return { instance: record.instance, services: record.services }
+}

@@ -1,0 +1,71 @@
+import type { InstanceLink, InstanceState, MessageContext } from '@plexus/kernel'
+import { RESERVED_ACTIONS, metaOf, type Session } from '@plexus/wire'
+
+/**
+ * One service version served by a peer node, as this kernel reaches it: each message, once past
+ * this kernel's side (interceptors, mailbox, figures), becomes a REQUEST on the node link,
+ * addressed to that exact version (`service@version.action`) so the peer runs it on its own
+ * instances. Its lifecycle is the peer's: it goes when the link does or the peer stops serving it.
+ */
+export class NodeInstance implements InstanceLink {
+  readonly placement = 'node'
+  state: InstanceState = 'running'
+  readonly #session: Session
+  readonly #service: string
+  readonly #pinned: string
+
+  constructor(
+    readonly id: string,
+    readonly node: string,
+    service: string,
+    version: number,
+    session: Session,
+    readonly linkRefused: () => number,
+  ) {
+    this.#service = service
+    this.#pinned = `${service}@${version}`
+    this.#session = session
+  }
+
+  /** Envelopes refused on the node link (shared by every service of that peer). */
+  get refused(): number {
+    return this.linkRefused()
+  }
+
+  invoke(action: string, ctx: MessageContext, input: unknown): Promise<unknown> {
+    return this.#session.call(`${this.#pinned}.${action}`, input, options(ctx))
+  }
+
+  deliver(pattern: string, ctx: MessageContext, payload: unknown): Promise<unknown> {
+    return this.#session.call(
+      `${this.#service}.${RESERVED_ACTIONS.event}`,
+      { pattern, topic: ctx.topic ?? pattern, payload },
+      options(ctx),
+    )
+  }
+
+  open(
+    kind: 'stream' | 'channel',
+    name: string,
+    ctx: MessageContext,
+    input: unknown,
+  ): AsyncIterator<unknown> {
+    return this.#session.open(kind, `${this.#pinned}.${name}`, input, options(ctx))
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    this.state = 'stopped'
+  }
+}
+
+function options(ctx: MessageContext) {
+  return {
+    deadline: ctx.remaining(),
+    meta: metaOf(ctx),
+    caller: ctx.caller,
+    cancel: ctx,
+    owner: ctx,
+  }
+}

@@ -1,0 +1,212 @@
+import { headers, type NatsConnection } from '@nats-io/transport-node'
+import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@plexus/kernel'
+import { EnvelopeType, Liveness, Session, createHello } from '@plexus/wire'
+import type { LocalManifests } from './local-manifests.js'
+import type { NatsSettings } from './nats-options.js'
+import { NodeInstance } from './node-instance.js'
+import { NodeTraffic } from './node-traffic.js'
+import { LINK_HEADERS, linkSubject } from './subjects.js'
+
+/** What every node link of this kernel shares. */
+export interface LinkHost {
+  readonly kernel: Kernel<any>
+  readonly nc: NatsConnection
+  readonly settings: NatsSettings
+  /** This process's instance id (changes on restart; the node id does not). */
+  readonly instance: string
+  readonly local: LocalManifests
+  readonly logger: Logger
+  /** Largest envelope body written or accepted (under NATS's max_payload). */
+  readonly maxFrameSize: number
+  /** An envelope was refused on some link. */
+  refused(): void
+  /** The link closed (why, and whether the peer should be probed for life). */
+  closed(link: NodeLink, error: PlexusError): void
+}
+
+let opened = 0
+
+/**
+ * The wire session between this node and one peer, in message mode: each envelope body is one
+ * NATS message on `plexus.<ns>.link.<peer>.<self>`, with headers naming the sending link, the
+ * receiving link and a sequence number, so a message lost by core NATS (at-most-once) is seen as
+ * a gap — the link closes, its calls end UNAVAILABLE (retryable) — never as a silent loss. The
+ * node with the smaller id is the initiator. PINGs on it (any traffic counts) declare a silent
+ * peer dead within the liveness window. The peer's services are attached once its HELLO
+ * arrived and its registry entry names the same process.
+ */
+export class NodeLink {
+  readonly peer: string
+  /** This side's link id: `<instance>.<n>`, new for every session. */
+  readonly id: string
+  readonly session: Session
+  /** The peer side's link id, from the first message heard. */
+  peerLink: string | undefined
+  readonly #host: LinkHost
+  readonly #subject: string
+  readonly #attached = new Map<string, () => void>()
+  readonly #liveness: Liveness
+  #record: { instance: string; services: ServiceManifest[] } | undefined
+  #expect = 1
+  #seq = 0
+  #refused = 0
+  #ready = false
+  #closed = false
+
+  constructor(host: LinkHost, peer: string) {
+    const { settings } = host
+    this.#host = host
+    this.peer = peer
+    this.id = `${host.instance}.${++opened}`
+    this.#subject = linkSubject(settings.namespace, peer, settings.node)
+    const traffic = new NodeTraffic(host.kernel, host.local, host.logger, settings.node, peer)
+    this.session = new Session({
+      side: settings.node < peer ? 'initiator' : 'acceptor',
+      hello: createHello({
+        role: 'kernel',
+        name: settings.node,
+        maxFrameSize: host.maxFrameSize,
+      }),
+      logger: host.logger,
+      maxFrameSize: host.maxFrameSize,
+      onRefused: () => {
+        this.#refused++
+        host.refused()
+      },
+      handlers: {
+        ready: () => {
+          this.#ready = true
+          this.#sync()
+        },
+        broken: (error) => this.close(error, false),
+        request: (request, exchange) => traffic.request(request, exchange),
+        event: (event) =>
+          host.logger.debug({ peer, topic: event.topic }, 'EVENT on a node link ignored'),
+        pong: (seq) => this.#liveness.pong(seq),
+      },
+      send: (messages) => this.#publish(messages),
+    })
+    this.#liveness = new Liveness(settings.pingInterval, settings.pingMisses, {
+      ping: (seq) => this.session.ping(seq),
+      heardAt: () => this.session.receivedAt,
+      unresponsive: (missed) =>
+        this.close(
+          new PlexusError(
+            'UNAVAILABLE',
+            `Node '${peer}' missed ${missed} PINGs in a row (liveness window ${settings.livenessWindow} ms)`,
+            { retryable: true, data: { node: peer, reason: 'unresponsive' } },
+          ),
+          true,
+        ),
+    })
+  }
+
+  /** The peer's process instance, once heard from. */
+  get peerInstance(): string | undefined {
+    const link = this.peerLink
+    return link === undefined ? undefined : link.slice(0, link.lastIndexOf('.'))
+  }
+
+  /** Services attached from this peer now. */
+  get attached(): number {
+    return this.#attached.size
+  }
+
+  /** One message from the peer's link `from`, numbered `seq`. */
+  accept(from: string, seq: number, body: Uint8Array): void {
+    if (this.#closed) return
+    this.peerLink ??= from
+    if (seq !== this.#expect) {
+      return this.close(
+        new PlexusError(
+          'UNAVAILABLE',
+          `Node link to '${this.peer}' lost messages (expected #${this.#expect}, got #${seq})`,
+          { retryable: true, data: { node: this.peer, reason: 'gap' } },
+        ),
+        true,
+      )
+    }
+    this.#expect++
+    this.session.receiveMessage(body)
+  }
+
+  /** The peer's registry entry changed: attach what it serves now, detach what it no longer does. */
+  update(record: { instance: string; services: ServiceManifest[] }): void {
+    this.#record = record
+    this.#sync()
+  }
+
+  /**
+   * Ends the link: calls in flight on it end `error` (UNAVAILABLE, retryable), the peer's
+   * instances are detached; `tell` sends the peer an ERROR id 0 so its side closes at once.
+   */
+  close(error: PlexusError, tell: boolean): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#liveness.stop()
+    const gone =
+      error.code === 'UNAVAILABLE'
+        ? error
+        : new PlexusError('UNAVAILABLE', `Node link to '${this.peer}' closed: ${error.message}`, {
+            retryable: true,
+            cause: error,
+            data: { node: this.peer },
+          })
+    if (tell && this.peerLink !== undefined) {
+      try {
+        this.session.write({ t: EnvelopeType.ERROR, id: 0, error: gone.toJSON() })
+        this.session.flush()
+      } catch {
+        // The connection is gone too: the peer finds out by its own PINGs.
+      }
+    }
+    for (const detach of this.#attached.values()) detach()
+    this.#attached.clear()
+    this.session.close(gone)
+    this.#host.closed(this, gone)
+  }
+
+  #sync(): void {
+    const record = this.#record
+    if (this.#closed || !this.#ready || record === undefined) return
+    // An entry of another process under this id (a predecessor's, or a successor's not yet
+    // linked) must not be served over this session.
+    const services = record.instance === this.peerInstance ? record.services : []
+    const wanted = new Map(services.map((m) => [`${m.name}@${m.version}`, m]))
+    for (const [key, detach] of this.#attached) {
+      if (wanted.has(key)) continue
+      detach()
+      this.#attached.delete(key)
+    }
+    for (const [key, manifest] of wanted) {
+      if (this.#attached.has(key)) continue
+      const id = `${this.peer}/${key}`
+      const instance = new NodeInstance(
+        id,
+        this.peer,
+        manifest.name,
+        manifest.version,
+        this.session,
+        () => this.#refused,
+      )
+      try {
+        this.#attached.set(key, this.#host.kernel.attach(manifest, instance))
+      } catch (error) {
+        this.#host.logger.warn(
+          { peer: this.peer, service: key, err: error },
+          `Service of node '${this.peer}' not attached: ${(error as Error).message}`,
+        )
+      }
+    }
+  }
+
+  #publish(messages: Buffer[]): void {
+    for (const body of messages) {
+      const h = headers()
+      h.set(LINK_HEADERS.from, this.id)
+      if (this.peerLink !== undefined) h.set(LINK_HEADERS.to, this.peerLink)
+      h.set(LINK_HEADERS.seq, String(++this.#seq))
+      this.#host.nc.publish(this.#subject, body, { headers: h })
+    }
+  }
+}

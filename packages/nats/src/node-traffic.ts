@@ -1,0 +1,115 @@
+import { PlexusError, type CallOptions, type Kernel, type Logger } from '@plexus/kernel'
+import {
+  NO_DEADLINE,
+  RESERVED_ACTIONS,
+  type EventDelivery,
+  type Exchange,
+  type RequestEnvelope,
+} from '@plexus/wire'
+import type { LocalManifests } from './local-manifests.js'
+
+const PINNED = /^([^@.]+)@(\d+)\.(.+)$/
+const EVENT_SUFFIX = `.${RESERVED_ACTIONS.event}`
+
+/**
+ * A peer's requests on a node link, run on this node's own instances only: a peer addressed the
+ * exact version it saw here (`service@version.action`) and must never be bounced back to itself
+ * or on to a third node, so a version this node does not serve (any more) is refused UNAVAILABLE
+ * (retryable: the peer's kernel retries idempotent calls elsewhere). Events (`<service>.$event`)
+ * are handed to `kernel.dispatch`, which delivers to this node's instances of that one service.
+ */
+export class NodeTraffic {
+  readonly #kernel: Kernel<any>
+  readonly #local: LocalManifests
+  readonly #logger: Logger
+  readonly #peer: string
+  readonly #self: string
+
+  constructor(
+    kernel: Kernel<any>,
+    local: LocalManifests,
+    logger: Logger,
+    self: string,
+    peer: string,
+  ) {
+    this.#kernel = kernel
+    this.#self = self
+    this.#local = local
+    this.#logger = logger
+    this.#peer = peer
+  }
+
+  /** A REQUEST from the peer; answered through `exchange` (undefined for `send`). */
+  request(request: RequestEnvelope, exchange: Exchange | undefined): void {
+    try {
+      if (request.address.endsWith(EVENT_SUFFIX)) return this.#event(request, exchange)
+      const pinned = PINNED.exec(request.address)
+      if (pinned === null) {
+        throw new PlexusError(
+          'INVALID_ARGUMENT',
+          `A node link addresses 'service@version.action', got '${request.address}'`,
+          { data: { address: request.address } },
+        )
+      }
+      const service = pinned[1]!
+      const version = Number(pinned[2])
+      if (!this.#local.serves(service, version)) throw this.#notHere(`${service}@${version}`)
+      const bus = this.#kernel.bus
+      const caller = bus.context(request.caller ?? `node:${this.#peer}`, '$link')
+      const options = optionsOf(request, exchange)
+      switch (request.kind) {
+        case 'call':
+          bus.call(request.address, request.input, options, caller).then(
+            (output) => exchange!.respond(output),
+            (error: unknown) => exchange!.fail(error),
+          )
+          return
+        case 'send':
+          bus.send(request.address, request.input, options, caller)
+          return
+        case 'stream':
+        case 'channel': {
+          const input = request.kind === 'channel' ? exchange!.input() : request.input
+          const flow = bus.stream(request.kind, request.address, input, options, caller)
+          void exchange!.produce(flow[Symbol.asyncIterator]())
+          return
+        }
+      }
+    } catch (error) {
+      if (exchange !== undefined) exchange.fail(error)
+      else this.#logger.debug({ err: error, peer: this.#peer }, 'Node link send refused')
+    }
+  }
+
+  #event(request: RequestEnvelope, exchange: Exchange | undefined): void {
+    const service = request.address.slice(0, -EVENT_SUFFIX.length)
+    const delivery = request.input as Partial<EventDelivery> | undefined
+    if (delivery === undefined || delivery === null || typeof delivery.topic !== 'string') {
+      throw new PlexusError(
+        'INVALID_ARGUMENT',
+        `'${request.address}' needs { pattern, topic, payload }`,
+      )
+    }
+    if (!this.#local.servesCurrent(service)) throw this.#notHere(service)
+    const options = request.meta === undefined ? undefined : { meta: request.meta }
+    this.#kernel.dispatch(service, delivery.topic, delivery.payload, options).then(
+      () => exchange?.respond(undefined),
+      (error: unknown) => exchange?.fail(error),
+    )
+  }
+
+  #notHere(what: string): PlexusError {
+    return new PlexusError('UNAVAILABLE', `Node '${this.#self}' does not serve '${what}'`, {
+      retryable: true,
+      data: { reason: 'not-served', service: what },
+    })
+  }
+}
+
+function optionsOf(request: RequestEnvelope, exchange: Exchange | undefined): CallOptions {
+  const options: CallOptions = {}
+  if (request.deadline < NO_DEADLINE) options.deadline = Math.max(1, request.deadline)
+  if (request.meta !== undefined) options.meta = request.meta
+  if (exchange !== undefined) options.signal = exchange.signal
+  return options
+}

@@ -1,0 +1,80 @@
+import type { TestContext } from 'node:test'
+import {
+  createKernel,
+  defineService,
+  silentLogger,
+  type Kernel,
+  type ServiceDefinition,
+} from '@plexus/kernel'
+import { nats, type NatsOptions, type NatsPlugin } from '@plexus/nats'
+import { serverSkip, startNatsServer, until } from '@plexus/testing'
+
+/** Why the nats tests skip (nats-server absent), or false. */
+export const skip = serverSkip('nats-server', 'nats-server')
+
+/** A started kernel joined to the cluster at `url` as `node`, stopped when the test ends. */
+export async function clusterNode(
+  t: TestContext,
+  url: string,
+  node: string,
+  services: ServiceDefinition[],
+  options: Partial<NatsOptions> = {},
+): Promise<{ kernel: Kernel<any>; plugin: NatsPlugin }> {
+  const plugin = nats({ servers: url, namespace: 'test', ...options })
+  const kernel = createKernel({ node, logger: silentLogger, plugins: [plugin] })
+  for (const service of services) kernel.add(service)
+  kernelsOf(t).push(kernel)
+  await kernel.start()
+  return { kernel, plugin }
+}
+
+const kernels = new WeakMap<TestContext, Kernel<any>[]>()
+
+function kernelsOf(t: TestContext): Kernel<any>[] {
+  let list = kernels.get(t)
+  if (list === undefined) kernels.set(t, (list = []))
+  return list
+}
+
+/**
+ * A private nats-server for the test. The test's kernels stop before it does (a kernel whose
+ * server went first would wait on a reconnect to leave the cluster).
+ */
+export async function natsServer(t: TestContext): Promise<string> {
+  const list = kernelsOf(t)
+  t.after(async () => {
+    for (const kernel of list.reverse()) await kernel.stop()
+  })
+  return (await startNatsServer(t)).url
+}
+
+/** Waits (bounded) until `kernel` routes `service` to an instance on `node`. */
+export async function routedTo(kernel: Kernel<any>, service: string, node: string): Promise<void> {
+  await until(`${service} on node ${node} to be attached to ${kernel.node}`, () =>
+    kernel
+      .services()
+      .some((s) => s.name === service && s.instances.some((i) => i.node === node && !i.local))
+      ? true
+      : undefined,
+  )
+}
+
+/** Instances of `service` that `kernel` routes to on `node`. */
+export function attachedFrom(kernel: Kernel<any>, service: string, node: string): number {
+  let count = 0
+  for (const s of kernel.services())
+    if (s.name === service) for (const i of s.instances) if (i.node === node && !i.local) count++
+  return count
+}
+
+/** A service that says where it runs. */
+export function where(name: string, node: string, extra: Partial<ServiceDefinition> = {}) {
+  return defineService({
+    name,
+    ...extra,
+    actions: {
+      node: () => node,
+      ...(extra.actions ?? {}),
+    },
+  })
+}
