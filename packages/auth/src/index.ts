@@ -27,3 +27,20 @@ export {
 } from './principal.js'
 /** Why a token was refused. */
 export { type AuthFailureReason } from './failure.js'
+/** Keeping reserved meta keys trustworthy. */
+export { trustInterceptor, withoutReserved } from './trust-interceptor.js'
+/** Per-action policies and their decisions. */
+export {
+  decide,
+  ruleFor,
+  isInternal,
+  type Decision,
+  type NamedRule,
+  type Policies,
+  type Rule,
+  type Verb,
+} from './policy.js'
+/** Policies enforced where handlers run. */
+export { aclInterceptor } from './acl-interceptor.js'
+/** The auth plug-in. */
+export { auth, type AuthOptions, type AuthPlugin } from './plugin.js'
