@@ -4,6 +4,7 @@ import { request } from 'node:http'
 import { WebSocket } from 'ws'
 import { createKernel, defineService, silentLogger, type Context } from '@plexus/kernel'
 import { createGateway, type GatewayOptions } from '@plexus/gateway'
+import { until } from '@plexus/testing'
 import { auth, createVerifier, principalOf, PRINCIPAL_KEY } from '@plexus/auth'
 import { rsaKey, sign } from './tokens.js'
 
@@ -181,4 +182,15 @@ test('the WebSocket upgrade needs a valid token; a frame cannot claim a principa
   )
   assert.deepEqual((await answer).data, { by: 'dave' })
   socket.close()
+})
+
+test('a WebSocket is closed with 1008 when its token expires', async (t) => {
+  const host = await start(t)
+  const token = await sign(key, { sub: 'short', exp: Math.floor(Date.now() / 1000) + 2 })
+  const opened = await upgrade(`ws://${host}/ws`, bearer(token))
+  assert.ok('socket' in opened)
+  let code: number | undefined
+  opened.socket.once('close', (c) => (code = c))
+  const closed = await until('the socket closed', () => code)
+  assert.equal(closed, 1008)
 })
