@@ -107,7 +107,18 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
     if (metrics !== false && ownPort === undefined) {
       endpoints[metrics.path] = metricsEndpoint({ defaultMetrics: metrics.defaultMetrics })
     }
-    gateway = gatewayPlugin({ ...config.gateway, endpoints })
+    const verifier = config.auth === false ? undefined : config.auth.plugin.verifier
+    const auth =
+      verifier === undefined || config.auth === false
+        ? {}
+        : {
+            auth: {
+              verifier,
+              public: config.auth.public,
+              publicWebSocket: config.auth.publicWebSocket,
+            },
+          }
+    gateway = gatewayPlugin({ ...auth, ...config.gateway, endpoints })
   }
   const services = definePlugin<Kernel<any>>({
     name: 'plexus-services',
@@ -125,6 +136,8 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
       ...(admin ? [admin] : []),
       ...(ownPort ? [ownPort] : []),
       ...(config.tracing === false ? [] : [otlpTracing(config.tracing)]),
+      // Before other plug-ins, so forged principals are stripped outermost.
+      ...(config.auth === false ? [] : [config.auth.plugin]),
       ...plugins,
       services,
       ...(gateway ? [gateway] : []),

@@ -1,3 +1,4 @@
+import type { Policies, VerifierOptions } from '@plexus/auth'
 import type { GatewayOptions } from '@plexus/gateway'
 import type { Kernel, LogLevel, Plugin } from '@plexus/kernel'
 
@@ -52,6 +53,18 @@ export interface TracingConfig {
   serviceName?: string
 }
 
+/** Authentication and authorization (`@plexus/auth`). */
+export interface AuthConfig {
+  /** Bearer-token verification: `jwksUrl` or `keys`, `algorithms`, `issuer`, `audience`... */
+  jwt?: VerifierOptions
+  /** Per-action policies (`actions`, `events`, `streams`); once any exists, the default is deny. */
+  policies?: Policies
+  /** Gateway route keys (`'GET /api/products'`) reachable without a token. */
+  public?: string[]
+  /** Whether the gateway's WebSocket may be opened without a token (default false). */
+  publicWebSocket?: boolean
+}
+
 /** A whole application: what `plexus start` runs. */
 export interface PlexusConfig {
   /** Application name, shown in logs and the banner. */
@@ -68,6 +81,8 @@ export interface PlexusConfig {
   metrics?: MetricsConfig | boolean
   /** Traces over OTLP/HTTP; off unless given (`true` for the defaults). */
   tracing?: TracingConfig | boolean
+  /** Tokens and policies; off unless given. With `jwt`, every gateway route needs a token unless public. */
+  auth?: AuthConfig
   /** Plug-ins loaded before the services (isolation, auth...). */
   plugins?: PluginConfig[]
   /** Services by name. */

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
-import type { LogLevel } from '@plexus/kernel'
+import { auth as authPlugin, type AuthPlugin } from '@plexus/auth'
+import { isPlexusError, type LogLevel } from '@plexus/kernel'
 import { configError, type Sources } from './config-error.js'
 import type { GatewayConfig, PluginConfig } from './config-types.js'
 
@@ -36,6 +37,8 @@ export interface ResolvedConfig {
   metrics: ResolvedMetrics | false
   /** Tracing, when on. */
   tracing: { url: string; serviceName: string } | false
+  /** The auth plug-in and the gateway's public routes, when the section is given. */
+  auth: { plugin: AuthPlugin; public: string[]; publicWebSocket: boolean } | false
   plugins: PluginConfig[]
   services: ResolvedService[]
   hints: string[]
@@ -51,12 +54,14 @@ const TOP = [
   'gateway',
   'metrics',
   'tracing',
+  'auth',
   'plugins',
   'services',
   'hints',
 ]
 const METRICS = ['enabled', 'path', 'port', 'host', 'defaultMetrics']
 const TRACING = ['enabled', 'url', 'serviceName']
+const AUTH = ['jwt', 'policies', 'public', 'publicWebSocket']
 const KERNEL = ['deadline', 'startTimeout', 'stopTimeout', 'drainTimeout']
 const SERVICE = [
   'module',
@@ -202,6 +207,33 @@ export function validateConfig(
     }
   }
 
+  let auth: ResolvedConfig['auth'] = false
+  if (root.auth !== undefined) {
+    const a = object('auth', root.auth)
+    known('auth', a, AUTH)
+    const open = a.public ?? []
+    if (!Array.isArray(open) || !open.every((r) => typeof r === 'string' && /^[A-Z]+ \//.test(r))) {
+      fail('auth.public', open, "a list of route keys like 'GET /api/products'")
+    }
+    if (a.jwt !== undefined) object('auth.jwt', a.jwt)
+    if (a.policies !== undefined) object('auth.policies', a.policies)
+    try {
+      // The plug-in checks algorithms, keys and policies itself; its INVALID_CONFIG names the key.
+      const plugin = authPlugin({
+        ...(a.jwt === undefined ? {} : { verifier: a.jwt as never }),
+        ...(a.policies === undefined ? {} : { policies: a.policies as never }),
+      })
+      auth = {
+        plugin,
+        public: open as string[],
+        publicWebSocket: bool('auth.publicWebSocket', a.publicWebSocket, false),
+      }
+    } catch (error) {
+      if (isPlexusError(error) && error.code === 'INVALID_CONFIG') throw error
+      fail('auth', a, `a valid auth section (${String(error)})`)
+    }
+  }
+
   const pluginsIn = root.plugins ?? []
   if (!Array.isArray(pluginsIn)) fail('plugins', pluginsIn, 'a list of plug-ins')
   const plugins = (pluginsIn as unknown[]).map((p, i): PluginConfig => {
@@ -262,6 +294,7 @@ export function validateConfig(
     gateway,
     metrics,
     tracing,
+    auth,
     plugins,
     services,
     hints: hints as string[],

@@ -217,6 +217,37 @@ describe('configuration errors name the key, the value seen and what was expecte
     assert.equal((await loadConfig('bad.json', { cwd: dir, env: {} })).tracing, false)
   })
 
+  it('an auth section: a verifier and policies, refusing none/HS algorithms, bad policies and route keys', async () => {
+    const jwt = { jwksUrl: 'http://127.0.0.1:1/jwks.json', algorithms: ['RS256'], issuer: 'i' }
+    await config({
+      auth: { jwt, policies: { actions: { 'greeter.hi': { public: true } } }, public: ['GET /hi'] },
+      services: { greeter },
+    })
+    const on = await loadConfig('bad.json', { cwd: dir, env: {} })
+    assert.ok(on.auth !== false && on.auth.plugin.verifier !== undefined)
+    assert.deepEqual(on.auth.public, ['GET /hi'])
+    await config({ auth: { jwt: { ...jwt, algorithms: ['HS256'] } }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /auth: algorithm 'HS256' is symmetric/,
+    )
+    await config({ auth: { policies: { calls: {} } }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /auth\.policies\.calls: expected one of actions, events, streams/,
+    )
+    await config({ auth: { public: ['/hi'] }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /auth\.public: expected a list of route keys/,
+    )
+    await config({ auth: { token: 'x' }, services: { greeter } })
+    await rejects(
+      loadConfig('bad.json', { cwd: dir, env: {} }),
+      /auth\.token: expected no such key/,
+    )
+  })
+
   it('a wrong value from an environment variable names the variable', async () => {
     await config({ gateway: {}, services: { greeter } })
     await rejects(
@@ -300,6 +331,43 @@ describe('configuration errors name the key, the value seen and what was expecte
       )
       assert.equal(result.code, 2, key)
       assert.match(result.stderr, new RegExp(`services\\.greeter\\.${key}: expected`), key)
+    }
+  })
+})
+
+describe('auth from the config', () => {
+  it('plexus boots with an auth section: a protected route answers 401, a public one 200', async () => {
+    const { boot } = await import('@plexus/cli')
+    const { silentLogger } = await import('@plexus/kernel')
+    const { generateKeyPairSync } = await import('node:crypto')
+    const jwk = {
+      ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+      kid: 'k',
+    }
+    await write(
+      'auth.json',
+      JSON.stringify({
+        admin: { enabled: false },
+        gateway: { port: 0, routes: { 'GET /hi': 'greeter.hi', 'POST /hi': 'greeter.hi' } },
+        auth: {
+          jwt: { keys: [jwk], algorithms: ['ES256'] },
+          policies: { actions: { 'greeter.hi': { public: true } } },
+          public: ['GET /hi'],
+        },
+        services: { greeter: { module: './greeter.ts' } },
+      }),
+    )
+    const running = await boot(await loadConfig('auth.json', { cwd: dir, env: {} }), silentLogger)
+    try {
+      assert.equal((await fetch(`${running.gatewayUrl}/hi?name=x`)).status, 200)
+      const refused = await fetch(`${running.gatewayUrl}/hi`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      })
+      assert.equal(refused.status, 401)
+    } finally {
+      await running.kernel.stop()
     }
   })
 })

@@ -18,6 +18,8 @@ import { registerWebSocket } from './ws-endpoint.js'
 import { EdgeDrain } from './edge-drain.js'
 import { registerEndpoints } from './endpoints.js'
 import { openApiEndpoints } from './openapi-endpoints.js'
+import { EdgeAuth } from './edge-auth.js'
+import { registerRateLimit, registerSecurityHeaders } from './edge-limits.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
@@ -68,8 +70,9 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
   // Upgraded requests never get an onResponse, so only plain HTTP requests count as in flight.
   const counted = new WeakSet<FastifyRequest>()
   const edge = new EdgeDrain()
-  const kernelCallOptions = (request: FastifyRequest, signal: AbortSignal) => ({
-    meta: requestMeta(request, config),
+  const auth = config.auth === undefined ? undefined : new EdgeAuth(config.auth)
+  const kernelCallOptions = (meta: Record<string, unknown>, signal: AbortSignal) => ({
+    meta,
     signal,
     ...(config.deadline === undefined ? {} : { deadline: config.deadline }),
   })
@@ -100,6 +103,8 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     else if (reply.statusCode >= 400) counters.clientErrors++
   })
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, config))
+  if (config.securityHeaders) registerSecurityHeaders(app)
+  if (config.rateLimit !== false) registerRateLimit(app, config.rateLimit)
 
   if (config.cors !== false) {
     const cors = config.cors
@@ -115,7 +120,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     })
   }
 
-  registerWebSocket(app, config, { kernel, hub, counters }, (scope) => {
+  registerWebSocket(app, config, { kernel, hub, counters, auth }, (scope) => {
     if (dashboard !== undefined && config.dashboard !== false) {
       dashboard.register(scope, config.dashboard.path)
     }
@@ -134,6 +139,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
   })
 
   for (const route of config.routes) {
+    const optional = auth === undefined || auth.isPublic(route.method, route.path)
     app.route({
       method: route.method,
       url: route.path,
@@ -144,14 +150,17 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
           body: request.body,
           params: request.params,
         })
+        // The token is checked before anything reaches the kernel; the principal rides in meta.
+        const principal = await auth?.principal(request, optional)
+        const meta = EdgeAuth.withPrincipal(requestMeta(request, config), principal)
         const abort = abortOnDisconnect(reply)
         if (route.kind === 'stream') {
-          return openStream(kernel, route, input, request, reply, abort, config, counters)
+          return openStream(kernel, route, input, meta, request, reply, abort, config, counters)
         }
         const result = await kernel.call(
           route.address,
           input,
-          kernelCallOptions(request, abort.signal),
+          kernelCallOptions(meta, abort.signal),
         )
         if (result === undefined) return reply.code(204).send()
         return reply
@@ -271,6 +280,7 @@ async function openStream(
   kernel: Kernel,
   route: Route,
   input: unknown,
+  meta: Record<string, unknown>,
   request: FastifyRequest,
   reply: FastifyReply,
   abort: AbortController,
@@ -281,7 +291,7 @@ async function openStream(
     ? 'sse'
     : 'ndjson'
   const iterable = kernel.stream(route.address, input, {
-    meta: requestMeta(request, config),
+    meta,
     signal: abort.signal,
     ...(config.deadline === undefined ? {} : { deadline: config.deadline }),
   })
@@ -317,7 +327,8 @@ function sendError(
     reply.header('connection', 'close')
     reply.raw.once('finish', () => request.raw.socket.destroy())
   }
-  if (answer.retryAfter) reply.header('retry-after', '1')
+  if (answer.retryAfter && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+  if (answer.status === 401) reply.header('www-authenticate', 'Bearer')
   void reply
     .code(answer.status)
     .type('application/json; charset=utf-8')

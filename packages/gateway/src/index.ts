@@ -35,3 +35,8 @@ export type { DashboardSnapshot } from './dashboard.js'
 export { DEFAULT_STATUSES, type ErrorBody } from './http-status.js'
 /** Close code sent to WebSocket clients cut off as slow consumers. */
 export { SLOW_CONSUMER_CLOSE } from './ws-session.js'
+/** Bearer-token authentication and per-client rate limits at the edge. */
+export type { GatewayAuthOptions } from './edge-auth.js'
+export { SECURITY_HEADERS, type RateLimitOptions } from './edge-limits.js'
+/** Close code sent to WebSocket clients whose token expired. */
+export { TOKEN_EXPIRED_CLOSE } from './ws-endpoint.js'

@@ -1,4 +1,6 @@
 import type { GatewayEndpoint } from './endpoint.js'
+import type { GatewayAuthOptions } from './edge-auth.js'
+import type { RateLimitOptions } from './edge-limits.js'
 import type { HealthOptions } from './health.js'
 import type { LegacyOptions } from './legacy-proxy.js'
 import type { OpenApiOptions } from './openapi.js'
@@ -93,6 +95,12 @@ export interface GatewayOptions {
   openapi?: OpenApiOptions | boolean
   /** Extra GET endpoints by path (`/metrics`, `/openapi.json`); answered while draining too. */
   endpoints?: Readonly<Record<string, GatewayEndpoint>>
+  /** Bearer-token authentication; off unless set (then every route needs a token unless public). */
+  auth?: GatewayAuthOptions
+  /** Per-client request limits answered 429; off unless set. */
+  rateLimit?: RateLimitOptions | false
+  /** Security headers on every answer (`nosniff`, `DENY` framing...); on by default. */
+  securityHeaders?: boolean
 }
 
 const MiB = 1024 * 1024
@@ -121,6 +129,9 @@ export interface ResolvedOptions {
   drainDelay: number
   openapi: Required<OpenApiOptions> | false
   endpoints: Readonly<Record<string, GatewayEndpoint>>
+  auth: GatewayAuthOptions | undefined
+  rateLimit: RateLimitOptions | false
+  securityHeaders: boolean
 }
 
 /** Fills in defaults; `env` decides whether the dashboard is on when not configured. */
@@ -180,6 +191,9 @@ export function resolveOptions(
     drainDelay: options.drainDelay ?? 0,
     openapi: resolveOpenApi(options.openapi),
     endpoints: options.endpoints ?? {},
+    auth: options.auth,
+    rateLimit: options.rateLimit ?? false,
+    securityHeaders: options.securityHeaders ?? true,
   }
 }
 

@@ -1,3 +1,4 @@
+import { withoutReserved } from '@plexus/auth'
 import type { WebSocket } from 'ws'
 import { PlexusError } from '@plexus/kernel'
 import type { GatewayCounters } from './gateway-stats.js'
@@ -107,7 +108,8 @@ export class WsSession implements TopicListener {
     const abort = new AbortController()
     this.#inFlight.set(id, abort)
     const options = {
-      meta: { ...frame.meta, ...this.#deps.meta },
+      // Reserved keys (the principal) come from the upgrade's token only, never from a frame.
+      meta: { ...withoutReserved(frame.meta ?? {}), ...this.#deps.meta },
       signal: abort.signal,
       ...(this.#deps.deadline === undefined ? {} : { deadline: this.#deps.deadline }),
     }

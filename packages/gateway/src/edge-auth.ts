@@ -1,0 +1,69 @@
+import type { FastifyRequest } from 'fastify'
+import { PRINCIPAL_KEY, type Principal, type Verifier } from '@plexus/auth'
+
+/** Bearer-token authentication at the edge. */
+export interface GatewayAuthOptions {
+  /** Checks tokens (`auth(...).verifier`, or `createVerifier(...)` from `@plexus/auth`). */
+  verifier: Pick<Verifier, 'verify'>
+  /**
+   * Route keys exactly as in `routes` (`'GET /api/products'`) reachable without a token; a token
+   * sent anyway is still verified. Every other route, and the WebSocket, require one.
+   */
+  public?: readonly string[]
+  /** Whether the WebSocket endpoint may be opened without a token (default false). */
+  publicWebSocket?: boolean
+}
+
+/** Verifies requests' bearer tokens and says which routes need one. */
+export class EdgeAuth {
+  readonly #verifier: Pick<Verifier, 'verify'>
+  readonly #public: ReadonlySet<string>
+  readonly publicWebSocket: boolean
+
+  constructor(options: GatewayAuthOptions) {
+    this.#verifier = options.verifier
+    this.#public = new Set((options.public ?? []).map(normalKey))
+    this.publicWebSocket = options.publicWebSocket ?? false
+  }
+
+  /** Whether a route (by method and path) may be called without a token. */
+  isPublic(method: string, path: string): boolean {
+    return this.#public.has(`${method} ${path}`)
+  }
+
+  /**
+   * The principal of the request's token: `undefined` when there is none and `optional`;
+   * `UNAUTHORIZED` (reason in `data`) for a missing required or a bad token.
+   */
+  async principal(request: FastifyRequest, optional: boolean): Promise<Principal | undefined> {
+    const token = tokenOf(request)
+    if (token === undefined && optional) return undefined
+    return this.#verifier.verify(token)
+  }
+
+  /** `meta` with the verified principal added, the only way one gets in. */
+  static withPrincipal(
+    meta: Record<string, unknown>,
+    principal: Principal | undefined,
+  ): Record<string, unknown> {
+    if (principal !== undefined) meta[PRINCIPAL_KEY] = principal
+    return meta
+  }
+}
+
+/** The bearer token from `Authorization`, or `access_token` in the query (WebSocket in browsers). */
+export function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    return match?.[1] ?? ''
+  }
+  const query = request.query as Record<string, unknown> | undefined
+  const fromQuery = query?.['access_token']
+  return typeof fromQuery === 'string' ? fromQuery : undefined
+}
+
+function normalKey(key: string): string {
+  const [method = '', ...rest] = key.trim().split(/\s+/)
+  return `${method.toUpperCase()} ${rest.join(' ')}`
+}
