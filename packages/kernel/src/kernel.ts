@@ -5,7 +5,8 @@ import { PlexusError } from './errors.js'
 import { dependencyOrder } from './graph.js'
 import { InlineLink } from './inline-link.js'
 import type { InstanceLink } from './instance-link.js'
-import { definitionOf, manifestDifference, manifestOf, type ServiceManifest } from './manifest.js'
+import { attachInstance, type AttachDeps } from './attachment.js'
+import type { ServiceManifest } from './manifest.js'
 import type { CallFn, EmitFn, Interceptor, StreamFn } from './interceptor.js'
 import type {
   ActionDescription,
@@ -55,6 +56,7 @@ export class Kernel<M extends ServiceMap = {}> {
   #stopping: Promise<void> | undefined
   #roller: NodeJS.Timeout | undefined
   readonly #lifecycle: VersionLifecycle
+  readonly #attachDeps: AttachDeps
   #call: CallFn
   #emit: EmitFn
   #stream: StreamFn
@@ -93,6 +95,13 @@ export class Kernel<M extends ServiceMap = {}> {
       events: this.#router,
       node: config.node,
     })
+    this.#attachDeps = {
+      state: () => this.#router.state,
+      registry: this.#registry,
+      lifecycle: this.#lifecycle,
+      config,
+      announce: (topic, payload) => this.#router.announce(topic, payload),
+    }
     for (const interceptor of interceptors) this.intercept(interceptor)
   }
 
@@ -362,75 +371,7 @@ export class Kernel<M extends ServiceMap = {}> {
    * closing fails every exchange at once).
    */
   attach(manifest: ServiceManifest, link: InstanceLink): () => void {
-    const state = this.#router.state
-    if (state !== 'running' && state !== 'starting') {
-      throw new PlexusError('INVALID_STATE', `Cannot attach '${link.id}': kernel is ${state}`)
-    }
-    const definition = definitionOf(manifest)
-    assertDefinition(definition)
-    const where = `'${manifest.name}@${manifest.version}'`
-    let entry = this.#registry.get(manifest.name)?.versions.get(manifest.version)
-    if (entry !== undefined) {
-      const difference = manifestDifference(
-        entry.manifest ?? manifestOf(entry.definition),
-        manifest,
-      )
-      if (difference !== undefined) {
-        throw new PlexusError(
-          'MANIFEST_MISMATCH',
-          `Instance '${link.id}' offers ${where} with another shape than the running version: ${difference}`,
-          { data: { service: manifest.name, version: manifest.version, instance: link.id } },
-        )
-      }
-      if (entry.state !== 'running' && entry.state !== 'starting') {
-        throw new PlexusError(
-          'INVALID_STATE',
-          `Cannot attach '${link.id}': ${where} is ${entry.state}`,
-          { data: { service: manifest.name, version: manifest.version, state: entry.state } },
-        )
-      }
-    } else {
-      const service = this.#registry.get(manifest.name) ?? new ServiceEntry(manifest.name)
-      entry = this.#lifecycle.entry(service, definition, { placement: link.placement }, false)
-      entry.manifest = manifest
-      entry.preferLocal = this.#config.preferLocal
-      this.#registry.addVersion(entry)
-      entry.markRunning()
-    }
-    const version = entry
-    const instance = this.#lifecycle.instance(version, link, false)
-    version.setInstances([...version.instances, instance])
-    this.#registry.changed(version.service)
-    this.#router.announce('plexus.instance.attached', {
-      service: manifest.name,
-      version: manifest.version,
-      instance: link.id,
-      node: link.node,
-      placement: link.placement,
-    })
-    let attached = true
-    return () => {
-      if (!attached) return
-      attached = false
-      instance.detach(
-        new PlexusError('UNAVAILABLE', `Instance '${link.id}' was detached`, {
-          retryable: true,
-          data: { instance: link.id },
-        }),
-      )
-      version.setInstances(version.instances.filter((i) => i !== instance))
-      if (version.manifest !== undefined && version.instances.length === 0) {
-        version.state = 'stopped'
-        this.#registry.removeVersion(version)
-      }
-      this.#registry.changed(version.service)
-      this.#router.announce('plexus.instance.detached', {
-        service: manifest.name,
-        version: manifest.version,
-        instance: link.id,
-        node: link.node,
-      })
-    }
+    return attachInstance(this.#attachDeps, manifest, link)
   }
 
   /**
