@@ -6,7 +6,14 @@ import {
   type MessageContext,
   type PlacementRequest,
 } from '@plexus/kernel'
-import { HostTraffic, Liveness, RESERVED_ACTIONS, Session, createHello, metaOf } from '@plexus/wire'
+import {
+  HostTraffic,
+  Liveness,
+  RESERVED_ACTIONS,
+  Session,
+  createHello,
+  outboundOf,
+} from '@plexus/wire'
 import { exitError, type GuestHandle, type Spawn } from './guest-handle.js'
 
 import type { ResolvedSettings } from './isolation-settings.js'
@@ -330,13 +337,7 @@ export class IsolatedInstance implements InstanceLink {
   #remote(address: string, ctx: MessageContext, input: unknown): Promise<unknown> {
     const session = this.#session
     if (session !== undefined && this.state === 'running') {
-      return session.call(address, input, {
-        deadline: ctx.remaining(),
-        meta: metaOf(ctx),
-        caller: ctx.caller,
-        cancel: ctx,
-        owner: ctx,
-      })
+      return session.call(address, input, outboundOf(ctx))
     }
     return this.#ready().then(() => this.#remote(address, ctx, input))
   }
@@ -348,13 +349,7 @@ export class IsolatedInstance implements InstanceLink {
     input: unknown,
   ): Promise<AsyncIterator<unknown>> {
     if (this.#session === undefined || this.state !== 'running') await this.#ready()
-    return this.#session!.open(kind, address, input, {
-      deadline: ctx.remaining(),
-      meta: metaOf(ctx),
-      caller: ctx.caller,
-      cancel: ctx,
-      owner: ctx,
-    })
+    return this.#session!.open(kind, address, input, outboundOf(ctx))
   }
 
   /** Resolves when a guest is running again; rejects at once when FAILED or stopped. */

@@ -1,5 +1,5 @@
 import type { InstanceLink, InstanceState, MessageContext } from '@plexus/kernel'
-import { RESERVED_ACTIONS, metaOf, type Session } from '@plexus/wire'
+import { RESERVED_ACTIONS, outboundOf, type Session } from '@plexus/wire'
 
 /**
  * One service version served by a peer node, as this kernel reaches it: each message, once past
@@ -33,14 +33,14 @@ export class NodeInstance implements InstanceLink {
   }
 
   invoke(action: string, ctx: MessageContext, input: unknown): Promise<unknown> {
-    return this.#session.call(`${this.#pinned}.${action}`, input, options(ctx))
+    return this.#session.call(`${this.#pinned}.${action}`, input, outboundOf(ctx))
   }
 
   deliver(pattern: string, ctx: MessageContext, payload: unknown): Promise<unknown> {
     return this.#session.call(
       `${this.#service}.${RESERVED_ACTIONS.event}`,
       { pattern, topic: ctx.topic ?? pattern, payload },
-      options(ctx),
+      outboundOf(ctx),
     )
   }
 
@@ -50,22 +50,12 @@ export class NodeInstance implements InstanceLink {
     ctx: MessageContext,
     input: unknown,
   ): AsyncIterator<unknown> {
-    return this.#session.open(kind, `${this.#pinned}.${name}`, input, options(ctx))
+    return this.#session.open(kind, `${this.#pinned}.${name}`, input, outboundOf(ctx))
   }
 
   async start(): Promise<void> {}
 
   async stop(): Promise<void> {
     this.state = 'stopped'
-  }
-}
-
-function options(ctx: MessageContext) {
-  return {
-    deadline: ctx.remaining(),
-    meta: metaOf(ctx),
-    caller: ctx.caller,
-    cancel: ctx,
-    owner: ctx,
   }
 }

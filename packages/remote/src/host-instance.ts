@@ -1,5 +1,5 @@
 import type { InstanceLink, InstanceState, MessageContext } from '@plexus/kernel'
-import { RESERVED_ACTIONS, metaOf, type Session } from '@plexus/wire'
+import { RESERVED_ACTIONS, outboundOf, type Session } from '@plexus/wire'
 
 /**
  * The link to one service a remote host serves: each message, once past the kernel's side
@@ -29,14 +29,14 @@ export class HostInstance implements InstanceLink {
   }
 
   invoke(action: string, ctx: MessageContext, input: unknown): Promise<unknown> {
-    return this.#session.call(`${this.#service}.${action}`, input, this.#options(ctx))
+    return this.#session.call(`${this.#service}.${action}`, input, outboundOf(ctx))
   }
 
   deliver(pattern: string, ctx: MessageContext, payload: unknown): Promise<unknown> {
     return this.#session.call(
       `${this.#service}.${RESERVED_ACTIONS.event}`,
       { pattern, topic: ctx.topic, payload },
-      this.#options(ctx),
+      outboundOf(ctx),
     )
   }
 
@@ -46,22 +46,12 @@ export class HostInstance implements InstanceLink {
     ctx: MessageContext,
     input: unknown,
   ): AsyncIterator<unknown> {
-    return this.#session.open(kind, `${this.#service}.${name}`, input, this.#options(ctx))
+    return this.#session.open(kind, `${this.#service}.${name}`, input, outboundOf(ctx))
   }
 
   async start(): Promise<void> {}
 
   async stop(): Promise<void> {
     this.state = 'stopped'
-  }
-
-  #options(ctx: MessageContext) {
-    return {
-      deadline: ctx.remaining(),
-      meta: metaOf(ctx),
-      caller: ctx.caller,
-      cancel: ctx,
-      owner: ctx,
-    }
   }
 }

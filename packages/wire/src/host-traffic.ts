@@ -1,6 +1,7 @@
 import type { Bus, CallOptions, Logger, MessageContext } from '@plexus/kernel'
 import type { EventEnvelope, RequestEnvelope } from './envelope.js'
 import type { Exchange } from './exchange.js'
+import type { OutboundOptions } from './session.js'
 import { NO_DEADLINE, PARENT_KEY } from './link-conventions.js'
 
 /**
@@ -81,6 +82,20 @@ export class HostTraffic {
     const owner =
       typeof id === 'number' ? (this.#ownerOf(id) as MessageContext | undefined) : undefined
     return owner ?? this.lifecycleContext()
+  }
+}
+
+/**
+ * What a link sends with a request forwarded for `ctx`: the budget left, its meta, the caller,
+ * and `ctx` itself to poll for cancellation and to name the parent of the host's own calls.
+ */
+export function outboundOf(ctx: MessageContext): OutboundOptions {
+  return {
+    deadline: ctx.remaining(),
+    meta: metaOf(ctx),
+    caller: ctx.caller,
+    cancel: ctx,
+    owner: ctx,
   }
 }
 

@@ -79,5 +79,5 @@ export {
   type EventDelivery,
 } from './link-conventions.js'
 /** A host's own traffic routed through the kernel, and the PING-based liveness of a link. */
-export { HostTraffic, metaOf } from './host-traffic.js'
+export { HostTraffic, metaOf, outboundOf } from './host-traffic.js'
 export { Liveness, type LivenessHooks } from './liveness.js'
