@@ -18,7 +18,15 @@ export {
   isolation,
   processPlacement,
   workerPlacement,
+  type IsolationOptions,
 } from './isolation-plugin.js'
+/** Supervision groups (Erlang's one_for_one, rest_for_one, one_for_all) and their events. */
+export {
+  GROUP_FAILED_TOPIC,
+  GROUP_RESTARTED_TOPIC,
+  type GroupPolicy,
+  type GroupStrategy,
+} from './supervision-group.js'
 /** Placement settings (memory limits, restart policy, liveness, stream window). */
 export type { IsolationSettings, RestartPolicy } from './isolation-settings.js'
 /** The link a placement builds, and the topics its supervisor emits. */

@@ -19,6 +19,7 @@ import { exitError, type GuestHandle, type Spawn } from './guest-handle.js'
 import type { ResolvedSettings } from './isolation-settings.js'
 
 import { RestartBudget } from './restart-budget.js'
+import type { GroupMember, SupervisionGroup } from './supervision-group.js'
 
 /** Topic of the event emitted when an instance exceeds its restart intensity. */
 export const FAILED_TOPIC = 'plexus.instance.failed'
@@ -27,7 +28,7 @@ export const RESTARTED_TOPIC = 'plexus.instance.restarted'
 
 /**
  * The link to one instance of a service running in a worker or a child process. It supervises
- * its own guest (one-for-one): when the guest dies every message in flight on it ends at once
+ * its own guest (one-for-one), or leaves the restart to its supervision group: when the guest dies every message in flight on it ends at once
  * with UNAVAILABLE (retryable), the guest is started again after a backoff, and past the
  * restart intensity the instance is FAILED. The kernel keeps the mailboxes, interceptors and
  * figures on its side of the link, so queued messages survive a restart in order; the guest's
@@ -59,6 +60,9 @@ export class IsolatedInstance implements InstanceLink {
   #restartTimer: NodeJS.Timeout | undefined
   #stopped = false
   #failure: PlexusError | undefined
+  readonly #group: SupervisionGroup | undefined
+  readonly #member: GroupMember
+  #exitReason: string | undefined
 
   constructor(
     request: PlacementRequest,
@@ -66,6 +70,7 @@ export class IsolatedInstance implements InstanceLink {
     spawn: Spawn,
     settings: ResolvedSettings,
     module: string,
+    group?: SupervisionGroup,
   ) {
     this.id = request.id
     this.node = request.node
@@ -75,7 +80,18 @@ export class IsolatedInstance implements InstanceLink {
     this.#settings = settings
     this.#module = module
     this.#service = request.definition.name
-    this.#budget = new RestartBudget(settings.restart)
+    this.#group = group
+    this.#budget = group?.budget ?? new RestartBudget(settings.restart)
+    this.#member = {
+      id: this.id,
+      terminate: (reason) => this.#terminate(reason),
+      relaunch: () => {
+        this.restarts++
+        return this.#relaunch()
+      },
+      giveUp: (failure) => this.#fail(failure, failure),
+      announce: (topic, detail) => this.#announce(topic, detail),
+    }
     this.#traffic = new HostTraffic(request.bus, request.logger, this.#service, (id) =>
       this.#session?.ownerOf(id),
     )
@@ -112,6 +128,7 @@ export class IsolatedInstance implements InstanceLink {
   async start(ctx: MessageContext): Promise<void> {
     this.#stopped = false
     this.state = 'starting'
+    this.#group?.join(this.#member)
     for (;;) {
       try {
         await this.#launch(ctx)
@@ -120,7 +137,8 @@ export class IsolatedInstance implements InstanceLink {
         const typed = toPlexusError(error)
         const wait = this.#stopped ? undefined : this.#budget.take(this.#request.bus.now())
         if (wait === undefined) {
-          this.#giveUp(typed)
+          if (this.#group !== undefined) this.#group.escalate(typed)
+          else this.#giveUp(typed)
           throw typed
         }
         this.restarts++
@@ -137,6 +155,7 @@ export class IsolatedInstance implements InstanceLink {
   async stop(ctx: MessageContext): Promise<void> {
     this.#stopped = true
     this.state = 'stopped'
+    this.#group?.leave(this.#member)
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer)
     this.#liveness?.stop()
     const session = this.#session
@@ -255,6 +274,11 @@ export class IsolatedInstance implements InstanceLink {
     this.#guest = undefined
     if (this.#stopped || this.state !== 'running') return
     this.state = 'starting'
+    this.#exitReason = (error.data as { reason?: string }).reason
+    if (this.#group !== undefined) {
+      this.#group.exited(this.#member, error, this.#request.bus.now())
+      return
+    }
     const wait = this.#budget.take(this.#request.bus.now())
     if (wait === undefined) {
       this.#giveUp(error)
@@ -262,28 +286,57 @@ export class IsolatedInstance implements InstanceLink {
     }
     this.restarts++
     this.#request.logger.warn(
-      { instance: this.id, reason: (error.data as { reason?: string }).reason, wait },
+      { instance: this.id, reason: this.#exitReason, wait },
       `${error.message}; restarting in ${wait} ms`,
     )
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined
-      this.start(this.#traffic.lifecycleContext()).then(
-        () =>
-          this.#announce(RESTARTED_TOPIC, { reason: (error.data as { reason?: string }).reason }),
+      this.#relaunch().then(
+        () => {},
         () => {},
       )
     }, wait)
   }
 
+  /** Starts the guest again after it died or its group ended it; announces the restart. */
+  async #relaunch(): Promise<void> {
+    if (this.#stopped) return
+    await this.start(this.#traffic.lifecycleContext())
+    this.#announce(RESTARTED_TOPIC, { reason: this.#exitReason })
+  }
+
+  /** Its group ends this guest because a sibling failed: calls in flight end UNAVAILABLE. */
+  async #terminate(reason: string): Promise<void> {
+    if (this.#stopped) return
+    this.state = 'starting'
+    this.#exitReason = reason
+    this.#liveness?.stop()
+    this.#liveness = undefined
+    const guest = this.#guest
+    if (guest === undefined) return
+    this.#killReason ??= reason
+    await this.#end(guest)
+  }
+
   /** Past the restart intensity: FAILED, reported in the log, the status and an event. */
   #giveUp(error: PlexusError): void {
-    if (this.#stopped) return
-    this.state = 'failed'
-    this.#failure = new PlexusError(
+    const failure = new PlexusError(
       'UNAVAILABLE',
       `Instance '${this.id}' failed: restart intensity exceeded (${this.#settings.restart.intensity} in ${this.#settings.restart.period} ms); last cause: ${error.message}`,
       { retryable: true, cause: error, data: { instance: this.id, state: 'failed' } },
     )
+    this.#fail(failure, error)
+  }
+
+  /** FAILED with `failure` (its own or its group's); `error` is the last cause. */
+  #fail(failure: PlexusError, error: PlexusError): void {
+    if (this.#stopped || this.state === 'failed') return
+    this.state = 'failed'
+    this.#failure = failure
+    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer)
+    this.#liveness?.stop()
+    // A running member of an escalating group is ended too (Erlang terminates every child).
+    if (this.#guest !== undefined) void this.#end(this.#guest)
     this.#rejectWaiters(this.#failure)
     this.#request.logger.error(
       { instance: this.id, err: error, restarts: this.restarts },

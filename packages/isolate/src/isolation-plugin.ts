@@ -6,9 +6,23 @@ import { IsolatedInstance } from './isolated-instance.js'
 import { resolveSettings, type IsolationSettings } from './isolation-settings.js'
 import { spawnProcess } from './spawn-process.js'
 import { spawnWorker } from './spawn-worker.js'
+import { SupervisionGroup, type GroupPolicy } from './supervision-group.js'
+
+/** The plug-in's options: default settings for every instance, and the supervision groups. */
+export interface IsolationOptions extends IsolationSettings {
+  /** Supervision groups by name; an instance joins one with the setting `group: name`. */
+  groups?: Readonly<Record<string, GroupPolicy>>
+}
+
+type Groups = ReadonlyMap<string, SupervisionGroup>
 
 /** Builds a placement that runs each instance in a guest started by `spawn`. */
-function isolatedPlacement(name: string, spawn: Spawn, defaults: IsolationSettings): Placement {
+function isolatedPlacement(
+  name: string,
+  spawn: Spawn,
+  defaults: IsolationSettings,
+  groups: Groups,
+): Placement {
   return (request) => {
     const where = `Service '${request.definition.name}' (placement '${name}')`
     if (request.module === undefined) {
@@ -18,18 +32,33 @@ function isolatedPlacement(name: string, spawn: Spawn, defaults: IsolationSettin
       )
     }
     const settings = resolveSettings(defaults, request.settings, where)
-    return new IsolatedInstance(request, name, spawn, settings, moduleUrl(request.module))
+    const group = settings.group === undefined ? undefined : groups.get(settings.group)
+    if (settings.group !== undefined && group === undefined) {
+      throw new PlexusError(
+        'INVALID_ARGUMENT',
+        `${where}: no supervision group '${settings.group}' (groups: ${[...groups.keys()].join(', ') || 'none'})`,
+      )
+    }
+    return new IsolatedInstance(request, name, spawn, settings, moduleUrl(request.module), group)
   }
 }
 
 /** The `worker` placement: each instance in its own worker thread. */
-export function workerPlacement(defaults: IsolationSettings = {}): Placement {
-  return isolatedPlacement('worker', spawnWorker, defaults)
+export function workerPlacement(options: IsolationOptions = {}): Placement {
+  return isolatedPlacement('worker', spawnWorker, options, groupsOf(options))
 }
 
 /** The `process` placement: each instance in its own child process. */
-export function processPlacement(defaults: IsolationSettings = {}): Placement {
-  return isolatedPlacement('process', spawnProcess, defaults)
+export function processPlacement(options: IsolationOptions = {}): Placement {
+  return isolatedPlacement('process', spawnProcess, options, groupsOf(options))
+}
+
+function groupsOf(options: IsolationOptions): Groups {
+  const groups = new Map<string, SupervisionGroup>()
+  for (const [name, policy] of Object.entries(options.groups ?? {})) {
+    groups.set(name, new SupervisionGroup(name, policy))
+  }
+  return groups
 }
 
 /**
@@ -38,10 +67,12 @@ export function processPlacement(defaults: IsolationSettings = {}): Placement {
  */
 export function installIsolation<K extends Kernel<any>>(
   kernel: K,
-  defaults: IsolationSettings = {},
+  options: IsolationOptions = {},
 ): K {
-  kernel.placement('worker', workerPlacement(defaults))
-  kernel.placement('process', processPlacement(defaults))
+  // One set of groups for both placements: a group may hold workers and child processes.
+  const groups = groupsOf(options)
+  kernel.placement('worker', isolatedPlacement('worker', spawnWorker, options, groups))
+  kernel.placement('process', isolatedPlacement('process', spawnProcess, options, groups))
   return kernel
 }
 
@@ -50,8 +81,10 @@ export function installIsolation<K extends Kernel<any>>(
  *
  * @example
  * const kernel = createKernel({ plugins: [isolation({ restart: { intensity: 5, period: 10_000 } })] })
+ * // A group: kernel.add(db, { placement: 'worker', module, settings: { group: 'store' } })
+ * isolation({ groups: { store: { strategy: 'rest_for_one', intensity: 3, period: 5_000 } } })
  */
-export function isolation(defaults: IsolationSettings = {}): Plugin<Kernel<any>> {
+export function isolation(defaults: IsolationOptions = {}): Plugin<Kernel<any>> {
   return definePlugin<Kernel<any>>({
     name: 'isolation',
     setup(kernel) {

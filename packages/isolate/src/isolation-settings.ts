@@ -33,6 +33,8 @@ export interface IsolationSettings {
   window?: number
   /** Ms a stopping guest gets to leave by itself before it is killed (default 1 000). */
   stopGrace?: number
+  /** The supervision group the instance belongs to (one of the plug-in's `groups`). */
+  group?: string
 }
 
 /** Settings with every default filled in. */
@@ -46,6 +48,7 @@ export interface ResolvedSettings {
   helloTimeout: number
   window: number
   stopGrace: number
+  group: string | undefined
 }
 
 /** Merges per-service settings over the plug-in's defaults and checks every number. */
@@ -58,16 +61,8 @@ export function resolveSettings(
   const limits = { ...defaults.resourceLimits, ...s.resourceLimits }
   const restart = { ...defaults.restart, ...s.restart }
   const ping = { ...defaults.ping, ...s.ping }
-  const num = (key: string, value: unknown, fallback: number, min: number): number => {
-    if (value === undefined) return fallback
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-      throw new PlexusError(
-        'INVALID_ARGUMENT',
-        `${where}: setting '${key}' must be a finite number >= ${min}, got ${JSON.stringify(value)}`,
-      )
-    }
-    return value
-  }
+  const num = (key: string, value: unknown, fallback: number, min: number): number =>
+    checked(where, key, value, fallback, min)
   const optional = (key: string, value: unknown): number | undefined =>
     value === undefined ? undefined : num(key, value, 0, 1)
   return {
@@ -80,16 +75,51 @@ export function resolveSettings(
       limits.maxYoungGenerationSizeMb,
     ),
     stackSizeMb: optional('resourceLimits.stackSizeMb', limits.stackSizeMb),
-    restart: {
-      intensity: num('restart.intensity', restart.intensity, 5, 0),
-      period: num('restart.period', restart.period, 10_000, 1),
-      backoff: num('restart.backoff', restart.backoff, 100, 0),
-      maxBackoff: num('restart.maxBackoff', restart.maxBackoff, 5_000, 0),
-    },
+    restart: resolveRestart(restart, where, 'restart.'),
     pingInterval: num('ping.interval', ping.interval, 1_000, 0),
     pingMisses: num('ping.misses', ping.misses, 3, 1),
     helloTimeout: num('helloTimeout', s.helloTimeout ?? defaults.helloTimeout, 10_000, 1),
     window: num('window', s.window ?? defaults.window, 16, 1),
     stopGrace: num('stopGrace', s.stopGrace ?? defaults.stopGrace, 1_000, 0),
+    group: groupName(s.group ?? defaults.group, where),
   }
+}
+
+/** A restart policy with every default filled in and every number checked. */
+export function resolveRestart(
+  restart: Partial<RestartPolicy>,
+  where: string,
+  prefix = '',
+): RestartPolicy {
+  return {
+    intensity: checked(where, `${prefix}intensity`, restart.intensity, 5, 0),
+    period: checked(where, `${prefix}period`, restart.period, 10_000, 1),
+    backoff: checked(where, `${prefix}backoff`, restart.backoff, 100, 0),
+    maxBackoff: checked(where, `${prefix}maxBackoff`, restart.maxBackoff, 5_000, 0),
+  }
+}
+
+function checked(
+  where: string,
+  key: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new PlexusError(
+      'INVALID_ARGUMENT',
+      `${where}: setting '${key}' must be a finite number >= ${min}, got ${JSON.stringify(value)}`,
+    )
+  }
+  return value
+}
+
+function groupName(value: unknown, where: string): string | undefined {
+  if (value === undefined || (typeof value === 'string' && value.length > 0)) return value
+  throw new PlexusError(
+    'INVALID_ARGUMENT',
+    `${where}: setting 'group' must be a group name, got ${JSON.stringify(value)}`,
+  )
 }
