@@ -54,6 +54,7 @@ export class Kernel<M extends ServiceMap = {}> {
   readonly #bus: Bus
   #startOrder: string[] = []
   #stopping: Promise<void> | undefined
+  readonly #beforeStop = new Set<() => void | Promise<void>>()
   #roller: NodeJS.Timeout | undefined
   readonly #lifecycle: VersionLifecycle
   readonly #attachDeps: AttachDeps
@@ -260,9 +261,10 @@ export class Kernel<M extends ServiceMap = {}> {
   }
 
   /**
-   * Stops accepting new calls, drains in-flight work (up to the drain timeout), then stops
-   * services in reverse start order and tears plug-ins down in reverse load order. A failing
-   * stop is logged and does not keep the others from stopping.
+   * Runs the `beforeStop` hooks (while calls are still accepted), then stops accepting new
+   * calls, drains in-flight work (up to the drain timeout), stops services in reverse start
+   * order and tears plug-ins down in reverse load order. A failing stop is logged and does not
+   * keep the others from stopping.
    */
   stop(): Promise<void> {
     if (this.#stopping) return this.#stopping
@@ -270,9 +272,27 @@ export class Kernel<M extends ServiceMap = {}> {
       this.#router.state = 'stopped'
       return Promise.resolve()
     }
-    this.#router.state = 'stopping'
-    this.#stopping = this.#shutdown()
+    if (this.#beforeStop.size === 0 || this.#router.state !== 'running') {
+      this.#router.state = 'stopping'
+      this.#stopping = this.#shutdown()
+    } else {
+      this.#stopping = this.#withdraw().then(() => {
+        this.#router.state = 'stopping'
+        return this.#shutdown()
+      })
+    }
     return this.#stopping
+  }
+
+  /**
+   * Registers a hook `stop()` runs first, while the kernel still accepts calls: where a plug-in
+   * withdraws this kernel from whoever routes to it (a cluster, a load balancer), so that only
+   * work already sent here is drained. Hooks run together, bounded by the drain timeout; a
+   * failing one is logged. Returns a function that removes the hook.
+   */
+  beforeStop(hook: () => void | Promise<void>): () => void {
+    this.#beforeStop.add(hook)
+    return () => void this.#beforeStop.delete(hook)
   }
 
   /**
@@ -411,6 +431,26 @@ export class Kernel<M extends ServiceMap = {}> {
 
   readonly #teardownFailed = (name: string, error: unknown): void =>
     this.#config.logger.error({ plugin: name, err: error }, 'Plug-in teardown failed')
+
+  async #withdraw(): Promise<void> {
+    const { logger, drainTimeout } = this.#config
+    let timer: NodeJS.Timeout | undefined
+    const ceiling = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        logger.warn({ ms: drainTimeout }, 'Stop hooks still running at the drain timeout')
+        resolve()
+      }, drainTimeout)
+    })
+    const hooks = [...this.#beforeStop].map(async (hook) => {
+      try {
+        await hook()
+      } catch (error) {
+        logger.error({ err: error }, 'A beforeStop hook failed')
+      }
+    })
+    await Promise.race([Promise.all(hooks), ceiling])
+    clearTimeout(timer)
+  }
 
   async #shutdown(): Promise<void> {
     const all: VersionEntry[] = []

@@ -216,3 +216,37 @@ describe('lifecycle events', () => {
     await kernel.stop()
   })
 })
+
+describe('beforeStop hooks', () => {
+  it('run first, while calls are still accepted; new calls are refused only once every hook settled', async () => {
+    const kernel = quietKernel().add(recorder([], 'svc'))
+    await kernel.start()
+    const hook = deferred()
+    let ran = 0
+    kernel.beforeStop(() => {
+      ran++
+      return hook.promise
+    })
+    const stopped = kernel.stop()
+    assert.equal(ran, 1)
+    assert.equal(await kernel.call('svc.ping'), 'svc', 'accepted while the hook runs')
+    assert.equal(kernel.stop(), stopped, 'a second stop is the same stop')
+    hook.resolve()
+    await stopped
+    assert.equal(ran, 1)
+    assert.equal((await rejectionOf(kernel.call('svc.ping'))).code, 'UNAVAILABLE')
+  })
+
+  it('a hook that fails is logged and the stop goes on; one that never settles is cut at the drain timeout', async () => {
+    const kernel = quietKernel({ drainTimeout: 100 }).add(recorder([], 'svc'))
+    await kernel.start()
+    kernel.beforeStop(() => {
+      throw new Error('boom')
+    })
+    kernel.beforeStop(() => new Promise(() => {}))
+    const removed = kernel.beforeStop(() => assert.fail('a removed hook does not run'))
+    removed()
+    await kernel.stop()
+    assert.equal(kernel.state, 'stopped')
+  })
+})

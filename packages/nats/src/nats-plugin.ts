@@ -113,11 +113,19 @@ export function nats(options: NatsOptions): NatsPlugin {
           .catch((error: unknown) => logger.warn({ err: error }, 'Node registry entry not written'))
       }, settings.refreshInterval)
       refresh.unref()
+      // A graceful stop withdraws first: every peer stops routing here before the kernel
+      // refuses new calls, so it drains only what peers had already sent (T11).
+      const removeDrain = kernel.beforeStop(async () => {
+        clearInterval(refresh)
+        const peers = await directory.withdraw({ instance, services: [] }, settings.probeTimeout)
+        logger.info({ peers }, 'Withdrawn from the cluster; draining')
+      })
       logger.info(
         { namespace: settings.namespace, window: settings.livenessWindow },
         'Joined the cluster',
       )
       return async () => {
+        removeDrain()
         clearInterval(refresh)
         try {
           await directory.stop(true)

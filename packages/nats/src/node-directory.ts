@@ -1,5 +1,5 @@
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv'
-import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { PlexusError, type Logger, type ServiceManifest } from '@plexus/kernel'
 import { nodeBucket, pingSubject } from './subjects.js'
 
@@ -20,6 +20,7 @@ export interface DirectoryHooks {
 }
 
 // JetStream's "wrong last sequence": the key exists already.
+const MAX_AWAITING = 1000
 const WRONG_LAST_SEQUENCE = 10071
 
 /**
@@ -39,6 +40,10 @@ export class NodeDirectory {
   #last = ''
   #stopping = false
   readonly #seen = new Map<string, { instance: string; revision: number }>()
+  /** Per peer, the last revision of its entry whose change was applied (or 'gone'). */
+  readonly #applied = new Map<string, number>()
+  /** Peers withdrawing: each waits until its entry's revision has been applied here. */
+  readonly #awaiting = new Set<{ node: string; revision: number; answer: () => void }>()
 
   private constructor(nc: NatsConnection, kv: KV, namespace: string, node: string, logger: Logger) {
     this.#nc = nc
@@ -91,7 +96,7 @@ export class NodeDirectory {
     }
     this.#last = body
     this.#ping = this.#nc.subscribe(pingSubject(this.#namespace, this.#node), {
-      callback: (_error, msg) => void msg.respond(JSON.stringify({ instance: record.instance })),
+      callback: (_error, msg) => this.#answer(msg, record.instance, probeTimeout),
     })
     await this.#nc.flush()
   }
@@ -102,6 +107,33 @@ export class NodeDirectory {
     if (!force && body === this.#last) return
     this.#last = body
     await this.#kv.put(this.#node, body)
+  }
+
+  /**
+   * The first half of a graceful stop: rewrites this node's entry as `record` (serving nothing)
+   * and asks every peer, on its ping subject, to answer once it has applied that revision — so
+   * that, once this resolves, no peer routes anything new here. Bounded by `timeout` per peer;
+   * returns how many peers confirmed.
+   */
+  async withdraw(record: NodeRecord, timeout: number): Promise<number> {
+    const body = JSON.stringify(record)
+    this.#last = body
+    const revision = await this.#kv.put(this.#node, body)
+    const asked = [...this.#seen.keys()].map(async (peer) => {
+      try {
+        const reply = await this.#nc.request(
+          pingSubject(this.#namespace, peer),
+          JSON.stringify({ seen: { node: this.#node, revision } }),
+          { timeout },
+        )
+        return reply.json<{ seen?: unknown }>().seen === true ? 1 : 0
+      } catch {
+        return 0 // No responders (gone meanwhile) or no answer in time.
+      }
+    })
+    let confirmed = 0
+    for (const one of await Promise.all(asked)) confirmed += one
+    return confirmed
   }
 
   /** Reports every other node's entry now and as it changes, until `stop`. */
@@ -116,6 +148,7 @@ export class NodeDirectory {
   /** Stops watching and answering probes; `leave` also deletes this node's entry. */
   async stop(leave: boolean): Promise<void> {
     this.#stopping = true
+    for (const waiter of [...this.#awaiting]) waiter.answer()
     this.#stopWatch?.()
     this.#ping?.unsubscribe()
     if (leave) await this.#kv.delete(this.#node)
@@ -132,7 +165,12 @@ export class NodeDirectory {
       }
       return
     }
-    if (entry.operation !== 'PUT') return hooks.gone(entry.key)
+    if (entry.operation !== 'PUT') {
+      hooks.gone(entry.key)
+      this.#applied.set(entry.key, Number.MAX_SAFE_INTEGER)
+      this.#release(entry.key)
+      return
+    }
     let record: NodeRecord
     try {
       record = parseRecord(entry.json())
@@ -142,6 +180,46 @@ export class NodeDirectory {
     }
     this.#seen.set(entry.key, { instance: record.instance, revision: entry.revision })
     hooks.put(entry.key, record)
+    this.#applied.set(entry.key, entry.revision)
+    this.#release(entry.key)
+  }
+
+  /**
+   * Answers a probe of this node's id with its instance; a withdrawing peer's probe
+   * (`{ seen: { node, revision } }`) is answered `seen: true` only once that revision of its
+   * entry was applied here (its instances detached), or `seen: false` after `timeout`.
+   */
+  #answer(msg: Msg, instance: string, timeout: number): void {
+    const asked = seenRequest(msg.data)
+    if (asked === undefined) {
+      msg.respond(JSON.stringify({ instance }))
+      return
+    }
+    const answer = (seen: boolean) => void msg.respond(JSON.stringify({ instance, seen }))
+    if ((this.#applied.get(asked.node) ?? 0) >= asked.revision) return answer(true)
+    // Bounded: forged probes cannot park more than this many answers (each for `timeout`).
+    if (this.#awaiting.size >= MAX_AWAITING) return answer(false)
+    const waiter = {
+      node: asked.node,
+      revision: asked.revision,
+      answer: () => {
+        clearTimeout(timer)
+        this.#awaiting.delete(waiter)
+        answer(true)
+      },
+    }
+    const timer = setTimeout(() => {
+      this.#awaiting.delete(waiter)
+      answer(false)
+    }, timeout)
+    this.#awaiting.add(waiter)
+  }
+
+  #release(node: string): void {
+    const applied = this.#applied.get(node) ?? 0
+    for (const waiter of [...this.#awaiting]) {
+      if (waiter.node === node && waiter.revision <= applied) waiter.answer()
+    }
   }
 
   /**
@@ -179,6 +257,29 @@ function isWrongLastSequence(error: unknown): boolean {
     e.api_error?.err_code === WRONG_LAST_SEQUENCE ||
     (typeof e.message === 'string' && /wrong last sequence/.test(e.message))
   )
+}
+
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/
+
+/** A probe's body comes from the network: `{ seen: { node, revision } }` or anything else. */
+function seenRequest(data: Uint8Array): { node: string; revision: number } | undefined {
+  if (data.length === 0 || data.length > 1024) return undefined
+  try {
+    const seen = (JSON.parse(new TextDecoder().decode(data)) as { seen?: unknown }).seen as
+      { node?: unknown; revision?: unknown } | undefined
+    if (
+      typeof seen?.node === 'string' &&
+      NODE_ID.test(seen.node) &&
+      typeof seen.revision === 'number' &&
+      Number.isSafeInteger(seen.revision) &&
+      seen.revision > 0
+    ) {
+      return { node: seen.node, revision: seen.revision }
+    }
+  } catch {
+    // Not JSON: a plain probe.
+  }
+  return undefined
 }
 
 /** A registry entry comes from the network: check its shape before anything uses it. */

@@ -4,8 +4,9 @@ import { test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
-import { defineService, isPlexusError, type Context } from '@plexus/kernel'
+import { isPlexusError } from '@plexus/kernel'
 import { sleep, until } from '@plexus/testing'
+import { workOn } from './fixtures/work.js'
 import { attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
 
 const WINDOW = 1500
@@ -26,16 +27,7 @@ async function spawnNode(t: TestContext, url: string, node: string): Promise<Chi
   return child
 }
 
-const work = defineService({
-  name: 'work',
-  actions: {
-    get: {
-      idempotent: true,
-      handler: (_ctx: Context, input: { ms?: number } | undefined) =>
-        new Promise((resolve) => setTimeout(() => resolve('c'), input?.ms ?? 5)),
-    },
-  },
-})
+const work = workOn('c')
 
 test(
   'a node SIGKILLed under load: calls in flight end UNAVAILABLE within the window, idempotent ones succeed elsewhere, it is unrouted, and routed again once restarted',

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { test, type TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { sleep, until } from '@plexus/testing'
+import { workOn } from './fixtures/work.js'
+import { attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/node-main.ts', import.meta.url))
+/** The kernel's default drain timeout, which the fixture node keeps. */
+const DRAIN_TIMEOUT = 5_000
+
+async function spawnNode(t: TestContext, url: string, node: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [FIXTURE, url, node, '3000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => void child.kill('SIGKILL'))
+  let output = ''
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  await until(`node ${node} to be ready`, () => (output.includes('ready') ? true : undefined), {
+    context: () => output,
+  })
+  return child
+}
+
+const work = workOn('c')
+
+test(
+  'T11: SIGTERM on one of two serving nodes under load — peers stop routing to it before it stops accepting, 0 failed calls, it exits within the drain time + 1 s',
+  { skip },
+  async (t) => {
+    const url = await natsServer(t)
+    const a = await clusterNode(t, url, 'a', [])
+    await clusterNode(t, url, 'c', [work])
+    const b = await spawnNode(t, url, 'b')
+    await routedTo(a.kernel, 'work', 'b')
+    await routedTo(a.kernel, 'work', 'c')
+
+    // Load from a, which serves nothing itself: 16 loops of non-idempotent calls over b and c.
+    let running = true
+    const answers = new Map<string, number>()
+    const failures: unknown[] = []
+    const loops = Array.from({ length: 16 }, async () => {
+      while (running) {
+        try {
+          const from = (await a.kernel.call('work.put', { ms: 20 }, { deadline: 30_000 })) as string
+          answers.set(from, (answers.get(from) ?? 0) + 1)
+        } catch (error) {
+          failures.push(error)
+          await sleep(10)
+        }
+      }
+    })
+    try {
+      await until('b to take part of the load', () =>
+        (answers.get('b') ?? 0) > 50 ? true : undefined,
+      )
+      const signalled = performance.now()
+      let routedAtExit = -1
+      const exited = once(b, 'exit').then(([code]) => {
+        routedAtExit = attachedFrom(a.kernel, 'work', 'b')
+        return { code: code as number | null, ms: performance.now() - signalled }
+      })
+      b.kill('SIGTERM')
+      const exit = await exited
+      assert.equal(exit.code, 0, 'b stopped by itself')
+      assert.ok(
+        exit.ms < DRAIN_TIMEOUT + 1_000,
+        `b exited ${Math.round(exit.ms)} ms after SIGTERM (drain time + 1 s is ${DRAIN_TIMEOUT + 1_000})`,
+      )
+      assert.equal(routedAtExit, 0, 'a had stopped routing to b before b was gone')
+      const fromC = answers.get('c') ?? 0
+      await until('c to carry the load alone', () =>
+        (answers.get('c') ?? 0) > fromC + 100 ? true : undefined,
+      )
+      running = false
+      await Promise.all(loops)
+      assert.deepEqual(failures, [], 'no call failed: b drained what it had accepted')
+    } finally {
+      running = false
+    }
+  },
+)
