@@ -22,6 +22,11 @@ export interface NatsOptions {
    * node's entry survives there (its links die within the liveness window anyway).
    */
   registryTtl?: number
+  /**
+   * Copies of the registry bucket kept by a clustered JetStream (1–5, default 1): set it to the
+   * cluster's size (up to 3 is usual) so the registry survives a server going down.
+   */
+  registryReplicas?: number
   /** How long the duplicate-id probe waits for a live holder to answer, in ms (default 1000). */
   probeTimeout?: number
   /** Event subscriptions announced as broadcast, as `service:pattern` (see docs/cluster.md). */
@@ -38,6 +43,7 @@ export interface NatsSettings {
   readonly pingMisses: number
   readonly refreshInterval: number
   readonly registryTtl: number
+  readonly registryReplicas: number
   readonly probeTimeout: number
   readonly broadcast: ReadonlySet<string>
 }
@@ -80,12 +86,21 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
     refreshInterval: positive('nats.refreshInterval', options.refreshInterval, 250),
     registryTtl: positive('nats.registryTtl', options.registryTtl, 15_000),
     probeTimeout: positive('nats.probeTimeout', options.probeTimeout, 1000),
+    registryReplicas: replicas(options.registryReplicas),
     broadcast: new Set(options.broadcast ?? []),
   }
 }
 
 function isServer(value: unknown): boolean {
   return typeof value === 'string' && /^(nats|tls|ws|wss):\/\/[^\s]+$|^[\w.-]+:\d+$/.test(value)
+}
+
+function replicas(value: number | undefined): number {
+  if (value === undefined) return 1
+  if (!Number.isInteger(value) || value < 1 || value > 5) {
+    throw invalid('nats.registryReplicas', 'an integer from 1 to 5', value)
+  }
+  return value
 }
 
 function positive(key: string, value: number | undefined, fallback: number): number {

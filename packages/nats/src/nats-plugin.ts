@@ -58,6 +58,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           settings.node,
           settings.registryTtl,
           logger,
+          settings.registryReplicas,
         )
       } catch (error) {
         await nc.close()

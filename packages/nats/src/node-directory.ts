@@ -60,12 +60,13 @@ export class NodeDirectory {
     node: string,
     ttl: number,
     logger: Logger,
+    replicas = 1,
   ): Promise<NodeDirectory> {
     const kvm = new Kvm(nc)
     const bucket = nodeBucket(namespace)
     let kv: KV
     try {
-      kv = await kvm.create(bucket, { history: 1, ttl })
+      kv = await kvm.create(bucket, { history: 1, ttl, replicas })
     } catch {
       // Another node created it with other settings: use it as it is.
       kv = await kvm.open(bucket)

@@ -29,3 +29,5 @@ export {
   startRedisServer,
   type LocalServer,
 } from './local-server.js'
+/** A private cluster of nats-servers (routes, clustered JetStream) per test. */
+export { startNatsCluster, type LocalNatsCluster } from './nats-cluster.js'
