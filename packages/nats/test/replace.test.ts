@@ -49,7 +49,7 @@ test(
     let emitted = 0
     const emitter = (async () => {
       while (running) {
-        await c.kernel.emit('order.placed', { seq: ++emitted })
+        c.kernel.emit('order.placed', { seq: ++emitted })
         await sleep(2)
       }
     })()
