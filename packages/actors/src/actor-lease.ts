@@ -43,7 +43,7 @@ export class Lease {
   /**
    * Takes the lease, or renews ours. Refused with UNAVAILABLE (retryable, `data.reason:
    * 'leased'`, `data.owner`) while another holder's lease is live; a lost renewal also answers
-   * UNAVAILABLE and leaves the lease not held.
+   * UNAVAILABLE and leaves the lease not held; a store error is rethrown, the hold unchanged.
    */
   async take(ctx: Pick<Context, 'call'>): Promise<void> {
     const now = Date.now()
@@ -69,9 +69,10 @@ export class Lease {
       this.revision = written.revision
       this.until = until
     } catch (error) {
+      // A store error leaves our hold as it was (it may still run out); a conflict ends it.
+      if (!isRevisionConflict(error)) throw error
       this.revision = 0
       this.until = 0
-      if (!isRevisionConflict(error)) throw error
       throw new PlexusError(
         'UNAVAILABLE',
         `${this.what}: its lease was taken by another node; try again`,

@@ -44,8 +44,8 @@ async function spawnNode(
   )
   t.after(() => void child.kill('SIGKILL'))
   let output = ''
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
   await until(`node ${node} to be ready`, () => (output.includes('ready') ? true : undefined), {
     context: () => output,
     ms: 30_000,
@@ -376,7 +376,8 @@ test(
     await held!.stop()
     const second = other!.node
     await until('the other kernel to hold the scan lease', async () =>
-      (await other!.call('kv.get', { key: 'actor-scan/pinger' }))?.node === second
+      ((await other!.call('kv.get', { key: 'actor-scan/pinger' })) as { node: string } | null)
+        ?.node === second
         ? true
         : undefined,
     )
