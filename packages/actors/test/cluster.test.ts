@@ -283,6 +283,12 @@ test(
         { ms: 30_000, context: () => `acked ${ackedCount()}, failed ${failed}` },
       )
     }
+    const serves = (node: string) =>
+      until(
+        `${node} to run turns of the key it owns`,
+        () => ((watch.stats.nodes.get(node) ?? 0) > 0 ? true : undefined),
+        { ms: 30_000 },
+      )
     const kill = async (child: ChildProcess, node: string) => {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGKILL')
@@ -293,9 +299,11 @@ test(
       await progress('start')
       const b = await spawnNode(t, url, 'b', LEASE)
       await tallyOn(a, ['a', 'a2', 'b', 'stray'])
+      await serves('b')
       await progress('b joined')
       const c = await spawnNode(t, url, 'c', LEASE)
       await tallyOn(a, ['a', 'a2', 'b', 'c', 'stray'])
+      await serves('c')
       await progress('c joined')
       await kill(b, 'b')
       await progress('b was SIGKILLed')
