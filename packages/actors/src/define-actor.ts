@@ -1,8 +1,6 @@
 import { PlexusError, type ActionSpec, type Context, type LifecycleHook } from '@plexus/kernel'
-import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import { Activation } from './activation.js'
-import { Lease, leaseKey } from './actor-lease.js'
+import { ActorLeases } from './actor-leases.js'
 import { ownerNode, placementView } from './actor-placement.js'
 import { actorCycle, callingChain, chainOf, MAX_DEPTH, withChain } from './actor-chain.js'
 import { loadState, saveState } from './actor-state.js'
@@ -75,27 +73,10 @@ export function defineActor<
   const loading = new Map<string, Promise<Activation<S>>>()
   const snapshots = new WeakMap<Activation<S>, string>()
   let bus: Context | undefined
-  const leasing =
+  const leases =
     definition.lease === undefined || definition.lease === false
       ? undefined
-      : {
-          ttl: 10_000,
-          node: `${hostname()}-${process.pid}`,
-          ...(definition.lease === true ? {} : definition.lease),
-        }
-  // One holder per process: a node restarted under the same id is another holder.
-  const holder = `${leasing?.node}#${randomUUID()}`
-  const scanLease =
-    leasing === undefined
-      ? undefined
-      : new Lease(
-          store,
-          `actor-scan/${name}`,
-          holder,
-          leasing.node,
-          Math.max(leasing.ttl, 3 * (definition.reminderScan ?? 1000)),
-          `Reminder scan of '${name}'`,
-        )
+      : new ActorLeases(name, store, definition.lease, definition.reminderScan ?? 1000)
   let instances = 0
   let loops: ReturnType<typeof setInterval>[] = []
 
@@ -110,77 +91,39 @@ export function defineActor<
     }
     return value
   }
-  const releases = new Set<Promise<void>>()
-  const release = (lease: Lease): void => {
-    const ctx = bus
-    if (ctx === undefined) return
-    const done = lease
-      .release(ctx)
-      .catch((error: unknown) =>
-        ctx.logger.warn({ err: error, lease: lease.kvKey }, 'Actor lease release failed'),
-      )
-      .finally(() => releases.delete(done))
-    releases.add(done)
-  }
   const drop = (act: Activation<S>): void => {
     act.dropped = true
     act.clearTimers()
     if (active.get(act.key) === act) active.delete(act.key)
-    if (act.lease !== undefined) release(act.lease)
+    if (act.lease !== undefined) leases?.release(bus, act.lease)
   }
-  /** Takes the key's lease (strict mode) and keeps it renewed while `act` lives. */
-  const leaseFor = async (ctx: Context, key: string): Promise<Lease | undefined> => {
-    if (leasing === undefined) return undefined
-    const lease = new Lease(
-      store,
-      leaseKey(name, key),
-      holder,
-      leasing.node,
-      leasing.ttl,
-      `Actor '${name}/${key}'`,
-    )
-    await lease.take(ctx)
-    return lease
-  }
-  const renewing = (act: Activation<S>, lease: Lease): void => {
-    act.lease = lease
-    act.renewal = setInterval(() => {
-      const ctx = bus
-      if (ctx === undefined || act.dropped) return
-      // The key moved (a node joined or came back): once idle for a lease length, let the
-      // new owner take it rather than refuse it until this activation's `idle`.
-      const view = placementView(service)
-      if (
-        view?.self !== undefined &&
-        !act.busy &&
-        Date.now() - act.lastUsed >= leasing!.ttl &&
-        ownerNode(act.key, view.nodes) !== view.self
-      ) {
-        drop(act)
-        return
-      }
-      lease.take(ctx).catch((error: unknown) => {
-        // Lost (or unreachable past its end): no more turns here; the next message reactivates.
-        if (!lease.held()) drop(act)
-        ctx.logger.warn({ err: error, actor: name, key: act.key }, 'Actor lease renewal failed')
-      })
-    }, leasing!.ttl / 3)
-    act.renewal.unref?.()
+  // The key's owner by this node's balancer view is another node (see actorBalancer).
+  const movedAway = (key: string): boolean => {
+    const view = placementView(service)
+    return view?.self !== undefined && ownerNode(key, view.nodes) !== view.self
   }
   const activate = (ctx: Context, key: string): Promise<Activation<S>> => {
     let pending = loading.get(key)
     if (pending === undefined) {
-      pending = leaseFor(ctx, key).then(async (lease) => {
+      // Strict mode: the lease first, so a refused activation never reads the state.
+      pending = (leases?.take(ctx, key) ?? Promise.resolve(undefined)).then(async (lease) => {
         let entry
         try {
           entry = await loadState(ctx, store, name, key)
         } catch (error) {
-          if (lease !== undefined) release(lease)
+          if (lease !== undefined) leases?.release(bus, lease)
           throw error
         }
         const state = (entry === null ? definition.state() : entry.value) as S
         const act = new Activation(key, state, entry?.revision ?? 0, Date.now())
-        if (lease !== undefined) renewing(act, lease)
+        if (lease !== undefined)
+          leases?.keep(
+            act,
+            lease,
+            () => bus,
+            movedAway,
+            () => drop(act),
+          )
         snapshots.set(act, JSON.stringify(state))
         active.set(key, act)
         return act
@@ -259,7 +202,7 @@ export function defineActor<
         try {
           // Strict mode: a turn starts only with the lease held for a good part of its length.
           const lease = act.lease
-          if (lease !== undefined && !lease.held(leasing!.ttl / 2)) await lease.take(ctx)
+          if (lease !== undefined && !lease.held(lease.ttl / 2)) await lease.take(ctx)
           const answer = await withChain(own ? ctx : undefined, chain, () => body(selfOf(act, ctx)))
           const after = JSON.stringify(act.state)
           if (after !== snapshots.get(act)) {
@@ -347,13 +290,7 @@ export function defineActor<
       if (scanning || ctx === undefined || Object.keys(reminders).length === 0) return
       scanning = true
       // With leases, one scanner per cluster: the holder of the type's scan lease.
-      const elected =
-        scanLease === undefined || scanLease.held(scanLease.ttl / 2)
-          ? Promise.resolve(true)
-          : scanLease.take(ctx).then(
-              () => true,
-              () => false,
-            )
+      const elected = leases === undefined ? Promise.resolve(true) : leases.elected(ctx)
       elected
         .then((mine) =>
           mine
@@ -409,9 +346,10 @@ export function defineActor<
       for (const loop of loops) clearInterval(loop)
       loops = []
       for (const act of [...active.values()]) drop(act)
-      if (scanLease !== undefined) release(scanLease)
+      if (leases === undefined) return void (bus = undefined)
+      leases.release(bus, leases.scan)
       // Leases are given up before the store stops (it is a dependency: it stops after this).
-      return Promise.all(releases).then(() => void (bus = undefined))
+      return leases.settled().then(() => void (bus = undefined))
     },
   }
   return service as unknown as ActorService<N, K, M>
