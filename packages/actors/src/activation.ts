@@ -1,3 +1,5 @@
+import type { Lease } from './actor-lease.js'
+
 /**
  * One active actor in this process: its state as last committed, the revision that commit got,
  * its timers, and the gate that lets one turn run at a time. The kernel's `serializeBy` orders
@@ -17,6 +19,9 @@ export class Activation<S> {
   dropped = false
   /** Set by `self.deactivate()`: drop after the current turn. */
   leaving = false
+  /** The activation's lease (strict mode), and the loop renewing it. */
+  lease: Lease | undefined
+  renewal: ReturnType<typeof setInterval> | undefined
   /** Timers by name. */
   readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
   #tail: Promise<unknown> = Promise.resolve()
@@ -49,5 +54,6 @@ export class Activation<S> {
   clearTimers(): void {
     for (const timer of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
+    clearInterval(this.renewal)
   }
 }

@@ -72,6 +72,21 @@ export interface ActorDefinition<
   reentrant?: boolean
   /** How often due reminders are looked for, in ms (default 1000). */
   reminderScan?: number
+  /**
+   * Strict single activation on a cluster: an activation first takes a lease in the store
+   * (renewed while active, released on deactivation), and a message for a key another live
+   * node holds is refused UNAVAILABLE (retryable). The reminder scan is then elected too: one
+   * scanner per cluster. Off by default (compare-and-set fencing alone: no lost update).
+   */
+  lease?: boolean | LeaseOptions
+}
+
+/** Options of an actor type's leases. */
+export interface LeaseOptions {
+  /** How long a lease holds without renewal, in ms (default 10 s); renewed every third of it. */
+  ttl?: number
+  /** The node id named to callers refused (default `<hostname>-<pid>`, the kernel's default). */
+  node?: string
 }
 
 /** What a compiled actor keeps for its proxy: the key field. */

@@ -1,5 +1,7 @@
 import { PlexusError, type ActionSpec, type Context, type LifecycleHook } from '@plexus/kernel'
 import { Activation } from './activation.js'
+import { ActorLeases } from './actor-leases.js'
+import { ownerNode, placementView } from './actor-placement.js'
 import { actorCycle, callingChain, chainOf, MAX_DEPTH, withChain } from './actor-chain.js'
 import { loadState, saveState } from './actor-state.js'
 import type {
@@ -71,6 +73,10 @@ export function defineActor<
   const loading = new Map<string, Promise<Activation<S>>>()
   const snapshots = new WeakMap<Activation<S>, string>()
   let bus: Context | undefined
+  const leases =
+    definition.lease === undefined || definition.lease === false
+      ? undefined
+      : new ActorLeases(name, store, definition.lease, definition.reminderScan ?? 1000)
   let instances = 0
   let loops: ReturnType<typeof setInterval>[] = []
 
@@ -89,13 +95,35 @@ export function defineActor<
     act.dropped = true
     act.clearTimers()
     if (active.get(act.key) === act) active.delete(act.key)
+    if (act.lease !== undefined) leases?.release(bus, act.lease)
+  }
+  // The key's owner by this node's balancer view is another node (see actorBalancer).
+  const movedAway = (key: string): boolean => {
+    const view = placementView(service)
+    return view?.self !== undefined && ownerNode(key, view.nodes) !== view.self
   }
   const activate = (ctx: Context, key: string): Promise<Activation<S>> => {
     let pending = loading.get(key)
     if (pending === undefined) {
-      pending = loadState(ctx, store, name, key).then((entry) => {
+      // Strict mode: the lease first, so a refused activation never reads the state.
+      pending = (leases?.take(ctx, key) ?? Promise.resolve(undefined)).then(async (lease) => {
+        let entry
+        try {
+          entry = await loadState(ctx, store, name, key)
+        } catch (error) {
+          if (lease !== undefined) leases?.release(bus, lease)
+          throw error
+        }
         const state = (entry === null ? definition.state() : entry.value) as S
         const act = new Activation(key, state, entry?.revision ?? 0, Date.now())
+        if (lease !== undefined)
+          leases?.keep(
+            act,
+            lease,
+            () => bus,
+            movedAway,
+            () => drop(act),
+          )
         snapshots.set(act, JSON.stringify(state))
         active.set(key, act)
         return act
@@ -172,6 +200,9 @@ export function defineActor<
       const run = async (): Promise<T | typeof RETRY> => {
         if (act.dropped) return RETRY
         try {
+          // Strict mode: a turn starts only with the lease held for a good part of its length.
+          const lease = act.lease
+          if (lease !== undefined && !lease.held(lease.ttl / 2)) await lease.take(ctx)
           const answer = await withChain(own ? ctx : undefined, chain, () => body(selfOf(act, ctx)))
           const after = JSON.stringify(act.state)
           if (after !== snapshots.get(act)) {
@@ -258,15 +289,26 @@ export function defineActor<
       const ctx = bus
       if (scanning || ctx === undefined || Object.keys(reminders).length === 0) return
       scanning = true
-      fireDueReminders(
-        ctx,
-        store,
-        name,
-        Date.now(),
-        (r) =>
-          ctx.call(`${name}.$remind`, { [field]: r.key, reminder: r.name, payload: r.payload }),
-        ctx.logger,
-      )
+      // With leases, one scanner per cluster: the holder of the type's scan lease.
+      const elected = leases === undefined ? Promise.resolve(true) : leases.elected(ctx)
+      elected
+        .then((mine) =>
+          mine
+            ? fireDueReminders(
+                ctx,
+                store,
+                name,
+                Date.now(),
+                (r) =>
+                  ctx.call(`${name}.$remind`, {
+                    [field]: r.key,
+                    reminder: r.name,
+                    payload: r.payload,
+                  }),
+                ctx.logger,
+              )
+            : undefined,
+        )
         .catch((error: unknown) =>
           ctx.logger.warn({ err: error, actor: name }, 'Reminder scan failed'),
         )
@@ -304,7 +346,10 @@ export function defineActor<
       for (const loop of loops) clearInterval(loop)
       loops = []
       for (const act of [...active.values()]) drop(act)
-      bus = undefined
+      if (leases === undefined) return void (bus = undefined)
+      leases.release(bus, leases.scan)
+      // Leases are given up before the store stops (it is a dependency: it stops after this).
+      return leases.settled().then(() => void (bus = undefined))
     },
   }
   return service as unknown as ActorService<N, K, M>

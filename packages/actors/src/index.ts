@@ -23,6 +23,7 @@ export type {
   ActorMarker,
   ActorMethod,
   ActorSelf,
+  LeaseOptions,
   ReminderHandler,
   Schedule,
 } from './actor-types.js'
@@ -34,3 +35,7 @@ export { ACTOR_CHAIN, MAX_DEPTH, actorCycle, isActorCycle } from './actor-chain.
 export { stateKey } from './actor-state.js'
 /** A reminder as stored. */
 export type { ReminderRecord } from './reminders.js'
+/** The balancer routing each key to its owner node on a cluster. */
+export { actorBalancer, ownerNode } from './actor-placement.js'
+/** Where an actor's lease (strict mode) is kept, and its shape. */
+export { leaseKey, type LeaseRecord } from './actor-lease.js'

@@ -13,6 +13,12 @@ export interface Balanceable {
 export interface Balancer {
   /** Picks an instance; `instances` is never empty. */
   pick<T extends Balanceable>(instances: readonly T[], input: unknown, meta: Meta): T
+  /**
+   * True for a strategy that places across nodes itself (a virtual actor's key goes to its
+   * owner node): it sees local and attached instances alike, so the kernel's `preferLocal`
+   * does not narrow its choice to the local ones.
+   */
+  readonly spansNodes?: boolean
 }
 
 /** Creates one balancer per service version (strategies may keep state). */

@@ -50,9 +50,10 @@ export class VersionEntry {
     this.instances = instances
     let local = 0
     for (const i of instances) if (i.local) local++
-    // Local instances win while there are any (and attached ones exist to lose to).
+    // Local instances win while there are any (and attached ones exist to lose to), unless
+    // the balancer places across nodes itself.
     this.#preferred =
-      this.preferLocal && local > 0 && local < instances.length
+      this.preferLocal && this.balancer.spansNodes !== true && local > 0 && local < instances.length
         ? instances.filter((i) => i.local)
         : instances
   }
