@@ -69,7 +69,7 @@ export function validateCluster(raw: unknown, fail: Fail): ResolvedCluster | fal
     servers: servers as string[],
     node,
     ...(namespace === undefined ? {} : { namespace }),
-    ...(window === undefined ? {} : { livenessWindow: window as number }),
+    ...(window === undefined ? {} : { livenessWindow: window }),
     ...(micro === undefined ? {} : { micro: micro as boolean | string[] }),
   }
 }

@@ -162,7 +162,10 @@ test(
     const ask = async (action: string, body: string, deadline?: string) => {
       const h = headers()
       if (deadline !== undefined) h.set('Plexus-Deadline', deadline)
-      const reply = await nc.request(`plexus.test.svc.orders.${action}`, body, { headers: h })
+      const reply = await nc.request(`plexus.test.svc.orders.${action}`, body, {
+        headers: h,
+        timeout: 10_000,
+      })
       return {
         error: reply.headers?.get('Nats-Service-Error'),
         status: reply.headers?.get('Nats-Service-Error-Code'),
