@@ -12,6 +12,7 @@ import {
   type Plugin,
   type ServiceDefinition,
 } from '@plexus/kernel'
+import { nats } from '@plexus/nats'
 import { metrics as metricsPlugin, metricsEndpoint } from '@plexus/observe'
 import { otlpTracing } from '@plexus/observe/otlp'
 import { createAdminServer } from './admin-server.js'
@@ -120,9 +121,11 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
           }
     gateway = gatewayPlugin({ ...auth, ...config.gateway, endpoints })
   }
+  // The cluster joins before the services start, so they are announced as soon as they run.
+  const cluster = config.cluster === false ? undefined : nats(config.cluster)
   const services = definePlugin<Kernel<any>>({
     name: 'plexus-services',
-    dependsOn: plugins.map((p) => p.name),
+    dependsOn: [...plugins, ...(cluster ? [cluster] : [])].map((p) => p.name),
     setup(k) {
       for (const service of config.services)
         add(k, service, definitions.get(service.name)!, config.sources)
@@ -131,6 +134,7 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
 
   const kernel = createKernel({
     ...config.kernel,
+    ...(config.cluster === false ? {} : { node: config.cluster.node }),
     logger,
     plugins: [
       ...(admin ? [admin] : []),
@@ -139,6 +143,7 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
       // Before other plug-ins, so forged principals are stripped outermost.
       ...(config.auth === false ? [] : [config.auth.plugin]),
       ...plugins,
+      ...(cluster ? [cluster] : []),
       services,
       ...(gateway ? [gateway] : []),
     ],

@@ -1,6 +1,7 @@
 import type { Policies, VerifierOptions } from '@plexus/auth'
 import type { GatewayOptions } from '@plexus/gateway'
 import type { Kernel, LogLevel, Plugin } from '@plexus/kernel'
+import type { ClusterConfig } from './config-cluster.js'
 
 /** One service in the config: which module, where it runs and how many copies. */
 export interface ServiceConfig {
@@ -83,6 +84,8 @@ export interface PlexusConfig {
   tracing?: TracingConfig | boolean
   /** Tokens and policies; off unless given. With `jwt`, every gateway route needs a token unless public. */
   auth?: AuthConfig
+  /** Join a cluster of kernels over NATS (docs/cluster.md); off unless given. */
+  cluster?: ClusterConfig
   /** Plug-ins loaded before the services (isolation, auth...). */
   plugins?: PluginConfig[]
   /** Services by name. */

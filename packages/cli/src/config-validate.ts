@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { auth as authPlugin, type AuthPlugin } from '@plexus/auth'
 import { isPlexusError, type LogLevel } from '@plexus/kernel'
+import { validateCluster, type ResolvedCluster } from './config-cluster.js'
 import { configError, type Sources } from './config-error.js'
 import type { GatewayConfig, PluginConfig } from './config-types.js'
 
@@ -39,6 +40,8 @@ export interface ResolvedConfig {
   tracing: { url: string; serviceName: string } | false
   /** The auth plug-in and the gateway's public routes, when the section is given. */
   auth: { plugin: AuthPlugin; public: string[]; publicWebSocket: boolean } | false
+  /** The nats plug-in's options, when the `cluster` section is given. */
+  cluster: ResolvedCluster | false
   plugins: PluginConfig[]
   services: ResolvedService[]
   hints: string[]
@@ -55,6 +58,7 @@ const TOP = [
   'metrics',
   'tracing',
   'auth',
+  'cluster',
   'plugins',
   'services',
   'hints',
@@ -234,6 +238,8 @@ export function validateConfig(
     }
   }
 
+  const cluster = validateCluster(root.cluster, fail)
+
   const pluginsIn = root.plugins ?? []
   if (!Array.isArray(pluginsIn)) fail('plugins', pluginsIn, 'a list of plug-ins')
   const plugins = (pluginsIn as unknown[]).map((p, i): PluginConfig => {
@@ -295,6 +301,7 @@ export function validateConfig(
     metrics,
     tracing,
     auth,
+    cluster,
     plugins,
     services,
     hints: hints as string[],

@@ -31,6 +31,8 @@ export {
   type ResolvedMetrics,
   type ResolvedService,
 } from './config-validate.js'
+/** The `cluster:` section (a kernel joined to others over NATS). */
+export { type ClusterConfig, type ResolvedCluster } from './config-cluster.js'
 /** The PLEXUS_* / PORT environment layer. */
 export { applyEnv, type Layered } from './config-env.js'
 /** Starts a kernel from a validated config. */

@@ -18,3 +18,8 @@ export type { ClusterView } from './node-cluster.js'
 export type { NodeRecord } from './node-directory.js'
 /** Subject and bucket names of a namespace. */
 export { linkSubject, nodeBucket, pingSubject } from './subjects.js'
+/** The NATS micro facade as the plug-in shows it. */
+export type { MicroView } from './micro-facade.js'
+/** Facade subjects, headers and the error-code to `Nats-Service-Error-Code` table. */
+export { MICRO_HEADERS, MICRO_QUEUE, microSubject } from './micro-subjects.js'
+export { MICRO_STATUSES } from './micro-errors.js'

@@ -31,6 +31,14 @@ export interface NatsOptions {
   probeTimeout?: number
   /** Event subscriptions announced as broadcast, as `service:pattern` (see docs/cluster.md). */
   broadcast?: readonly string[]
+  /**
+   * The NATS micro facade (docs/cluster.md): `true` exposes every local service to any NATS
+   * client on the account (`$SRV.*` discovery, each action an endpoint), a list exposes those
+   * services only. Off by default: it opens actions to anyone who can publish on the account.
+   */
+  micro?: boolean | readonly string[]
+  /** Largest facade request body accepted, in bytes (default 1 MiB); bigger ones answer 400. */
+  microMaxInput?: number
 }
 
 /** The options with every default filled in. */
@@ -46,6 +54,9 @@ export interface NatsSettings {
   readonly registryReplicas: number
   readonly probeTimeout: number
   readonly broadcast: ReadonlySet<string>
+  /** The micro facade, when on: which services (undefined: all local ones), the body limit. */
+  readonly micro:
+    { readonly only: readonly string[] | undefined; readonly maxInput: number } | false
 }
 
 /** Node ids and namespaces become subject tokens and KV keys: keep them to this alphabet. */
@@ -88,7 +99,19 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
     probeTimeout: positive('nats.probeTimeout', options.probeTimeout, 1000),
     registryReplicas: replicas(options.registryReplicas),
     broadcast: new Set(options.broadcast ?? []),
+    micro: microOf(options),
   }
+}
+
+function microOf(options: NatsOptions): NatsSettings['micro'] {
+  const { micro } = options
+  const maxInput = positive('nats.microMaxInput', options.microMaxInput, 1024 * 1024)
+  if (micro === undefined || micro === false) return false
+  if (micro === true) return { only: undefined, maxInput }
+  if (!Array.isArray(micro) || !micro.every((s) => typeof s === 'string' && TOKEN.test(s))) {
+    throw invalid('nats.micro', 'true, false or a list of service names', micro)
+  }
+  return { only: [...micro], maxInput }
 }
 
 function isServer(value: unknown): boolean {

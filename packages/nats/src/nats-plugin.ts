@@ -6,6 +6,7 @@ import { resolveNatsOptions, type NatsOptions } from './nats-options.js'
 import { NodeCluster, type ClusterView } from './node-cluster.js'
 import { NodeDirectory } from './node-directory.js'
 import { linkInbox } from './subjects.js'
+import { MicroFacade, type MicroView } from './micro-facade.js'
 
 /** Room left in a NATS message for the link headers and the protocol line. */
 const HEADER_ROOM = 4096
@@ -18,6 +19,8 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
   readonly self: { node: string; instance: string } | undefined
   /** Links and refusals, once set up. */
   readonly cluster: ClusterView | undefined
+  /** The NATS micro facade, when `micro` is on and the kernel started. */
+  readonly micro: MicroView | undefined
 }
 
 /**
@@ -35,6 +38,7 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
 export function nats(options: NatsOptions): NatsPlugin {
   let self: { node: string; instance: string } | undefined
   let cluster: NodeCluster | undefined
+  let micro: MicroFacade | undefined
   return {
     name: 'nats',
     get self() {
@@ -42,6 +46,9 @@ export function nats(options: NatsOptions): NatsPlugin {
     },
     get cluster() {
       return cluster
+    },
+    get micro() {
+      return micro
     },
     async setup(kernel) {
       const settings = resolveNatsOptions(options, kernel.node)
@@ -121,11 +128,20 @@ export function nats(options: NatsOptions): NatsPlugin {
         const peers = await directory.withdraw({ instance, services: [] }, settings.probeTimeout)
         logger.info({ peers }, 'Withdrawn from the cluster; draining')
       })
+      // The micro facade (opt-in), started once the node joined; stopped first in the teardown.
+      if (settings.micro !== false) {
+        micro = new MicroFacade(
+          { kernel, nc, logger, ...settings, maxInput: settings.micro.maxInput },
+          settings.micro.only,
+        )
+        micro.start(settings.refreshInterval)
+      }
       logger.info(
         { namespace: settings.namespace, window: settings.livenessWindow },
         'Joined the cluster',
       )
       return async () => {
+        micro?.stop()
         removeDrain()
         clearInterval(refresh)
         try {

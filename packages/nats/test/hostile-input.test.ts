@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { connect, createInbox, headers, type Msg } from '@nats-io/transport-node'
+import { defineService, PlexusError, type Context } from '@plexus/kernel'
+import { until } from '@plexus/testing'
+import { clusterNode, natsServer, routedTo, skip, where } from './helpers.js'
+
+const hasProto = (value: unknown): boolean =>
+  value !== null &&
+  typeof value === 'object' &&
+  (Object.prototype.hasOwnProperty.call(value, '__proto__') || Object.values(value).some(hasProto))
+
+test(
+  '10,000 malformed or forged messages on a facade subject are refused and counted while valid requests answer',
+  { skip },
+  async (t) => {
+    const url = await natsServer(t)
+    const seen: unknown[] = []
+    const orders = defineService({
+      name: 'orders',
+      actions: {
+        create: (_ctx: Context, input: { qty?: unknown }) => {
+          seen.push(input)
+          if (typeof input?.qty !== 'number') {
+            throw new PlexusError('VALIDATION', 'qty must be a number')
+          }
+          return { ok: input.qty }
+        },
+      },
+    })
+    const a = await clusterNode(t, url, 'a', [orders], { micro: true, microMaxInput: 4096 })
+    await until('orders exposed', () => (a.plugin.micro?.services === 1 ? true : undefined))
+    const nc = await connect({ servers: url })
+    t.after(() => nc.close())
+    const subject = 'plexus.test.svc.orders.create'
+    await until('the endpoint answers', () =>
+      nc.request(subject, '{"qty":0}').then(
+        () => true,
+        () => undefined,
+      ),
+    )
+    const before = seen.length
+
+    const inbox = createInbox()
+    const answers: Msg[] = []
+    nc.subscribe(inbox, { callback: (_e, msg) => void answers.push(msg) })
+    const badDeadline = headers()
+    badDeadline.set('Plexus-Deadline', 'soon')
+    const forged: [count: number, body: string, opts: { reply?: string; headers?: any }][] = [
+      [1500, '{"qty":', { reply: inbox }], // bad JSON
+      [500, '\u00ff\u00fe garbage', { reply: inbox }],
+      [1000, '{"__proto__":{"admin":true},"qty":1}', { reply: inbox }],
+      [1000, '{"qty":1,"deep":[{"x":{"__proto__":{"polluted":1}}}]}', { reply: inbox }],
+      [2000, `{"qty":1,"pad":"${'x'.repeat(5000)}"}`, { reply: inbox }], // over microMaxInput
+      [1000, '{"qty":1}', { reply: inbox, headers: badDeadline }], // a header of the wrong type
+      [1000, '{"qty":"many"}', { reply: inbox }], // wrong type: the handler's own check refuses it
+      [1000, '{"qty":1}', {}], // no reply subject
+      [1000, '{"__proto__":{"admin":true}}', {}],
+    ]
+    const valid: Promise<Msg>[] = []
+    let published = 0
+    for (const [count, body, opts] of forged) {
+      for (let i = 0; i < count; i++) {
+        nc.publish(subject, body, opts)
+        if (++published % 20 === 0)
+          valid.push(nc.request(subject, `{"qty":${published}}`, { timeout: 60_000 }))
+      }
+    }
+    assert.equal(published, 10_000)
+    const replies = await Promise.all(valid)
+    assert.equal(replies.length, 500)
+    for (const reply of replies) {
+      assert.equal(reply.headers?.get('Nats-Service-Error'), undefined, reply.string())
+      assert.equal(typeof reply.json<{ ok: number }>().ok, 'number')
+    }
+    // 8,000 forged messages had a reply subject: each gets an error answer.
+    await until('an error answer to every forged request', () =>
+      answers.length >= 8000 ? true : undefined,
+    )
+    const byStatus = new Map<string, number>()
+    for (const msg of answers) {
+      const key = `${msg.headers?.get('Nats-Service-Error-Code')}:${msg.headers?.get('Plexus-Error-Code')}`
+      byStatus.set(key, (byStatus.get(key) ?? 0) + 1)
+    }
+    assert.deepEqual(Object.fromEntries(byStatus), {
+      '400:INVALID_ARGUMENT': 7000,
+      '422:VALIDATION': 1000,
+    })
+    // Refused before the kernel: everything but the wrong-typed qty, which is the handler's call.
+    assert.equal(a.plugin.micro?.refused, 9000)
+    // The handler saw the valid requests and the 1,000 wrong-typed ones, never a `__proto__`.
+    assert.equal(seen.length - before, 1500)
+    assert.ok(!seen.some(hasProto), 'no handler input carries a __proto__ key')
+    assert.equal(({} as Record<string, unknown>)['admin'], undefined)
+    const stats = await nc.request('$SRV.STATS.orders')
+    const endpoint = stats.json<{ endpoints: { num_requests: number; num_errors: number }[] }>()
+      .endpoints[0]!
+    assert.equal(endpoint.num_errors, 8000)
+    assert.equal(endpoint.num_requests, 8000 + 500 + 1) // + the first probe that answered
+    assert.deepEqual((await nc.request(subject, '{"qty":5}')).json(), { ok: 5 })
+  },
+)
+
+test(
+  '10,000 forged messages on a node link subject are refused and counted while cross-node calls succeed',
+  { skip },
+  async (t) => {
+    const url = await natsServer(t)
+    const a = await clusterNode(t, url, 'a', [])
+    await clusterNode(t, url, 'b', [where('beta', 'b')])
+    await routedTo(a.kernel, 'beta', 'b')
+    const nc = await connect({ servers: url })
+    t.after(() => nc.close())
+    const refusedBefore = a.plugin.cluster?.refused ?? 0
+    const calls: Promise<unknown>[] = []
+    const forge = (i: number) => {
+      const h = headers()
+      switch (i % 5) {
+        case 0: // no link headers at all
+          return nc.publish('plexus.test.link.a.b', new Uint8Array([0xff, 0, 1, 2]))
+        case 1: // a sequence number that is not one
+          h.set('Plexus-From', 'forged.1')
+          h.set('Plexus-Seq', i % 2 === 0 ? 'NaN' : '1.5')
+          return nc.publish('plexus.test.link.a.b', '{"__proto__":{"x":1}}', { headers: h })
+        case 2: // zero and negative sequence numbers
+          h.set('Plexus-From', 'forged.1')
+          h.set('Plexus-Seq', i % 2 === 0 ? '0' : '-7')
+          return nc.publish('plexus.test.link.a.b', 'x', { headers: h })
+        case 3: // no sender link
+          h.set('Plexus-Seq', '1')
+          return nc.publish('plexus.test.link.a.b', 'x', { headers: h })
+        default: // a sender token that no node id can be
+          h.set('Plexus-From', 'forged.1')
+          h.set('Plexus-Seq', '1')
+          return nc.publish('plexus.test.link.a.b%c', 'x', { headers: h })
+      }
+    }
+    for (let i = 0; i < 10_000; i++) {
+      forge(i)
+      if (i % 20 === 0) calls.push(a.kernel.call('beta.node'))
+    }
+    const results = await Promise.allSettled(calls)
+    assert.equal(results.length, 500)
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    )
+    assert.ok(results.every((r) => r.status === 'fulfilled' && r.value === 'b'))
+    await until('every forged message counted', () =>
+      (a.plugin.cluster?.refused ?? 0) - refusedBefore >= 10_000 ? true : undefined,
+    )
+    assert.equal((a.plugin.cluster?.refused ?? 0) - refusedBefore, 10_000)
+    assert.equal(await a.kernel.call('beta.node'), 'b')
+  },
+)
