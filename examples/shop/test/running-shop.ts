@@ -42,11 +42,17 @@ export async function startShop(dir: string, extra: Record<string, string>): Pro
   const env = userEnv({ PORT: '0', ...extra })
   const child = startPlexus(['start', config, '--json'], { cwd: dir, env })
   const runFile = join(dir, '.plexus', 'admin.json')
-  await until('the shop to start', () => (existsSync(runFile) ? true : undefined), {
-    // Generous: the shop's worker threads and child process start slowly on a loaded machine.
-    ms: 60_000,
-    context: () => child.output(),
-  })
+  try {
+    await until('the shop to start', () => (existsSync(runFile) ? true : undefined), {
+      // Generous: the shop's worker threads and child process start slowly on a loaded machine.
+      ms: 60_000,
+      context: () => child.output(),
+    })
+  } catch (error) {
+    // A shop that never came up is not returned, so no caller could stop it: stop it here.
+    await child.stop()
+    throw error
+  }
   const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
   const api = async (method: string, path: string, body?: unknown): Promise<Answer> => {
     const response = await fetch(`${gateway}${path}`, {
