@@ -149,6 +149,14 @@ const CHECKS: Check[] = [
     measure: all(atLeast('nats', 100, 'moleculer', 1.5), atLeast('nats', 100, 'floor', 0.9)),
   },
   {
+    target: 'call to an active actor (memory kv): ≤ 2× a plain in-process call (≥ 0.5× its rate)',
+    measure: all(atLeast('actor-call', 1, 'floor', 0.5), atLeast('actor-call', 100, 'floor', 0.5)),
+  },
+  {
+    target: 'kv get through the kv service on Redis, c100: ≥ 0.8× a bare client GET',
+    measure: atLeast('kv-redis', 100, 'floor', 0.8),
+  },
+  {
     target: 'kernel + 1 service memory: ≤ +8 MB RSS over bare Node',
     measure: (f) => {
       const mb = ratio(f, 'memory', 1, 'plexus', 'floor')?.extra_rss_mb?.median

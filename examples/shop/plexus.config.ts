@@ -26,12 +26,16 @@ export default defineConfig({
   services: {
     kv: {
       module: './src/kv.ts',
-      // 'memory' forgets on restart; 'file' keeps an append-only log plus snapshot in `dir`.
+      // 'memory' forgets on restart; 'file' keeps an append-only log plus snapshot in `dir`;
+      // 'redis' (url) or 'nats' (servers) share one store between several shops (docs/kv.md).
       config: { backend: 'file', dir: '.plexus/data' },
     },
     users: { module: './src/users.ts' },
     catalog: { module: './src/catalog.ts' },
-    inventory: { module: './src/inventory.ts' },
+    // Stateless over the store (reservations are compare-and-sets), so it runs as 2 instances.
+    inventory: { module: './src/inventory.ts', instances: 2 },
+    // A virtual actor per user (@plexus/actors): state in kv, one turn at a time per cart.
+    cart: { module: './src/cart.ts' },
     orders: { module: './src/orders.ts', placement: 'worker', instances: 2 },
     payments: { module: './src/payments.ts', placement: 'process' },
   },
@@ -47,6 +51,10 @@ export default defineConfig({
       'GET /api/catalog': 'catalog.list',
       'GET /api/bestsellers': 'catalog.bestsellers',
       'GET /api/users/:id': 'users.get',
+      'GET /api/carts/:user': 'cart.items',
+      'POST /api/carts/:user/items': 'cart.add',
+      'DELETE /api/carts/:user/items/:sku': 'cart.remove',
+      'POST /api/carts/:user/checkout': { action: 'cart.checkout', status: 201 },
     },
     websocket: { topics: ['orders.*', 'payments.*'] },
     dashboard: true,
@@ -58,6 +66,8 @@ export default defineConfig({
     `  npx plexus call orders.place '{"user":"ada","items":[{"sku":"tea","qty":2}]}'`,
     `  curl -s -XPOST {url}/api/orders -H 'content-type: application/json' -d '{"user":"grace","items":[{"sku":"jam","qty":1}]}'`,
     '  curl -s {url}/api/stock/tea',
+    `  curl -s -XPOST {url}/api/carts/ada/items -H 'content-type: application/json' -d '{"sku":"scones","qty":2}'`,
+    '  curl -s -XPOST {url}/api/carts/ada/checkout   # the cart becomes an order',
     '  npx plexus services      # what runs where',
     '  npx plexus top           # live figures per instance',
     '  curl -s {url}/metrics    # Prometheus metrics',

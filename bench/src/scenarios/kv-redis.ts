@@ -1,0 +1,48 @@
+/** A kv `get` through the kv service on a Redis store against a bare Redis client `GET` (issue 15). */
+import { defineScenario } from '../scenario.js'
+import { redisServerMissing, startRedisServer } from '../fixtures/redis-server.js'
+
+const KEY = 'stock/tea'
+const VALUE = { sku: 'tea', available: 100 }
+
+export default defineScenario({
+  kind: 'requests',
+  name: 'kv-redis',
+  title: 'kv get on Redis',
+  requests: 40_000,
+  unavailable: redisServerMissing,
+  notes:
+    "A private redis-server per measurement (no persistence). Plexus: `kernel.call('kv.get', { key })` to `kvService({ store: redisStore({ url }) })` in the same process, which reads the entry's hash (`HMGET v r`) and parses its JSON. Floor: one node-redis client (the one the store uses, `redis` 6) doing `GET` of a plain string key holding the same JSON, not parsed. Both clients pipeline the commands of concurrent lanes on one connection.",
+  impls: {
+    floor: async () => {
+      const redis = await startRedisServer()
+      const { createClient } = await import('redis')
+      const client = createClient({ url: redis.url })
+      await client.connect()
+      await client.set(KEY, JSON.stringify(VALUE))
+      return {
+        op: () => client.get(KEY),
+        close: async () => {
+          client.destroy()
+          await redis.stop()
+        },
+      }
+    },
+    plexus: async () => {
+      const redis = await startRedisServer()
+      const { createKernel } = await import('@plexus/kernel')
+      const { kvService, redisStore } = await import('@plexus/kv')
+      const kernel = createKernel()
+      kernel.add(kvService({ store: redisStore({ url: redis.url }) }))
+      await kernel.start()
+      await kernel.call('kv.set', { key: KEY, value: VALUE })
+      return {
+        op: () => kernel.call('kv.get', { key: KEY }),
+        close: async () => {
+          await kernel.stop()
+          await redis.stop()
+        },
+      }
+    },
+  },
+})
