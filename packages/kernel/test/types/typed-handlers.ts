@@ -1,0 +1,136 @@
+// Type tests for handlers' typed view of other services (`withServices`): `npm run typecheck`
+// compiles this file. Lines marked @ts-expect-error MUST fail to compile (tsc reports an unused
+// directive otherwise); the other lines must compile.
+import { z } from 'zod'
+import { createKernel, defineService, withServices, type Context } from '@plexus/kernel'
+
+interface Order {
+  id: string
+  total: number
+}
+
+const orders = defineService({
+  name: 'orders',
+  actions: {
+    place: (_ctx, input: { user: string; items: string[] }): Order => ({
+      id: input.user,
+      total: input.items.length,
+    }),
+    count: () => 3,
+  },
+  streams: {
+    recent: async function* (_ctx, { n }: { n: number }) {
+      for (let i = 0; i < n; i++) yield { id: String(i), total: i } satisfies Order
+    },
+  },
+})
+
+// The topics the shop publishes, with their payload types (shared by publishers and subscribers).
+interface Topics {
+  'orders.placed': Order
+  'cart.cleared': { user: string }
+  'cart.tick': undefined
+}
+
+const shop = withServices<{ orders: typeof orders }, Topics>()
+
+const cart = shop.defineService({
+  name: 'cart',
+  actions: {
+    checkout: async (ctx, { user }: { user: string }) => {
+      // A correct call compiles and its answer type is inferred.
+      const order = await ctx.call('orders.place', { user, items: ['a'] })
+      const total: number = order.total
+      const count: number = await ctx.call('orders.count')
+      ctx.send('orders.place', { user, items: [] })
+      for await (const recent of ctx.stream('orders.recent', { n: 2 })) {
+        const id: string = recent.id
+        void id
+      }
+      ctx.emit('orders.placed', order)
+      ctx.emit('cart.cleared', { user }, { meta: { why: 'checkout' } })
+      ctx.emit('cart.tick')
+
+      // @ts-expect-error wrong input type
+      await ctx.call('orders.place', { user, items: 'a' })
+      // @ts-expect-error missing input
+      await ctx.call('orders.place')
+      // @ts-expect-error unknown address (action)
+      await ctx.call('orders.cancel', { id: '1' })
+      // @ts-expect-error unknown address (service)
+      await ctx.call('billing.charge', { total })
+      // @ts-expect-error answer is an Order, not a string
+      const wrong: string = await ctx.call('orders.place', { user, items: [] })
+      // @ts-expect-error wrong input type on send
+      ctx.send('orders.place', { user: 1, items: [] })
+      // @ts-expect-error unknown stream
+      ctx.stream('orders.nothing', {})
+      // @ts-expect-error wrong emit payload
+      ctx.emit('orders.placed', { id: 1, total })
+      // @ts-expect-error missing emit payload
+      ctx.emit('cart.cleared')
+      // @ts-expect-error unknown topic
+      ctx.emit('orders.shipped', order)
+
+      // Untyped parts of the context are the kernel's own.
+      const left: number = ctx.remaining()
+      void [total, count, wrong, left]
+      return order
+    },
+  },
+  events: {
+    'orders.placed': (ctx, order: Order) => ctx.call('orders.count').then((n) => n + order.total),
+  },
+  started: async (ctx) => {
+    // @ts-expect-error lifecycle hooks get the typed view too
+    await ctx.call('orders.place', {})
+  },
+})
+
+// The typed service is a plain definition: the kernel accepts it and types calls to it.
+const kernel = createKernel().add(orders).add(cart)
+
+export async function typedKernel(): Promise<void> {
+  const order: Order = await kernel.call('cart.checkout', { user: 'ada' })
+  // @ts-expect-error wrong input to the typed service
+  await kernel.call('cart.checkout', { name: 'ada' })
+  void order
+}
+
+// A schema-driven action gets the typed view as well.
+export const checkoutSpec = shop.defineAction({
+  input: z.object({ user: z.string() }),
+  handler: async (ctx, { user }) => {
+    // @ts-expect-error wrong input type inside a schema-driven action
+    await ctx.call('orders.place', { user, items: [1] })
+    return ctx.call('orders.place', { user, items: [] })
+  },
+})
+
+// Only services typed: emit stays untyped. Only topics typed: calls stay untyped.
+export const callsOnly = withServices<{ orders: typeof orders }>().defineService({
+  name: 'calls-only',
+  actions: {
+    go: async (ctx) => {
+      ctx.emit('anything.goes', { x: 1 })
+      return ctx.call('orders.count')
+    },
+  },
+})
+export const topicsOnly = withServices<{}, Topics>().defineService({
+  name: 'topics-only',
+  actions: {
+    go: async (ctx) => {
+      ctx.emit('cart.cleared', { user: 'ada' })
+      return ctx.call<number>('whatever.action', { x: 1 })
+    },
+  },
+})
+
+// Untyped services keep their untyped context, and a plain `Context` handler still fits.
+export const plain = defineService({
+  name: 'plain',
+  actions: {
+    go: (ctx: Context) => ctx.call<number>('any.thing', 1),
+  },
+})
