@@ -123,9 +123,13 @@ export {
   type EmitArgs,
   type EmitPayload,
   type EmitTopic,
-  type TopicMap,
   type TypedCalls,
   type TypedContext,
   type TypedEmit,
 } from './typed-context.js'
-export { withServices, type TypedDefinitions } from './typed-service.js'
+export {
+  withServices,
+  type TypedDefinitions,
+  type TypedEvents,
+  type TypedServiceDefinition,
+} from './typed-service.js'

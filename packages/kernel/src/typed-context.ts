@@ -9,9 +9,6 @@ import type {
   StreamItem,
 } from './typed-address.js'
 
-/** Event payload types by concrete topic, e.g. `{ 'orders.placed': { id: string } }`. */
-export type TopicMap = Record<string, unknown>
-
 /** Topics `emit` accepts with topics `E`; any string while `E` is empty. */
 export type EmitTopic<E> = {} extends E ? string : keyof E & string
 

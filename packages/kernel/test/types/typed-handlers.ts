@@ -4,33 +4,9 @@
 import { z } from 'zod'
 import { createKernel, defineService, withServices, type Context } from '@plexus/kernel'
 
-interface Order {
-  id: string
-  total: number
-}
-
-const orders = defineService({
-  name: 'orders',
-  actions: {
-    place: (_ctx, input: { user: string; items: string[] }): Order => ({
-      id: input.user,
-      total: input.items.length,
-    }),
-    count: () => 3,
-  },
-  streams: {
-    recent: async function* (_ctx, { n }: { n: number }) {
-      for (let i = 0; i < n; i++) yield { id: String(i), total: i } satisfies Order
-    },
-  },
-})
-
-// The topics the shop publishes, with their payload types (shared by publishers and subscribers).
-interface Topics {
-  'orders.placed': Order
-  'cart.cleared': { user: string }
-  'cart.tick': undefined
-}
+// The callee lives in its own module; a type-only import is enough (no callee code is loaded).
+import type { Order, orders, Topics } from './peer-orders.js'
+import { orders as ordersService } from './peer-orders.js'
 
 const shop = withServices<{ orders: typeof orders }, Topics>()
 
@@ -79,7 +55,14 @@ const cart = shop.defineService({
     },
   },
   events: {
-    'orders.placed': (ctx, order: Order) => ctx.call('orders.count').then((n) => n + order.total),
+    // A declared topic types the payload without an annotation.
+    'orders.placed': (ctx, order) => ctx.call('orders.count').then((n) => n + order.total),
+    'cart.cleared': {
+      delivery: 'broadcast',
+      handler: (_ctx, { user }) => user.toUpperCase(),
+    },
+    // A wildcard pattern keeps an untyped payload.
+    'orders.*': (_ctx, payload: unknown) => payload,
   },
   started: async (ctx) => {
     // @ts-expect-error lifecycle hooks get the typed view too
@@ -88,7 +71,8 @@ const cart = shop.defineService({
 })
 
 // The typed service is a plain definition: the kernel accepts it and types calls to it.
-const kernel = createKernel().add(orders).add(cart)
+// (Composing the kernel is where the callee's code is imported as a value.)
+const kernel = createKernel().add(ordersService).add(cart)
 
 export async function typedKernel(): Promise<void> {
   const order: Order = await kernel.call('cart.checkout', { user: 'ada' })
@@ -132,5 +116,19 @@ export const plain = defineService({
   name: 'plain',
   actions: {
     go: (ctx: Context) => ctx.call<number>('any.thing', 1),
+  },
+})
+
+// A subscriber's payload is typed from the declared topic, not `any`; an annotation must match.
+export const subscribers = shop.defineService({
+  name: 'subscribers',
+  events: {
+    'cart.cleared': (_ctx, payload) => {
+      const user: string = payload.user
+      // @ts-expect-error the payload of 'cart.cleared' has no 'total'
+      return [user, payload.total]
+    },
+    // @ts-expect-error the payload of 'orders.placed' is an Order
+    'orders.placed': (_ctx, payload: string) => payload,
   },
 })
