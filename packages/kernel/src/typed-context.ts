@@ -24,19 +24,29 @@ export type EmitArgs<P> = unknown extends P
 
 /** `call`, `send` and `stream` checked against the services `M`. */
 export interface TypedCalls<M> {
+  // The answer is a defaulted type parameter, not a type computed in the return position: that
+  // keeps `Context` assignable to a typed context when TypeScript compares the overloads (with
+  // type parameters erased). `NoInfer` keeps it from being inferred from the call's target.
   /** Request/response: the address, the input and the answer are typed from `M`. */
-  call<A extends CallAddress<M>>(
+  call<A extends CallAddress<M>, R = CallOutput<M, A>>(
     address: A,
     ...args: CallArgs<CallInput<M, A>>
-  ): Promise<CallOutput<M, A>>
+  ): Promise<NoInfer<R>>
+  /**
+   * Uncallable (no string is a `never`): it only keeps a typed context assignable to `Context`,
+   * so it can be passed to helpers and plain handlers that take one.
+   */
+  call<O = unknown>(address: never, input?: unknown, options?: CallOptions): Promise<O>
   /** Fire-and-forget request: the address and the input are typed from `M`. */
   send<A extends CallAddress<M>>(address: A, ...args: CallArgs<CallInput<M, A>>): void
   /** Request-stream: the address, the opening input and the items are typed from `M`. */
-  stream<A extends StreamAddress<M>>(
+  stream<A extends StreamAddress<M>, R = StreamItem<M, A>>(
     address: A,
     input?: StreamInput<M, A>,
     options?: CallOptions,
-  ): AsyncIterable<StreamItem<M, A>>
+  ): AsyncIterable<NoInfer<R>>
+  /** Uncallable; keeps a typed context assignable to `Context` (see `call`). */
+  stream<O = unknown>(address: never, input?: unknown, options?: CallOptions): AsyncIterable<O>
 }
 
 /** `emit` checked against the topics `E`. */

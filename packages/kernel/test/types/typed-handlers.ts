@@ -2,7 +2,13 @@
 // compiles this file. Lines marked @ts-expect-error MUST fail to compile (tsc reports an unused
 // directive otherwise); the other lines must compile.
 import { z } from 'zod'
-import { createKernel, defineService, withServices, type Context } from '@plexus/kernel'
+import {
+  createKernel,
+  defineAction,
+  defineService,
+  withServices,
+  type Context,
+} from '@plexus/kernel'
 
 // The callee lives in its own module; a type-only import is enough (no callee code is loaded).
 import type { Order, orders, Topics } from './peer-orders.js'
@@ -130,5 +136,22 @@ export const subscribers = shop.defineService({
     },
     // @ts-expect-error the payload of 'orders.placed' is an Order
     'orders.placed': (_ctx, payload: string) => payload,
+  },
+})
+
+// Plain handlers and specs fit in a typed service, and a typed context fits where a plain
+// `Context` is taken (helpers such as an auth principal reader).
+const plainSpec = defineAction({
+  input: z.object({ n: z.number() }),
+  handler: (ctx, { n }) => ctx.call<number>('any.thing', n),
+})
+const plainHandler = (ctx: Context, n: number) => ctx.remaining() + n
+const helper = (ctx: Context): number => ctx.remaining()
+export const mixed = shop.defineService({
+  name: 'mixed',
+  actions: {
+    spec: plainSpec,
+    handler: plainHandler,
+    typed: async (ctx) => helper(ctx) + (await ctx.call('orders.count')),
   },
 })
