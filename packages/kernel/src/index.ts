@@ -118,3 +118,18 @@ export type {
 } from './typed-address.js'
 /** Wildcard topic matching (NATS-style `*` and `>`). */
 export { topicMatches } from './topic.js'
+/** Typed views of other services and topics inside handlers (`ctx.call`, `ctx.emit`...). */
+export {
+  type EmitArgs,
+  type EmitPayload,
+  type EmitTopic,
+  type TypedCalls,
+  type TypedContext,
+  type TypedEmit,
+} from './typed-context.js'
+export {
+  withServices,
+  type TypedDefinitions,
+  type TypedEvents,
+  type TypedServiceDefinition,
+} from './typed-service.js'

@@ -2,12 +2,15 @@ import type { Context } from './context.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 
 /** A request handler: returns the answer (or a promise of it). */
-export type ActionHandler<I = any, O = unknown> = (ctx: Context, input: I) => O | PromiseLike<O>
+export type ActionHandler<I = any, O = unknown, C = Context> = (
+  ctx: C,
+  input: I,
+) => O | PromiseLike<O>
 
 /** An action with options: schemas, mailbox, idempotency. */
-export interface ActionSpec<I = any, O = unknown> {
+export interface ActionSpec<I = any, O = unknown, C = Context> {
   /** The handler. */
-  handler: ActionHandler<I, O>
+  handler: ActionHandler<I, O, C>
   /** Standard Schema validator of the input; a failure answers `VALIDATION` with the issues. */
   input?: StandardSchemaV1<unknown, I>
   /** Standard Schema validator of the output. */
@@ -23,18 +26,19 @@ export interface ActionSpec<I = any, O = unknown> {
 }
 
 /** An action: a bare handler or a spec. */
-export type ActionDefinition<I = any, O = unknown> = ActionHandler<I, O> | ActionSpec<I, O>
+export type ActionDefinition<I = any, O = unknown, C = Context> =
+  ActionHandler<I, O, C> | ActionSpec<I, O, C>
 
 /** An event handler; its result is awaited only to report failures and count in-flight work. */
-export type EventHandler<P = any> = (ctx: Context, payload: P) => unknown
+export type EventHandler<P = any, C = Context> = (ctx: C, payload: P) => unknown
 
 /** How an event reaches a subscribing service's instances. */
 export type Delivery = 'balanced' | 'broadcast'
 
 /** An event subscription with options. */
-export interface EventSpec<P = any> {
+export interface EventSpec<P = any, C = Context> {
   /** The handler. */
-  handler: EventHandler<P>
+  handler: EventHandler<P, C>
   /** `balanced` (default): one instance of the service; `broadcast`: every instance. */
   delivery?: Delivery
   /** Standard Schema validator of the payload. */
@@ -42,30 +46,33 @@ export interface EventSpec<P = any> {
 }
 
 /** An event subscription: a bare handler or a spec. */
-export type EventDefinition<P = any> = EventHandler<P> | EventSpec<P>
+export type EventDefinition<P = any, C = Context> = EventHandler<P, C> | EventSpec<P, C>
 
 /** A request-stream handler: an async iterable the consumer pulls from. */
-export type StreamHandler<I = any, O = unknown> = (ctx: Context, input: I) => AsyncIterable<O>
+export type StreamHandler<I = any, O = unknown, C = Context> = (
+  ctx: C,
+  input: I,
+) => AsyncIterable<O>
 
 /** A request-stream with options. */
-export interface StreamSpec<I = any, O = unknown> {
+export interface StreamSpec<I = any, O = unknown, C = Context> {
   /** The handler. */
-  handler: StreamHandler<I, O>
+  handler: StreamHandler<I, O, C>
   /** Standard Schema validator of the opening input. */
   input?: StandardSchemaV1<unknown, I>
 }
 
 /** A channel handler: consumes the caller's iterable, produces its own. */
-export type ChannelHandler<I = any, O = unknown> = (
-  ctx: Context,
+export type ChannelHandler<I = any, O = unknown, C = Context> = (
+  ctx: C,
   input: AsyncIterable<I>,
 ) => AsyncIterable<O>
 
 /** A lifecycle hook. */
-export type LifecycleHook = (ctx: Context) => void | Promise<void>
+export type LifecycleHook<C = Context> = (ctx: C) => void | Promise<void>
 
 /** A service: a named, versioned unit of actions, event handlers, streams and lifecycle hooks. */
-export interface ServiceDefinition<N extends string = string> {
+export interface ServiceDefinition<N extends string = string, C = Context> {
   /** Name used in addresses (`name.action`): letters, digits, `_` and `-`. */
   name: N
   /** Positive integer version (default 1); `name@2.action` pins it. */
@@ -73,21 +80,21 @@ export interface ServiceDefinition<N extends string = string> {
   /** Services that must be started before this one. */
   dependencies?: readonly string[]
   /** Request handlers. */
-  actions?: Record<string, ActionDefinition>
+  actions?: Record<string, ActionDefinition<any, unknown, C>>
   /** Event subscriptions by topic pattern (`*` one token, `>` the rest). */
-  events?: Record<string, EventDefinition>
+  events?: Record<string, EventDefinition<any, C>>
   /** Request-stream handlers. */
-  streams?: Record<string, StreamHandler | StreamSpec>
+  streams?: Record<string, StreamHandler<any, unknown, C> | StreamSpec<any, unknown, C>>
   /** Bidirectional channel handlers. */
-  channels?: Record<string, ChannelHandler>
+  channels?: Record<string, ChannelHandler<any, unknown, C>>
   /** Service-wide mailbox: messages handled at once per instance, across all actions. */
   concurrency?: number
   /** Service-wide mailbox queue bound (default 1000). */
   queue?: number
   /** Runs on each instance before it takes messages. */
-  started?: LifecycleHook
+  started?: LifecycleHook<C>
   /** Runs on each instance after it has drained. */
-  stopped?: LifecycleHook
+  stopped?: LifecycleHook<C>
 }
 
 /** Declares a service; returns the definition unchanged, typed for `kernel.call` inference. */
