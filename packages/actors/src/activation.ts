@@ -1,3 +1,4 @@
+import { isThenable } from '@plexus/kernel'
 import type { Lease } from './actor-lease.js'
 
 /**
@@ -39,16 +40,37 @@ export class Activation<S> {
     return this.#pending > 0
   }
 
-  /** Runs `turn` after every turn queued before it; one at a time, in arrival order. */
-  turn<T>(turn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `turn` now when no turn is waiting or running — its answer as it comes, synchronous
+   * when the turn is — else after every turn queued before it; one at a time, in arrival order.
+   */
+  now<T>(turn: () => T | Promise<T>): T | Promise<T> {
+    if (this.#pending > 0) return this.#queue(turn)
     this.#pending++
-    const run = this.#tail.then(turn)
-    this.#tail = run.then(
-      () => this.#pending--,
-      () => this.#pending--,
-    )
+    let result: T | Promise<T>
+    try {
+      result = turn()
+    } catch (error) {
+      this.#pending--
+      throw error
+    }
+    if (!isThenable(result)) {
+      this.#pending--
+      return result
+    }
+    const run = Promise.resolve(result)
+    this.#tail = run.then(this.#done, this.#done)
     return run
   }
+
+  #queue<T>(turn: () => T | Promise<T>): Promise<T> {
+    this.#pending++
+    const run = this.#tail.then(turn)
+    this.#tail = run.then(this.#done, this.#done)
+    return run
+  }
+
+  readonly #done = (): void => void this.#pending--
 
   /** Clears every timer (on deactivation: timers never outlive their activation). */
   clearTimers(): void {

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { isPlexusError, PlexusError, type Context } from '@plexus/kernel'
 
 /** The meta field carrying the chain of actors a call went through (`type/key`, outermost first). */
@@ -7,29 +6,19 @@ export const ACTOR_CHAIN = 'plexus.actors.chain'
 /** Re-entries allowed in one chain for a reentrant actor (Dapr's maxStackDepth). */
 export const MAX_DEPTH = 32
 
-// The chain of the turn running now, in this process. The kernel's serializeBy sees only the
-// input, and a cycle must be refused before the message queues behind the very turn that
-// waits for it; the async context carries the chain to that point without a kernel change.
-const running = new AsyncLocalStorage<readonly string[]>()
-
 /** The chain a message carries in meta (empty outside any actor). */
 export function chainOf(ctx: Context): readonly string[] {
   const chain = ctx.meta[ACTOR_CHAIN]
   return Array.isArray(chain) ? (chain as string[]) : []
 }
 
-/** The chain of the actor turn calling now, in this process (empty outside any turn). */
-export function callingChain(): readonly string[] {
-  return running.getStore() ?? []
-}
-
 /**
- * Runs `turn` with `chain` visible to nested calls: in meta (it crosses links) when the context
- * belongs to this message, and in the async context (in-process) always.
+ * Makes `chain` visible to the calls a turn makes through its context: in meta, which every
+ * nested call inherits (in process and across links). No async context: AsyncLocalStorage
+ * would turn on promise hooks for the whole process and slow every call in it.
  */
-export function withChain<T>(ctx: Context | undefined, chain: readonly string[], turn: () => T): T {
-  if (ctx !== undefined) ctx.meta[ACTOR_CHAIN] = chain
-  return running.run(chain, turn)
+export function setChain(ctx: Context, chain: readonly string[]): void {
+  ctx.meta[ACTOR_CHAIN] = chain
 }
 
 /** The error a call re-entering an actor already in its chain is refused with. */

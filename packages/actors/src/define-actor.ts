@@ -1,8 +1,14 @@
-import { PlexusError, type ActionSpec, type Context, type LifecycleHook } from '@plexus/kernel'
+import {
+  isThenable,
+  PlexusError,
+  type ActionSpec,
+  type Context,
+  type LifecycleHook,
+} from '@plexus/kernel'
 import { Activation } from './activation.js'
 import { ActorLeases } from './actor-leases.js'
 import { ownerNode, placementView } from './actor-placement.js'
-import { actorCycle, callingChain, chainOf, MAX_DEPTH, withChain } from './actor-chain.js'
+import { actorCycle, chainOf, MAX_DEPTH, setChain } from './actor-chain.js'
 import { loadState, saveState } from './actor-state.js'
 import type {
   ActorDefinition,
@@ -134,22 +140,29 @@ export function defineActor<
     }
     return pending
   }
-  const selfOf = (act: Activation<S>, ctx: Context): ActorSelf<S> => ({
-    key: act.key,
-    get state() {
-      return act.state
-    },
+  // One small object per turn, its methods on a prototype shared by the type's turns.
+  class Self implements ActorSelf<S> {
+    constructor(
+      readonly act: Activation<S>,
+      readonly ctx: Context,
+    ) {}
+    get key(): string {
+      return this.act.key
+    }
+    get state(): S {
+      return this.act.state
+    }
     set state(next: S) {
-      act.state = next
-    },
-    ctx,
-    timer: (timer, schedule, fire) => startTimer(act, timer, schedule, fire),
-    cancelTimer: (timer) => {
-      const handle = act.timers.get(timer)
-      clearTimeout(handle)
-      return act.timers.delete(timer)
-    },
-    remind: async (reminder, schedule, payload) => {
+      this.act.state = next
+    }
+    timer(timer: string, schedule: Schedule, fire: (self: ActorSelf<S>) => unknown): void {
+      startTimer(this.act, timer, schedule, fire)
+    }
+    cancelTimer(timer: string): boolean {
+      clearTimeout(this.act.timers.get(timer))
+      return this.act.timers.delete(timer)
+    }
+    async remind(reminder: string, schedule: Schedule, payload?: unknown): Promise<void> {
       if (reminders[reminder] === undefined) {
         throw new PlexusError(
           'INVALID_ARGUMENT',
@@ -157,27 +170,82 @@ export function defineActor<
           { data: { reminder, known: Object.keys(reminders) } },
         )
       }
-      const due = firstDue(schedule, Date.now(), `Reminder '${reminder}' of '${name}/${act.key}'`)
-      await setReminder(ctx, store, {
+      const key = this.act.key
+      const due = firstDue(schedule, Date.now(), `Reminder '${reminder}' of '${name}/${key}'`)
+      await setReminder(this.ctx, store, {
         actor: name,
-        key: act.key,
+        key,
         name: reminder,
         due,
         ...(schedule.every === undefined ? {} : { every: schedule.every }),
         ...(payload === undefined ? {} : { payload }),
       })
-    },
-    forget: (reminder) => forgetReminder(ctx, store, name, act.key, reminder),
-    deactivate: () => void (act.leaving = true),
-  })
+    }
+    forget(reminder: string): Promise<boolean> {
+      return forgetReminder(this.ctx, store, name, this.act.key, reminder)
+    }
+    deactivate(): void {
+      this.act.leaving = true
+    }
+  }
+
+  /** After the body: the save when the state changed, then activity and leaving. */
+  const commit = <T>(act: Activation<S>, ctx: Context, activity: boolean, answer: T) => {
+    const after = JSON.stringify(act.state)
+    const done = (): T => {
+      if (activity) act.lastUsed = Date.now()
+      if (act.leaving) drop(act)
+      return answer
+    }
+    if (after === snapshots.get(act)) return done()
+    return saveState(ctx, store, name, act.key, act.state, act.revision).then((revision) => {
+      act.revision = revision
+      snapshots.set(act, after)
+      return done()
+    })
+  }
+
+  /**
+   * One turn's body on `act`: synchronous end to end when the body is and the state did not
+   * change (then no promise is made at all), else a promise. A failed turn's changes are not
+   * committed: the activation is dropped, so the next message reloads the committed state.
+   */
+  const step = <T>(
+    act: Activation<S>,
+    ctx: Context,
+    chain: readonly string[] | undefined,
+    body: (self: ActorSelf<S>) => T | PromiseLike<T>,
+    activity: boolean,
+  ): T | typeof RETRY | Promise<T | typeof RETRY> => {
+    if (act.dropped) return RETRY
+    const failed = (error: unknown): never => {
+      drop(act)
+      throw error
+    }
+    // Strict mode: a turn starts only with the lease held for a good part of its length.
+    const lease = act.lease
+    if (lease !== undefined && !lease.held(lease.ttl / 2)) {
+      return lease.take(ctx).then(() => step(act, ctx, chain, body, activity), failed)
+    }
+    try {
+      if (chain !== undefined) setChain(ctx, chain)
+      const answer = body(new Self(act, ctx))
+      const settled = isThenable(answer)
+        ? Promise.resolve(answer).then((a) => commit(act, ctx, activity, a))
+        : commit(act, ctx, activity, answer)
+      return isThenable(settled) ? Promise.resolve(settled).catch(failed) : settled
+    } catch (error) {
+      return failed(error)
+    }
+  }
 
   /** Runs one turn for `key`: activation, the body, the save when the state changed. */
-  const turn = async <T>(
+  const turn = <T>(
     ctx: Context,
     key: string,
     body: (self: ActorSelf<S>) => T | PromiseLike<T>,
     options: { activity: boolean; only?: Activation<S> },
-  ): Promise<T | undefined> => {
+  ): T | undefined | Promise<T | undefined> => {
     // A timer turn runs on the shared bus context: it starts a chain of its own, kept off
     // that context's meta.
     const own = options.only === undefined
@@ -194,38 +262,30 @@ export function defineActor<
         },
       )
     }
-    const chain = [...incoming, me]
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const act = options.only ?? active.get(key) ?? (await activate(ctx, key))
-      const run = async (): Promise<T | typeof RETRY> => {
-        if (act.dropped) return RETRY
-        try {
-          // Strict mode: a turn starts only with the lease held for a good part of its length.
-          const lease = act.lease
-          if (lease !== undefined && !lease.held(lease.ttl / 2)) await lease.take(ctx)
-          const answer = await withChain(own ? ctx : undefined, chain, () => body(selfOf(act, ctx)))
-          const after = JSON.stringify(act.state)
-          if (after !== snapshots.get(act)) {
-            act.revision = await saveState(ctx, store, name, key, act.state, act.revision)
-            snapshots.set(act, after)
-          }
-          if (options.activity) act.lastUsed = Date.now()
-          if (act.leaving) drop(act)
-          return answer
-        } catch (error) {
-          // A failed turn's changes are not committed: reload rather than keep them.
-          drop(act)
-          throw error
-        }
-      }
-      const result = reentry ? await run() : await act.turn(run)
-      if (result !== RETRY) return result
-      if (options.only !== undefined) return undefined // a timer of a dropped activation
+    const chain = own ? [...incoming, me] : undefined
+    const once = (act: Activation<S>) => () => step(act, ctx, chain, body, options.activity)
+    // The common case, an active actor: no activation, and no promise when nothing waits.
+    const current = options.only ?? active.get(key)
+    if (current === undefined) return slow(1)
+    const first = reentry ? once(current)() : current.now(once(current))
+    if (!isThenable(first)) return first === RETRY ? retried(1) : first
+    return Promise.resolve(first).then((result) => (result === RETRY ? retried(1) : result))
+
+    function retried(attempt: number): undefined | Promise<T | undefined> {
+      return options.only !== undefined ? undefined : slow(attempt) // a dropped timer's turn
     }
-    throw new PlexusError('UNAVAILABLE', `Actor '${me}' could not be activated; try again`, {
-      retryable: true,
-      data: { actor: name, key },
-    })
+    async function slow(from: number): Promise<T | undefined> {
+      for (let attempt = from; attempt < 3; attempt++) {
+        const act = options.only ?? active.get(key) ?? (await activate(ctx, key))
+        const result = reentry ? await once(act)() : await act.now(once(act))
+        if (result !== RETRY) return result
+        if (options.only !== undefined) return undefined
+      }
+      throw new PlexusError('UNAVAILABLE', `Actor '${me}' could not be activated; try again`, {
+        retryable: true,
+        data: { actor: name, key },
+      })
+    }
   }
 
   const startTimer = (
@@ -242,11 +302,13 @@ export function defineActor<
         else startTimer(act, timer, { in: schedule.every, every: schedule.every }, fire)
         const ctx = bus
         if (ctx === undefined || act.dropped) return
-        turn(ctx, act.key, fire, { activity: false, only: act }).catch((error: unknown) =>
-          ctx.logger.warn(
-            { err: error, actor: name, key: act.key, timer },
-            'Actor timer turn failed',
-          ),
+        // turn() answers synchronously when it can, and may throw: make it one promise here.
+        ;(async () => turn(ctx, act.key, fire, { activity: false, only: act }))().catch(
+          (error: unknown) =>
+            ctx.logger.warn(
+              { err: error, actor: name, key: act.key, timer },
+              'Actor timer turn failed',
+            ),
         )
       },
       Math.max(0, due - Date.now()),
@@ -265,9 +327,9 @@ export function defineActor<
     queue: definition.queue ?? 1000,
     // One turn per key at a time, FIFO, other keys in parallel. A call that re-enters a key
     // its own chain holds is refused here, before it queues behind the turn waiting for it.
-    serializeBy: (input: I) => {
+    serializeBy: (input: I, ctx: Context) => {
       const key = keyOf(input)
-      const chain = callingChain()
+      const chain = chainOf(ctx)
       if (chain.includes(`${name}/${key}`)) {
         if (!reentrant) throw actorCycle(chain, `${name}/${key}`)
         return Symbol('reentrant turn')

@@ -1,4 +1,5 @@
 import type { CallContext } from './call-context.js'
+import type { Context } from './context.js'
 import type { Clock } from './clock.js'
 import { PlexusError, toPlexusError } from './errors.js'
 import type { InstanceStats } from './instance-stats.js'
@@ -93,7 +94,7 @@ export class HandlerTable {
               `'${service}.${name}'`,
               spec.concurrency ?? (spec.serializeBy ? Infinity : 1),
               spec.queue ?? DEFAULT_QUEUE,
-              spec.serializeBy as ((input: unknown) => unknown) | undefined,
+              spec.serializeBy as ((input: unknown, ctx: Context) => unknown) | undefined,
             )
           : undefined
       if (own !== undefined) mailboxes.push(own)

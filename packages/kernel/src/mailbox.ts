@@ -27,7 +27,7 @@ const NO_KEY = Symbol('no key')
 export class Mailbox {
   readonly #concurrency: number
   readonly #capacity: number
-  readonly #keyOf: ((input: unknown) => unknown) | undefined
+  readonly #keyOf: ((input: unknown, ctx: Context) => unknown) | undefined
   readonly #where: string
   #running = 0
   #queue: Job[] = []
@@ -37,7 +37,7 @@ export class Mailbox {
     where: string,
     concurrency: number,
     capacity: number,
-    keyOf?: (input: unknown) => unknown,
+    keyOf?: (input: unknown, ctx: Context) => unknown,
   ) {
     this.#where = where
     this.#concurrency = concurrency
@@ -60,7 +60,7 @@ export class Mailbox {
 
   /** Runs `handler` now if a slot is free, else queues it; throws OVERLOADED when full. */
   run(handler: HandleFn, ctx: Expiring, input: unknown): unknown {
-    const key = this.#keyOf ? this.#keyOf(input) : NO_KEY
+    const key = this.#keyOf ? this.#keyOf(input, ctx) : NO_KEY
     if (this.#running < this.#concurrency && !this.#active?.has(key)) {
       return this.#start(handler, ctx, input, key)
     }

@@ -19,8 +19,11 @@ export interface ActionSpec<I = any, O = unknown, C = Context> {
   concurrency?: number
   /** Mailbox queue bound when `concurrency` is set (default 1000); full answers `OVERLOADED`. */
   queue?: number
-  /** Key for FIFO order per key: messages with the same key never run at the same time. */
-  serializeBy?: (input: I) => unknown
+  /**
+   * Key for FIFO order per key: messages with the same key never run at the same time. Gets
+   * the message's context too (its meta), read before the message queues; may throw to refuse it.
+   */
+  serializeBy?: (input: I, ctx: C) => unknown
   /** True when running it twice is harmless, so it may be retried on another instance. */
   idempotent?: boolean
 }
