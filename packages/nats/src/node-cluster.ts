@@ -5,6 +5,12 @@ import { NodeLink, type LinkHost } from './node-link.js'
 import { LINK_HEADERS, pingSubject } from './subjects.js'
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
+/**
+ * Links opened by a first message from a node not (yet) in the registry — a peer that joined a
+ * moment ago, or a forgery. Bounded: beyond it such messages are refused; a forged one goes
+ * silent and closes within the liveness window.
+ */
+const MAX_UNREGISTERED = 16
 
 /** The cluster as this node sees it: the registry entries of the others, and one link per peer. */
 export interface ClusterView {
@@ -32,7 +38,8 @@ export class NodeCluster implements ClusterView {
   #stopped = false
 
   constructor(host: Omit<LinkHost, 'closed'>, forget: (node: string, instance: string) => void) {
-    this.#host = host
+    // Envelopes a session refuses count with the header-level refusals.
+    this.#host = { ...host, refused: () => void this.#refused++ }
     this.#prefix = `plexus.${host.settings.namespace}.link.${host.settings.node}.`
     this.#forget = forget
   }
@@ -74,7 +81,21 @@ export class NodeCluster implements ClusterView {
       )
       link = undefined
     }
+    if (
+      link === undefined &&
+      !this.#records.has(from) &&
+      this.#unregistered() >= MAX_UNREGISTERED
+    ) {
+      this.#refused++
+      return
+    }
     ;(link ?? this.#open(from)).accept(sender, seq, msg.data)
+  }
+
+  #unregistered(): number {
+    let count = 0
+    for (const peer of this.#links.keys()) if (!this.#records.has(peer)) count++
+    return count
   }
 
   /** A peer's registry entry appeared or changed. */

@@ -153,3 +153,29 @@ test(
     assert.equal(await a.kernel.call('beta.node'), 'b')
   },
 )
+
+test(
+  'well-formed first messages from 200 node ids nobody registered open at most 16 links; the rest are refused and counted',
+  { skip },
+  async (t) => {
+    const url = await natsServer(t)
+    const a = await clusterNode(t, url, 'a', [])
+    await clusterNode(t, url, 'b', [where('beta', 'b')])
+    await routedTo(a.kernel, 'beta', 'b')
+    const nc = await connect({ servers: url })
+    t.after(() => nc.close())
+    const refusedBefore = a.plugin.cluster?.refused ?? 0
+    for (let i = 0; i < 200; i++) {
+      const h = headers()
+      h.set('Plexus-From', `forged${i}.1`)
+      h.set('Plexus-Seq', '1')
+      nc.publish(`plexus.test.link.a.z${i}`, 'x', { headers: h })
+    }
+    await nc.flush()
+    await until('every forged first message handled', () =>
+      (a.plugin.cluster?.refused ?? 0) - refusedBefore >= 184 ? true : undefined,
+    )
+    assert.ok((a.plugin.cluster?.links ?? 0) <= 1 + 16, `${a.plugin.cluster?.links} links open`)
+    assert.equal(await a.kernel.call('beta.node'), 'b', 'the real peer is still served')
+  },
+)
