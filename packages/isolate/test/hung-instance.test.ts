@@ -74,7 +74,10 @@ describe('T6: a hung worker instance (event loop blocked)', () => {
       assert.ok(await eventually(() => ok >= from + RATE, 20_000), `served before hang ${hang}`)
       blocks.push(timed('crashy.block'))
       assert.ok(
-        await eventually(() => instance().restarts === hang && instance().state === 'running', 30_000),
+        await eventually(
+          () => instance().restarts === hang && instance().state === 'running',
+          30_000,
+        ),
         `replaced after hang ${hang} (restarts ${instance().restarts}, ${instance().state})`,
       )
     }
