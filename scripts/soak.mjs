@@ -15,6 +15,7 @@ const SUITE = [
   { id: 'T8', file: 'packages/resilience/test/retry.test.ts', name: 'T8' },
   { id: 'T9', file: 'packages/resilience/test/circuit-breaker.test.ts', name: 'T9' },
   { id: 'T10', file: 'packages/kernel/test/mailbox.test.ts', name: 'T10' },
+  { id: 'T16', file: 'packages/isolate/test/stream-backpressure.test.ts', name: 'T16' },
   { id: 'T17', file: 'packages/kernel/test/leaks.test.ts', name: 'returns to its starting heap' },
   {
     id: 'T17-worker',
