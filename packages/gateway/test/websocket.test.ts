@@ -207,7 +207,7 @@ test(`T21: ${T21.clients} subscribers, ${T21.slow} never reading, ${T21.rate} ms
     websocket: { topics: ['feed.>'], maxBufferedBytes: T21.bound },
   })
   const rssBefore = process.memoryUsage().rss
-  const clients = []
+  const clients: Awaited<ReturnType<typeof subscriber>>[] = []
   for (let i = 0; i < T21.clients; i += 50)
     clients.push(
       ...(await Promise.all(
