@@ -9,9 +9,21 @@ const SUITE = [
   { id: 'T1', file: 'packages/kernel/test/replace.test.ts', name: 'replaces v1 -> v2 -> v3' },
   { id: 'T2', file: 'packages/isolate/test/reliability.test.ts', name: 'T2' },
   { id: 'T3', file: 'packages/isolate/test/supervision.test.ts', name: 'rounds of process.exit' },
+  { id: 'T1-worker', file: 'packages/isolate/test/replace.test.ts', name: 'hot replace' },
+  { id: 'T6', file: 'packages/isolate/test/hung-instance.test.ts', name: 'T6' },
+  { id: 'T7', file: 'packages/kernel/test/deadlines.test.ts', name: 'A -> B -> C' },
+  { id: 'T8', file: 'packages/resilience/test/retry.test.ts', name: 'T8' },
+  { id: 'T9', file: 'packages/resilience/test/circuit-breaker.test.ts', name: 'T9' },
   { id: 'T10', file: 'packages/kernel/test/mailbox.test.ts', name: 'T10' },
+  { id: 'T16', file: 'packages/isolate/test/stream-backpressure.test.ts', name: 'T16' },
   { id: 'T17', file: 'packages/kernel/test/leaks.test.ts', name: 'returns to its starting heap' },
+  {
+    id: 'T17-worker',
+    file: 'packages/isolate/test/restart-leaks.test.ts',
+    name: 'worker restarts',
+  },
   { id: 'T20c', file: 'packages/gateway/test/hardening.test.ts', name: 'T20c' },
+  { id: 'T21', file: 'packages/gateway/test/websocket.test.ts', name: 'T21' },
   { id: 'T25a', file: 'packages/kernel/test/scheduled-model.test.ts', name: 'scheduled runs' },
 ]
 

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test'
 import { defineService } from '@plexus/kernel'
 import v1 from './fixtures/versioned.js'
 import v2 from './fixtures/versioned-v2.js'
+import { reportGates, scale } from '@plexus/testing'
 import { eventually, fixture, isolatedKernel, sleep } from './helpers.js'
+
+/** T1: each phase lasts 50 answers more, and at full scale 10 s too (RELIABILITY.md's phases). */
+const PHASE_MS = scale({ small: 0, full: 10_000 })
 
 for (const [from, to] of [
   ['worker', 'worker'],
@@ -46,26 +50,37 @@ for (const [from, to] of [
           await sleep(1)
         }
       })()
-      // Each phase lasts until 50 more answers, not a fixed time.
-      assert.ok(await eventually(() => answers.length >= 50, 10_000), 'v1 served')
+      // Each phase lasts until 50 more answers (and PHASE_MS), not a fixed time.
+      const t0 = performance.now()
+      const phase = (done: () => boolean) => {
+        const start = performance.now()
+        return eventually(() => done() && performance.now() - start >= PHASE_MS, PHASE_MS + 10_000)
+      }
+      assert.ok(await phase(() => answers.length >= 50), 'v1 served')
       await kernel.replace('versioned', v2, { placement: to, module: fixture('versioned-v2') })
       const switched = answers.length
       const ticksAtSwitch = ticks
       assert.ok(
-        await eventually(
-          () => answers.length >= switched + 50 && ticks >= ticksAtSwitch + 20,
-          10_000,
-        ),
+        await phase(() => answers.length >= switched + 50 && ticks >= ticksAtSwitch + 20),
         'v2 served',
       )
       running = false
       await Promise.all([...loops, emitter])
-      assert.deepEqual(errors, [])
-      assert.ok(
-        await eventually(() => hits.size === ticks),
-        `${hits.size} of ${ticks} ticks handled`,
-      )
+      const allHandled = await eventually(() => hits.size === ticks)
       const twice = [...hits].filter(([, by]) => by.length !== 1)
+      const seconds = (performance.now() - t0) / 1000
+      reportGates(
+        `T1 ${from}->${to}`,
+        `${seconds.toFixed(0)} s, c=10, 1 replace, ${ticks} events`,
+        {
+          calls: answers.length,
+          failed: errors.length,
+          lostEvents: ticks - hits.size,
+          duplicatedEvents: twice.length,
+        },
+      )
+      assert.deepEqual(errors, [])
+      assert.ok(allHandled, `${hits.size} of ${ticks} ticks handled`)
       assert.deepEqual(twice, [], 'no tick handled twice')
       assert.ok(
         [...hits.values()].some(([v]) => v === 1) && [...hits.values()].some(([v]) => v === 2),

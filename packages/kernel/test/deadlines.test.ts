@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { defineService } from '@plexus/kernel'
-import { eventually, quietKernel, rejectionOf, sleep } from './helpers.js'
+import { eventually, quietKernel, rejectionOf, reportGates, scale, sleep } from './helpers.js'
+
+/** T7's runs: RELIABILITY.md asks 1,000. */
+const RUNS = scale({ small: 200, full: 1000 })
 
 describe('deadlines and cancellation', () => {
   it('fails a call with TIMEOUT when its deadline passes and aborts the callee signal', async () => {
@@ -39,7 +42,7 @@ describe('deadlines and cancellation', () => {
     await kernel.stop()
   })
 
-  it('propagates the remaining budget A -> B -> C: A gets TIMEOUT, C is aborted and writes no side effect (200 runs)', async () => {
+  it(`propagates the remaining budget A -> B -> C: A gets TIMEOUT, C is aborted and writes no side effect (${RUNS} runs)`, async () => {
     const sideEffects: number[] = []
     let cAborted = 0
     let cEnded = 0
@@ -70,21 +73,45 @@ describe('deadlines and cancellation', () => {
     })
     const kernel = quietKernel().add(a).add(b).add(c)
     await kernel.start()
-    const runs = 200
-    const started = performance.now()
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: runs }, (_, run) => kernel.call('a.start', { run }, { deadline: 300 })),
-    )
-    const elapsed = performance.now() - started
-    const timeouts = outcomes.filter(
-      (o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'TIMEOUT',
-    )
-    assert.equal(timeouts.length, runs)
+    const runs = RUNS
+    // Waves of 100 concurrent runs: a burst of 1,000 calls at once measures the burst, not the
+    // deadline (its last timer fires late on a busy core).
+    const outcomes: { code: string; ms: number }[] = []
+    let elapsed = 0
+    for (let wave = 0; wave < runs; wave += 100) {
+      const started = performance.now()
+      outcomes.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(100, runs - wave) }, (_, i) => {
+            const t0 = performance.now()
+            return kernel.call('a.start', { run: wave + i }, { deadline: 300 }).then(
+              () => ({ code: 'ok', ms: performance.now() - t0 }),
+              (error: { code: string }) => ({ code: error.code, ms: performance.now() - t0 }),
+            )
+          }),
+        )),
+      )
+      elapsed = Math.max(elapsed, performance.now() - started)
+    }
+    const timeouts = outcomes.filter((o) => o.code === 'TIMEOUT').length
+    // Every run of C has ended (aborted, or after its 1 s sleep): only then is "no side effect" known.
+    const cDone = await eventually(() => cEnded === runs)
+    reportGates('T7', `${runs} runs A -> B -> C, deadline 300 ms, C sleeps 1 s`, {
+      runs,
+      timeouts,
+      cAborted,
+      sideEffects: sideEffects.length,
+      over400ms: outcomes.filter((o) => o.ms > 400).length,
+      slowestMs: Math.round(Math.max(...outcomes.map((o) => o.ms))),
+    })
+    assert.equal(timeouts, runs)
     // A ceiling, not a timing gate: none hung (the checker's line is deadline + 1 s); the measured
     // figure is the bench's (RELIABILITY's 300 + 100 ms failed here with the machine's 2 cores busy).
-    assert.ok(elapsed < 300 + 1000, `all ended by deadline + 1 s (took ${elapsed.toFixed(0)} ms)`)
-    // Every run of C has ended (aborted, or after its 1 s sleep): only then is "no side effect" known.
-    assert.ok(await eventually(() => cEnded === runs), `${cEnded} of ${runs} runs of C ended`)
+    assert.ok(
+      elapsed < 300 + 1000,
+      `every wave ended by deadline + 1 s (slowest ${elapsed.toFixed(0)} ms)`,
+    )
+    assert.ok(cDone, `${cEnded} of ${runs} runs of C ended`)
     assert.equal(cAborted, runs)
     assert.deepEqual(sideEffects, [])
     await kernel.stop()

@@ -3,6 +3,10 @@ import { describe, it } from 'node:test'
 import { createKernel, defineService, PlexusError, silentLogger } from '@plexus/kernel'
 import { ejectOutliers, resilience } from '@plexus/resilience'
 import { scriptedPlacement } from './scripted-placement.js'
+import { reportGates, scale } from '@plexus/testing'
+
+/** T9's load: RELIABILITY.md asks 1k req/s; the full run outlasts one 10 s ejection. */
+const LOAD = scale({ small: { seconds: 1, rate: 1000 }, full: { seconds: 15, rate: 1000 } })
 
 describe('circuit breaker', () => {
   it('opens after 5 faults in a row, refuses with CIRCUIT_OPEN without reaching the service, and closes after one good probe', async () => {
@@ -72,7 +76,7 @@ describe('circuit breaker', () => {
 })
 
 describe('outlier ejection', () => {
-  it('ejects the bad one of 3 instances after at most 5 faults in a row; then callers succeed >= 99.9% (T9, scaled)', async () => {
+  it(`ejects the bad one of 3 instances after at most 5 faults in a row at ${LOAD.rate} req/s for ${LOAD.seconds} s; then callers succeed >= 99.9%, at most 1 probe per 10 s (T9)`, async () => {
     const { placement, handled } = scriptedPlacement((n) => {
       if (n === 2) throw new Error('corrupt cache')
       return 'ok'
@@ -88,18 +92,53 @@ describe('outlier ejection', () => {
     let failures = 0
     let afterEjection = 0
     let okAfterEjection = 0
-    for (let i = 0; i < 3000; i++) {
-      const ejected = failures >= 5
-      try {
-        await kernel.call('api.get')
-        if (ejected) okAfterEjection++
-      } catch {
-        failures++
-      }
-      if (ejected) afterEjection++
-    }
-    assert.ok(failures <= 5, `${failures} failures before ejection (handled: ${handled.join(',')})`)
-    assert.equal(handled[2], failures, 'the bad instance got no traffic once ejected')
+    // Calls sent once 5 failures were seen: the balancer knew; any that still fail reached the
+    // bad instance after its ejection (only its probes may). Calls already routed to it before
+    // the 5th failure came back fail too: at 1k req/s several are in flight at once.
+    let failedAfterEjection = 0
+    const calls: Promise<void>[] = []
+    const total = LOAD.rate * LOAD.seconds
+    const started = performance.now()
+    // Open loop at the stated rate: calls do not wait for one another.
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(total, Math.floor(((performance.now() - started) * LOAD.rate) / 1000))
+        while (calls.length < due) {
+          const ejected = failures >= 5
+          if (ejected) afterEjection++
+          calls.push(
+            kernel.call('api.get').then(
+              () => void (ejected && okAfterEjection++),
+              () => void (failures++, ejected && failedAfterEjection++),
+            ),
+          )
+        }
+        if (calls.length === total) {
+          clearInterval(timer)
+          resolve()
+        }
+      }, 5)
+    })
+    await Promise.all(calls)
+    const seconds = (performance.now() - started) / 1000
+    // The bad instance is let back each time its ejection time (10 s) passes: one probe each,
+    // which fails and ejects it again (for twice as long).
+    const probes = Math.floor(seconds / 10)
+    reportGates('T9', `3 instances, 1 failing, ${LOAD.seconds} s at ${LOAD.rate} req/s`, {
+      calls: calls.length,
+      failures,
+      failedInFlightAtEjection: failures - failedAfterEjection,
+      failedAfterEjection,
+      readmissions: probes,
+      afterEjection,
+      okAfterEjection,
+      successAfterPct: Number(((100 * okAfterEjection) / afterEjection).toFixed(3)),
+    })
+    assert.ok(
+      failedAfterEjection <= probes,
+      `${failedAfterEjection} failures after 5 were seen (handled: ${handled.join(',')})`,
+    )
+    assert.equal(handled[2], failures, 'the bad instance got no traffic but its failures')
     assert.ok(
       okAfterEjection / afterEjection >= 0.999,
       `${okAfterEjection}/${afterEjection} after ejection`,
