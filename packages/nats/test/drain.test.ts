@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { sleep, until } from '@plexus/testing'
+import { reportGates, sleep, until } from '@plexus/testing'
 import { workOn } from './fixtures/work.js'
 import { attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
 
@@ -77,6 +77,13 @@ test(
       )
       running = false
       await Promise.all(loops)
+      reportGates('T11', 'SIGTERM on 1 of 2 serving nodes, 16 callers, non-idempotent calls', {
+        answeredByB: answers.get('b') ?? 0,
+        answeredByC: answers.get('c') ?? 0,
+        failed: failures.length,
+        routedAtExit,
+        exitMs: Math.round(exit.ms),
+      })
       assert.deepEqual(failures, [], 'no call failed: b drained what it had accepted')
     } finally {
       running = false

@@ -16,12 +16,15 @@ interface Ejection {
   until: number
   times: number
   faultsAtEjection: number
+  /** When its one probe was sent, once the ejection time passed (undefined: not yet). */
+  probeAt: number | undefined
 }
 
 /**
  * A balancer that ejects outliers, as Envoy does: an instance with `consecutiveErrors` faults in
  * a row gets no traffic for the ejection time (never more than a third of the instances at
- * once); when that passes it is let back, and one more fault ejects it again for twice as long.
+ * once); when that passes it is on probation — one probe call, at most one per ejection time,
+ * until one answers: a success lets it back fully, a fault ejects it again for twice as long.
  * Picking costs nothing extra while every instance is healthy.
  */
 export function ejectOutliers(options: OutlierOptions = {}): BalancerFactory {
@@ -55,6 +58,7 @@ export function ejectOutliers(options: OutlierOptions = {}): BalancerFactory {
               until: now + Math.min(300_000, baseTime * 2 ** (times - 1)),
               times,
               faultsAtEjection: faults,
+              probeAt: undefined,
             })
             count++
           } else if (ejection !== undefined && faults < ejection.faultsAtEjection) {
@@ -63,8 +67,17 @@ export function ejectOutliers(options: OutlierOptions = {}): BalancerFactory {
           }
         }
         ejectedNow = count
-        const healthy = instances.filter((i) => !((ejections.get(i)?.until ?? 0) > now))
-        return base.pick(healthy.length > 0 ? healthy : instances, input, meta)
+        const healthy = instances.filter((i) => {
+          const ejection = ejections.get(i)
+          if (ejection === undefined) return true
+          if (ejection.until > now) return false
+          // On probation: a candidate only while no probe is out (or its answer is overdue).
+          return ejection.probeAt === undefined || now - ejection.probeAt >= baseTime
+        })
+        const chosen = base.pick(healthy.length > 0 ? healthy : instances, input, meta)
+        const probation = ejections.get(chosen)
+        if (probation !== undefined && probation.until <= now) probation.probeAt = now
+        return chosen
       },
     }
   }
