@@ -1,4 +1,4 @@
-/** A call to another node over NATS: raw publish with a fixed reply subject, and Moleculer-NATS. */
+/** A call to another node over NATS: raw publish with a fixed reply subject, Moleculer-NATS, and two Plexus nodes. */
 import { defineScenario } from '../scenario.js'
 import { ADD_PAYLOAD } from '../fixtures/payload.js'
 import { startBroker } from '../fixtures/moleculer.js'
@@ -7,6 +7,7 @@ import { spawnServer } from '../fixtures/spawn-server.js'
 
 const NATS_ECHO = new URL('../fixtures/nats-echo.mjs', import.meta.url)
 const MOLECULER_SERVER = new URL('../fixtures/moleculer-nats-server.mjs', import.meta.url)
+const PLEXUS_NODE = new URL('../fixtures/plexus-nats-node.mjs', import.meta.url)
 
 export default defineScenario({
   kind: 'requests',
@@ -15,7 +16,7 @@ export default defineScenario({
   requests: 40_000,
   unavailable: natsServerMissing,
   notes:
-    "A private nats-server per measurement; the responder is another process. Floor: `publish('bench.add', { id, a, b }, { reply })` to one fixed reply subject the caller subscribed once, replies matched by id, JSON bodies. Moleculer: its NATS transporter, default JSON serializer. The Plexus side is added with the NATS link.",
+    "A private nats-server per measurement; the responder is another process. Floor: `publish('bench.add', { id, a, b }, { reply })` to one fixed reply subject the caller subscribed once, replies matched by id, JSON bodies. Moleculer: its NATS transporter, default JSON serializer. Plexus: two kernels joined by @plexus/nats (the responder a plain-node process with the built packages and `math` module), `kernel.call('math.add')` over the node link (one wire envelope per NATS message).",
   impls: {
     floor: async () => {
       const nats = await startNatsServer()
@@ -47,6 +48,32 @@ export default defineScenario({
           }),
         close: async () => {
           await nc.close()
+          await responder.stop()
+          await nats.stop()
+        },
+      }
+    },
+    plexus: async () => {
+      const nats = await startNatsServer()
+      const responder = await spawnServer(PLEXUS_NODE, [nats.url])
+      const { createKernel, silentLogger } = await import('@plexus/kernel')
+      const { nats: natsPlugin } = await import('@plexus/nats')
+      const kernel = createKernel({
+        node: 'caller',
+        logger: silentLogger,
+        plugins: [natsPlugin({ servers: nats.url, namespace: 'bench' })],
+      })
+      await kernel.start()
+      const routed = () =>
+        kernel.services().some((s) => s.name === 'math' && s.instances.some((i) => !i.local))
+      for (let waited = 0; !routed(); waited += 10) {
+        if (waited > 10_000) throw new Error('math on the responder node was never attached')
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      return {
+        op: () => kernel.call('math.add', ADD_PAYLOAD),
+        close: async () => {
+          await kernel.stop()
           await responder.stop()
           await nats.stop()
         },

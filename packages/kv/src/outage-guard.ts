@@ -1,16 +1,24 @@
 import { isPlexusError } from '@plexus/kernel'
 import { storeUnavailable } from './store-errors.js'
 
+interface Pending {
+  /** When it started (performance.now()). */
+  readonly at: number
+  readonly fail: (error: Error) => void
+}
+
 /**
  * Keeps a networked store's calls from hanging: while the connection is down every call fails at
  * once with UNAVAILABLE, calls in flight when it drops fail too, and any call still unanswered
  * after `timeout` ms fails the same way. Clients queue or wait through reconnects by design; a
- * caller with a deadline wants an answer instead.
+ * caller with a deadline wants an answer instead. No timer per call: one sweep, running only
+ * while calls are in flight, checks every quarter of the timeout (oldest first).
  */
 export class OutageGuard {
   readonly #kind: string
   readonly #timeout: number
-  readonly #pending = new Set<(error: Error) => void>()
+  readonly #pending = new Set<Pending>()
+  #sweep: ReturnType<typeof setInterval> | undefined
   #down: string | undefined = 'not connected'
 
   constructor(kind: string, timeout: number) {
@@ -34,7 +42,7 @@ export class OutageGuard {
     this.#down = why
     const failing = [...this.#pending]
     this.#pending.clear()
-    for (const fail of failing) fail(storeUnavailable(this.#kind, why))
+    for (const pending of failing) pending.fail(storeUnavailable(this.#kind, why))
   }
 
   /** Runs one store operation under the guard; client errors become UNAVAILABLE. */
@@ -43,29 +51,41 @@ export class OutageGuard {
       return Promise.reject(storeUnavailable(this.#kind, this.#down))
     }
     return new Promise<T>((resolve, reject) => {
-      const fail = (error: Error) => {
-        clearTimeout(timer)
-        this.#pending.delete(fail)
-        reject(error)
-      }
-      const timer = setTimeout(
-        () => fail(storeUnavailable(this.#kind, `no answer within ${this.#timeout} ms`)),
-        this.#timeout,
-      )
-      this.#pending.add(fail)
+      const pending: Pending = { at: performance.now(), fail: reject }
+      this.#pending.add(pending)
+      if (this.#sweep === undefined) this.#arm()
       operation().then(
         (value) => {
-          clearTimeout(timer)
-          this.#pending.delete(fail)
-          resolve(value)
+          if (this.#pending.delete(pending)) resolve(value)
         },
-        (error: unknown) =>
-          fail(
+        (error: unknown) => {
+          if (!this.#pending.delete(pending)) return
+          reject(
             isPlexusError(error)
               ? error
               : storeUnavailable(this.#kind, (error as Error)?.message ?? String(error), error),
-          ),
+          )
+        },
       )
     })
+  }
+
+  #arm(): void {
+    this.#sweep = setInterval(() => this.#expire(), Math.max(5, this.#timeout / 4))
+    this.#sweep.unref?.()
+  }
+
+  #expire(): void {
+    const now = performance.now()
+    // Insertion order is start order: stop at the first call still within its time.
+    for (const pending of this.#pending) {
+      if (now - pending.at < this.#timeout) break
+      this.#pending.delete(pending)
+      pending.fail(storeUnavailable(this.#kind, `no answer within ${this.#timeout} ms`))
+    }
+    if (this.#pending.size === 0) {
+      clearInterval(this.#sweep)
+      this.#sweep = undefined
+    }
   }
 }
