@@ -67,9 +67,12 @@ export class NodeDirectory {
     let kv: KV
     try {
       kv = await kvm.create(bucket, { history: 1, ttl, replicas })
-    } catch {
-      // Another node created it with other settings: use it as it is.
-      kv = await kvm.open(bucket)
+    } catch (error) {
+      // Another node created it with other settings: use it as it is. If there is none, the
+      // creation's own error says why (JetStream off, a cluster not ready to place replicas).
+      kv = await kvm.open(bucket).catch(() => {
+        throw error
+      })
     }
     return new NodeDirectory(nc, kv, namespace, node, logger)
   }

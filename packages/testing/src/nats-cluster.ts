@@ -8,7 +8,7 @@ export interface LocalNatsCluster {
   readonly servers: readonly (LocalServer & { url: string })[]
   /** Every server's client URL, to give a client all of them. */
   readonly urls: string[]
-  /** Waits (bounded) until JetStream answers through the cluster (a meta leader was elected). */
+  /** Waits (bounded) until the clustered JetStream can place a stream on every server. */
   ready(ms?: number): Promise<void>
 }
 
@@ -29,21 +29,34 @@ export async function startNatsCluster(t: TestContext, size = 3): Promise<LocalN
     servers.push(Object.assign(server, { url: `nats://127.0.0.1:${server.port}` }))
   }
   const urls = servers.map((s) => s.url)
-  return { servers, urls, ready: (ms = 30_000) => jetStreamReady(urls, ms) }
+  return { servers, urls, ready: (ms = 30_000) => jetStreamReady(urls, size, ms) }
 }
 
-async function jetStreamReady(urls: string[], ms: number): Promise<void> {
+async function jetStreamReady(urls: string[], replicas: number, ms: number): Promise<void> {
   const end = Date.now() + ms
   const nc = await connect({ servers: urls })
   try {
     let last: unknown
     while (Date.now() < end) {
       try {
-        // JetStream's own API: it answers account info once a meta leader is elected.
-        const reply = await nc.request('$JS.API.INFO', '', { timeout: 1000 })
-        const info = reply.json<{ error?: { description?: string } }>()
-        if (info.error === undefined) return
-        last = info.error.description
+        // JetStream's own API: a meta leader answers, and a stream with a copy on every server
+        // can be placed (a bucket with that many replicas would fail before that).
+        const name = 'plexus_ready'
+        const config = {
+          name,
+          subjects: ['plexus.ready'],
+          num_replicas: replicas,
+          storage: 'memory',
+        }
+        const reply = await nc.request(`$JS.API.STREAM.CREATE.${name}`, JSON.stringify(config), {
+          timeout: 2000,
+        })
+        const created = reply.json<{ error?: { description?: string } }>()
+        if (created.error === undefined) {
+          await nc.request(`$JS.API.STREAM.DELETE.${name}`, '', { timeout: 2000 })
+          return
+        }
+        last = created.error.description
       } catch (error) {
         last = error
       }

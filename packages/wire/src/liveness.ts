@@ -11,7 +11,9 @@ export interface LivenessHooks {
  * next one is due counts as missed, and `misses` in a row declare the guest unresponsive. Any
  * traffic from the guest since the PING counts as an answer: a guest busy sending (a flood of
  * answers, or of bad envelopes it is being refused for) is busy, not dead (Moleculer #891). A
- * guest whose event loop is blocked sends nothing, whatever its handlers do.
+ * guest whose event loop is blocked sends nothing, whatever its handlers do. A check that runs
+ * late — this side's own event loop was stalled for more than half an interval — counts no
+ * miss: the guest's answer may be waiting behind the stall.
  */
 export class Liveness {
   readonly #timer: NodeJS.Timeout
@@ -21,9 +23,15 @@ export class Liveness {
   #sentAt = 0
 
   constructor(interval: number, misses: number, hooks: LivenessHooks) {
+    let checkedAt = performance.now()
     this.#timer = setInterval(() => {
+      const now = performance.now()
+      const late = now - checkedAt > interval * 1.5
+      checkedAt = now
       if (this.#answered || hooks.heardAt() > this.#sentAt) this.#missed = 0
-      else if (++this.#missed >= misses) {
+      else if (late) {
+        // No evidence either way: this side could not read what arrived meanwhile.
+      } else if (++this.#missed >= misses) {
         this.stop()
         hooks.unresponsive(this.#missed)
         return

@@ -319,6 +319,8 @@ export class Session implements ExchangeLink {
         this.#logger.error({ err: error, t: envelope.t }, 'Link envelope handling failed')
       }
     }
+    // A long chunk (a flood) took time to read: the peer was heard until its end.
+    this.#receivedAt = performance.now()
   }
 
   /** Feeds one message received from a message transport: one envelope body. */
