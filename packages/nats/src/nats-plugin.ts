@@ -125,7 +125,10 @@ export function nats(options: NatsOptions): NatsPlugin {
       // refuses new calls, so it drains only what peers had already sent (T11).
       const removeDrain = kernel.beforeStop(async () => {
         clearInterval(refresh)
-        const peers = await directory.withdraw({ instance, services: [] }, settings.probeTimeout)
+        // Peers may be slow to apply the entry on a loaded machine: wait up to the drain
+        // timeout (the kernel bounds the hook by it too), not the short probe timeout.
+        const wait = Math.max(settings.probeTimeout, kernel.config.drainTimeout - 100)
+        const peers = await directory.withdraw({ instance, services: [] }, wait)
         logger.info({ peers }, 'Withdrawn from the cluster; draining')
       })
       // The micro facade (opt-in), started once the node joined; stopped first in the teardown.

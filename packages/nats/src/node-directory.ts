@@ -21,6 +21,8 @@ export interface DirectoryHooks {
 
 // JetStream's "wrong last sequence": the key exists already.
 const MAX_AWAITING = 1000
+/** The longest a withdrawal probe is held open here. */
+const MAX_WAIT = 30_000
 const WRONG_LAST_SEQUENCE = 10071
 
 /**
@@ -127,7 +129,7 @@ export class NodeDirectory {
       try {
         const reply = await this.#nc.request(
           pingSubject(this.#namespace, peer),
-          JSON.stringify({ seen: { node: this.#node, revision } }),
+          JSON.stringify({ seen: { node: this.#node, revision }, wait: timeout }),
           { timeout },
         )
         return reply.json<{ seen?: unknown }>().seen === true ? 1 : 0
@@ -194,7 +196,7 @@ export class NodeDirectory {
    * entry was applied here (its instances detached), or `seen: false` after `timeout`.
    */
   #answer(msg: Msg, instance: string, timeout: number): void {
-    const asked = seenRequest(msg.data)
+    const asked = seenRequest(msg.data, timeout)
     if (asked === undefined) {
       msg.respond(JSON.stringify({ instance }))
       return
@@ -215,7 +217,7 @@ export class NodeDirectory {
     const timer = setTimeout(() => {
       this.#awaiting.delete(waiter)
       answer(false)
-    }, timeout)
+    }, asked.wait)
     this.#awaiting.add(waiter)
   }
 
@@ -266,11 +268,17 @@ function isWrongLastSequence(error: unknown): boolean {
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/
 
 /** A probe's body comes from the network: `{ seen: { node, revision } }` or anything else. */
-function seenRequest(data: Uint8Array): { node: string; revision: number } | undefined {
+function seenRequest(
+  data: Uint8Array,
+  fallback: number,
+): { node: string; revision: number; wait: number } | undefined {
   if (data.length === 0 || data.length > 1024) return undefined
   try {
-    const seen = (JSON.parse(new TextDecoder().decode(data)) as { seen?: unknown }).seen as
-      { node?: unknown; revision?: unknown } | undefined
+    const body = JSON.parse(new TextDecoder().decode(data)) as { seen?: unknown; wait?: unknown }
+    const seen = body.seen as { node?: unknown; revision?: unknown } | undefined
+    // How long the withdrawing node waits (its drain timeout), bounded here.
+    const wait =
+      typeof body.wait === 'number' && body.wait > 0 ? Math.min(body.wait, MAX_WAIT) : fallback
     if (
       typeof seen?.node === 'string' &&
       NODE_ID.test(seen.node) &&
@@ -278,7 +286,7 @@ function seenRequest(data: Uint8Array): { node: string; revision: number } | und
       Number.isSafeInteger(seen.revision) &&
       seen.revision > 0
     ) {
-      return { node: seen.node, revision: seen.revision }
+      return { node: seen.node, revision: seen.revision, wait }
     }
   } catch {
     // Not JSON: a plain probe.
