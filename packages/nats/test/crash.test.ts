@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
 import { isPlexusError } from '@plexus/kernel'
 import { sleep, until } from '@plexus/testing'
 import { workOn } from './fixtures/work.js'
-import { attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
+import { spawnNode, attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
 
 const WINDOW = 1500
-const FIXTURE = fileURLToPath(new URL('./fixtures/node-main.ts', import.meta.url))
 
 /** Starts the fixture node `node` in its own process and waits for it to say ready. */
-async function spawnNode(t: TestContext, url: string, node: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [FIXTURE, url, node, String(WINDOW)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.after(() => void child.kill('SIGKILL'))
-  let output = ''
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await until(`node ${node} to be ready`, () => (output.includes('ready') ? true : undefined), {
-    context: () => output,
-  })
-  return child
-}
 
 const work = workOn('c')
 
@@ -36,7 +20,7 @@ test(
     const url = await natsServer(t)
     const a = await clusterNode(t, url, 'a', [], { livenessWindow: WINDOW, registryTtl: 60_000 })
     await clusterNode(t, url, 'c', [work], { livenessWindow: WINDOW, registryTtl: 60_000 })
-    const b = await spawnNode(t, url, 'b')
+    const b = await spawnNode(t, url, 'b', WINDOW)
     await routedTo(a.kernel, 'work', 'b')
     await routedTo(a.kernel, 'work', 'c')
     await routedTo(a.kernel, 'slowpoke', 'b')
@@ -94,7 +78,7 @@ test(
       assert.deepEqual(failures, [], 'idempotent calls were retried on c')
 
       // Restarted under the same id: routed again.
-      await spawnNode(t, url, 'b')
+      await spawnNode(t, url, 'b', WINDOW)
       await routedTo(a.kernel, 'work', 'b')
       const fromB = answers.get('b') ?? 0
       await until('b to serve again', () =>

@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { test, type TestContext } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { test } from 'node:test'
 import { reportGates, sleep, until } from '@plexus/testing'
 import { workOn } from './fixtures/work.js'
-import { attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
+import { spawnNode, attachedFrom, clusterNode, natsServer, routedTo, skip } from './helpers.js'
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/node-main.ts', import.meta.url))
 /** The kernel's default drain timeout, which the fixture node keeps. */
 const DRAIN_TIMEOUT = 5_000
-
-async function spawnNode(t: TestContext, url: string, node: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [FIXTURE, url, node, '3000'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  t.after(() => void child.kill('SIGKILL'))
-  let output = ''
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  await until(`node ${node} to be ready`, () => (output.includes('ready') ? true : undefined), {
-    context: () => output,
-  })
-  return child
-}
 
 const work = workOn('c')
 
@@ -34,7 +17,7 @@ test(
     const url = await natsServer(t)
     const a = await clusterNode(t, url, 'a', [])
     await clusterNode(t, url, 'c', [work])
-    const b = await spawnNode(t, url, 'b')
+    const b = await spawnNode(t, url, 'b', 3000)
     await routedTo(a.kernel, 'work', 'b')
     await routedTo(a.kernel, 'work', 'c')
 

@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import {
   createKernel,
   defineService,
@@ -77,4 +79,26 @@ export function where(name: string, node: string, extra: Partial<ServiceDefiniti
       ...(extra.actions ?? {}),
     },
   })
+}
+
+const NODE_MAIN = fileURLToPath(new URL('./fixtures/node-main.ts', import.meta.url))
+
+/** Starts fixtures/node-main.ts as node `node` in its own process; resolves once it says ready. */
+export async function spawnNode(
+  t: TestContext,
+  url: string,
+  node: string,
+  window: number,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [NODE_MAIN, url, node, String(window)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => void child.kill('SIGKILL'))
+  let output = ''
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  await until(`node ${node} to be ready`, () => (output.includes('ready') ? true : undefined), {
+    context: () => output,
+  })
+  return child
 }
