@@ -2,7 +2,7 @@ import { assertDefinition } from './routing.js'
 import { PlexusError } from './errors.js'
 import type { InstanceLink } from './instance-link.js'
 import type { KernelConfig, KernelState } from './kernel-types.js'
-import { definitionOf, manifestDifference, manifestOf, type ServiceManifest } from './manifest.js'
+import { definitionOf, manifestDifference, type ServiceManifest } from './manifest.js'
 import { ServiceEntry, type Registry } from './registry.js'
 import type { VersionLifecycle } from './version-lifecycle.js'
 
@@ -34,7 +34,7 @@ export function attachInstance(
   const where = `'${manifest.name}@${manifest.version}'`
   let entry = deps.registry.get(manifest.name)?.versions.get(manifest.version)
   if (entry !== undefined) {
-    const difference = manifestDifference(entry.manifest ?? manifestOf(entry.definition), manifest)
+    const difference = manifestDifference(entry.announced, manifest)
     if (difference !== undefined) {
       throw new PlexusError(
         'MANIFEST_MISMATCH',

@@ -4,6 +4,7 @@ import type { PlexusError } from './errors.js'
 import type { InstanceLink } from './instance-link.js'
 import type { BalancerOption } from './balancer.js'
 import type { Logger } from './logger.js'
+import type { ServiceManifest } from './manifest.js'
 import type { VersionState } from './registry.js'
 import type { ServiceDefinition } from './service.js'
 
@@ -120,6 +121,8 @@ export interface ServiceStatus {
   actions: string[]
   events: string[]
   streams: string[]
+  /** What the version announces to peers: actions with their flags, events with their delivery. */
+  manifest: Readonly<ServiceManifest>
   instances: InstanceStatus[]
 }
 

@@ -1,7 +1,7 @@
 import type { Balancer } from './balancer.js'
 import type { Meta } from './context.js'
 import type { Instance } from './instance.js'
-import type { ServiceManifest } from './manifest.js'
+import { manifestOf, type ServiceManifest } from './manifest.js'
 import type { ServiceDefinition } from './service.js'
 
 /** Lifecycle state of a service version. */
@@ -21,6 +21,7 @@ export class VersionEntry {
   readonly ready: Promise<void>
   /** Actions declared idempotent (retried on another instance when one is UNAVAILABLE). */
   readonly idempotent: ReadonlySet<string> | undefined
+  #announced: ServiceManifest | undefined
   #resolve!: () => void
   #reject!: (error: unknown) => void
 
@@ -43,6 +44,11 @@ export class VersionEntry {
       this.#reject = reject
     })
     this.ready.catch(() => {})
+  }
+
+  /** What this version announces: the attached manifest, or the one its definition gives (built once). */
+  get announced(): ServiceManifest {
+    return this.manifest ?? (this.#announced ??= manifestOf(this.definition))
   }
 
   /** Replaces the instance list (the version started, an instance was attached or detached). */

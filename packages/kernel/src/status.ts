@@ -14,6 +14,7 @@ export function snapshot(services: Iterable<ServiceEntry>): ServiceStatus[] {
         actions: Object.keys(v.definition.actions ?? {}),
         events: Object.keys(v.definition.events ?? {}),
         streams: Object.keys(v.definition.streams ?? {}),
+        manifest: v.announced,
         instances: v.instances.map((i) => ({
           id: i.id,
           placement: i.placement,

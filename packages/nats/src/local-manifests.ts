@@ -1,34 +1,18 @@
-import type { Interceptor, Kernel, ServiceManifest, ServiceStatus } from '@plexus/kernel'
+import type { ActionManifest, Kernel, ServiceManifest, ServiceStatus } from '@plexus/kernel'
 
 /**
  * What this node announces: a manifest per service version it runs itself (inline, worker or
- * process — never one it only knows by a link), rebuilt from the kernel's public status. The
- * status names actions, events and streams; `describe` adds the idempotent flag; channel names
- * come from a pass-through `handle` interceptor that sees every compiled handler. The kernel
- * does not expose an event's delivery, so broadcast subscriptions are named in the options.
+ * process — never one it only knows by a link), taken from the kernel's status. Mailbox bounds and
+ * dependencies stay out: they are the business of the node that runs the service.
  */
 export class LocalManifests {
-  readonly #channels = new Map<string, Set<string>>()
   readonly #broadcast: ReadonlySet<string>
   #served = new Set<string>()
   #current = new Set<string>()
 
+  /** `broadcast` names extra `service:pattern` subscriptions to announce as broadcast. */
   constructor(broadcast: ReadonlySet<string>) {
     this.#broadcast = broadcast
-  }
-
-  /** Records channel names as handlers are compiled; wraps nothing. */
-  readonly interceptor: Interceptor = {
-    name: 'nats-manifests',
-    handle: (next, info) => {
-      if (info.kind === 'channel') {
-        const key = `${info.service}@${info.version}`
-        const names = this.#channels.get(key) ?? new Set<string>()
-        names.add(info.name)
-        this.#channels.set(key, names)
-      }
-      return next
-    },
   }
 
   /** Re-reads the kernel: the manifests of every version with a running local instance. */
@@ -40,7 +24,7 @@ export class LocalManifests {
       if (status.state !== 'running' || !runsHere(status)) continue
       served.add(`${status.name}@${status.version}`)
       if (status.current) current.add(status.name)
-      manifests.push(this.#manifest(kernel, status))
+      manifests.push(this.#manifest(status))
     }
     this.#served = served
     this.#current = current
@@ -57,23 +41,20 @@ export class LocalManifests {
     return this.#current.has(service)
   }
 
-  #manifest(kernel: Kernel<any>, status: ServiceStatus): ServiceManifest {
-    const at = `${status.name}@${status.version}`
+  #manifest(status: ServiceStatus): ServiceManifest {
+    const own = status.manifest
     return {
-      name: status.name,
-      version: status.version,
-      actions: status.actions.map((name) =>
-        kernel.describe(`${at}.${name}`)?.idempotent === true
-          ? { name, idempotent: true }
-          : { name },
+      name: own.name,
+      version: own.version,
+      actions: own.actions.map((a): ActionManifest =>
+        a.idempotent === true ? { name: a.name, idempotent: true } : { name: a.name },
       ),
-      streams: [...status.streams],
-      channels: [...(this.#channels.get(at) ?? [])],
-      events: status.events.map((pattern) => ({
-        pattern,
-        delivery: this.#broadcast.has(`${status.name}:${pattern}`) ? 'broadcast' : 'balanced',
+      streams: [...own.streams],
+      channels: [...own.channels],
+      events: own.events.map((e) => ({
+        ...e,
+        delivery: this.#broadcast.has(`${own.name}:${e.pattern}`) ? 'broadcast' : e.delivery,
       })),
-      // The peer never starts it: dependencies and mailboxes are this node's business.
       dependencies: [],
     }
   }
