@@ -237,7 +237,9 @@ export class Kernel<M extends ServiceMap = {}> {
       )
       for (const service of this.#registry.values()) {
         for (const version of service.versions.values()) {
-          this.#lifecycle.assertPlacement(service.name, version.placement)
+          // Attached during plug-in load (a peer's, a host's): placed by its link, not here.
+          if (version.manifest === undefined)
+            this.#lifecycle.assertPlacement(service.name, version.placement)
         }
       }
       const order = dependencyOrder(dependencyGraph(this.#registry.values()), {

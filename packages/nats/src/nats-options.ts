@@ -29,7 +29,13 @@ export interface NatsOptions {
   registryReplicas?: number
   /** How long the duplicate-id probe waits for a live holder to answer, in ms (default 1000). */
   probeTimeout?: number
-  /** Event subscriptions announced as broadcast, as `service:pattern` (see docs/cluster.md). */
+  /**
+   * How long a joining node waits, at most, for the peers in the registry when it joined to be
+   * linked and their services attached, in ms (default: livenessWindow + probeTimeout + 1000), so
+   * services that depend on a peer's services start; a peer not linked by then is logged.
+   */
+  joinTimeout?: number
+  /** Extra subscriptions to announce as broadcast, `service:pattern` (a definition's own `delivery` is announced as is). */
   broadcast?: readonly string[]
   /**
    * The NATS micro facade (docs/cluster.md): `true` exposes every local service to any NATS
@@ -53,6 +59,7 @@ export interface NatsSettings {
   readonly registryTtl: number
   readonly registryReplicas: number
   readonly probeTimeout: number
+  readonly joinTimeout: number
   readonly broadcast: ReadonlySet<string>
   /** The micro facade, when on: which services (undefined: all local ones), the body limit. */
   readonly micro:
@@ -85,6 +92,7 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
   if (pingInterval * 2 > livenessWindow) {
     throw invalid('nats.pingInterval', 'at most half of livenessWindow', pingInterval)
   }
+  const probeTimeout = positive('nats.probeTimeout', options.probeTimeout, 1000)
   return {
     servers,
     node,
@@ -96,7 +104,12 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
     pingMisses: Math.max(1, Math.floor(livenessWindow / pingInterval) - 1),
     refreshInterval: positive('nats.refreshInterval', options.refreshInterval, 250),
     registryTtl: positive('nats.registryTtl', options.registryTtl, 15_000),
-    probeTimeout: positive('nats.probeTimeout', options.probeTimeout, 1000),
+    probeTimeout,
+    joinTimeout: positive(
+      'nats.joinTimeout',
+      options.joinTimeout,
+      livenessWindow + probeTimeout + 1000,
+    ),
     registryReplicas: replicas(options.registryReplicas),
     broadcast: new Set(options.broadcast ?? []),
     micro: microOf(options),

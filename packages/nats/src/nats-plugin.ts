@@ -5,6 +5,7 @@ import { LocalManifests } from './local-manifests.js'
 import { resolveNatsOptions, type NatsOptions } from './nats-options.js'
 import { NodeCluster, type ClusterView } from './node-cluster.js'
 import { NodeDirectory } from './node-directory.js'
+import { joined } from './node-join.js'
 import { linkInbox } from './subjects.js'
 import { MicroFacade, type MicroView } from './micro-facade.js'
 
@@ -54,7 +55,6 @@ export function nats(options: NatsOptions): NatsPlugin {
       const settings = resolveNatsOptions(options, kernel.node)
       const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
       const local = new LocalManifests(settings.broadcast)
-      kernel.intercept(local.interceptor)
       const nc = await connectTo(settings.servers, settings.node)
       const instance = nuid.next()
       let directory: NodeDirectory
@@ -71,7 +71,9 @@ export function nats(options: NatsOptions): NatsPlugin {
         await nc.close()
         throw unavailable('the node registry could not be opened (is JetStream on?)', error)
       }
-      const maxFrameSize = Math.min(DEFAULT_LIMITS.maxFrameSize, nc.info!.max_payload - HEADER_ROOM)
+      // A link is a byte stream cut into NATS messages: a frame may span several of them.
+      const segmentSize = nc.info!.max_payload - HEADER_ROOM
+      const maxFrameSize = DEFAULT_LIMITS.maxFrameSize
       const view = new NodeCluster(
         {
           kernel,
@@ -81,6 +83,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           local,
           logger,
           maxFrameSize,
+          segmentSize,
           refused: () => {},
         },
         (node, gone) => void directory.forget(node, gone),
@@ -101,10 +104,12 @@ export function nats(options: NatsOptions): NatsPlugin {
         const held = early
         early = undefined
         for (const msg of held) view.inbound(msg)
+        const present = await directory.peers()
         await directory.watch({
           put: (node, record) => view.put(node, record),
           gone: (node) => view.gone(node),
         })
+        await joined(view, present, settings.joinTimeout, logger)
       } catch (error) {
         inbox.unsubscribe()
         await nc.close()

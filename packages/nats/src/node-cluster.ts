@@ -32,6 +32,8 @@ export class NodeCluster implements ClusterView {
   readonly #links = new Map<string, NodeLink>()
   readonly #records = new Map<string, NodeRecord>()
   readonly #checking = new Set<string>()
+  /** Nodes whose entry went (left, or forgotten as dead): a joining node stops waiting for them. */
+  readonly #departed = new Set<string>()
   readonly #prefix: string
   readonly #forget: (node: string, instance: string) => void
   #refused = 0
@@ -118,8 +120,22 @@ export class NodeCluster implements ClusterView {
     ;(link ?? this.#open(node)).update(record)
   }
 
+  /**
+   * Of `nodes`, those not settled yet: a node is settled once its services are attached here
+   * (or it serves none), or once it left or was found dead.
+   */
+  unsettled(nodes: readonly string[]): string[] {
+    return nodes.filter((node) => {
+      if (this.#departed.has(node)) return false
+      const record = this.#records.get(node)
+      if (record === undefined) return true
+      return record.services.length > 0 && (this.#links.get(node)?.attached ?? 0) === 0
+    })
+  }
+
   /** A peer's registry entry was deleted: it left. */
   gone(node: string): void {
+    this.#departed.add(node)
     this.#records.delete(node)
     this.#links.get(node)?.close(
       new PlexusError('UNAVAILABLE', `Node '${node}' left the cluster`, {
@@ -176,6 +192,7 @@ export class NodeCluster implements ClusterView {
       if (answer === undefined) {
         if (record !== undefined && (instance === undefined || record.instance === instance)) {
           this.#records.delete(node)
+          this.#departed.add(node)
           this.#forget(node, record.instance)
         }
         return

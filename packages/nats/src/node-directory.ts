@@ -107,6 +107,13 @@ export class NodeDirectory {
     await this.#nc.flush()
   }
 
+  /** The other nodes in the registry now. */
+  async peers(): Promise<string[]> {
+    const nodes: string[] = []
+    for await (const key of await this.#kv.keys()) if (key !== this.#node) nodes.push(key)
+    return nodes
+  }
+
   /** Rewrites this node's entry (when it changed, or `force` to keep it within the TTL). */
   async publish(record: NodeRecord, force: boolean): Promise<void> {
     const body = JSON.stringify(record)

@@ -16,8 +16,10 @@ export interface LinkHost {
   readonly instance: string
   readonly local: LocalManifests
   readonly logger: Logger
-  /** Largest envelope body written or accepted (under NATS's max_payload). */
+  /** Largest envelope body written or accepted (a frame may span NATS messages). */
   readonly maxFrameSize: number
+  /** Largest body of one NATS message (under the server's max_payload, room left for headers). */
+  readonly segmentSize: number
   /** An envelope was refused on some link. */
   refused(): void
   /** The link closed (why, and whether the peer should be probed for life). */
@@ -27,8 +29,9 @@ export interface LinkHost {
 let opened = 0
 
 /**
- * The wire session between this node and one peer, in message mode: each envelope body is one
- * NATS message on `plexus.<ns>.link.<peer>.<self>`, with headers naming the sending link, the
+ * The wire session between this node and one peer, as a byte stream of frames (length-prefixed
+ * envelope bodies) cut into NATS messages on `plexus.<ns>.link.<peer>.<self>`: the frames of one
+ * tick go as one message (a big frame as several), with headers naming the sending link, the
  * receiving link and a sequence number, so a message lost by core NATS (at-most-once) is seen as
  * a gap — the link closes, its calls end UNAVAILABLE (retryable) — never as a silent loss. The
  * node with the smaller id is the initiator. PINGs on it (any traffic counts) declare a silent
@@ -84,7 +87,7 @@ export class NodeLink {
           host.logger.debug({ peer, topic: event.topic }, 'EVENT on a node link ignored'),
         pong: (seq) => this.#liveness.pong(seq),
       },
-      send: (messages) => this.#publish(messages),
+      write: (chunk) => this.#publish(chunk),
     })
     this.#liveness = new Liveness(settings.pingInterval, settings.pingMisses, {
       ping: (seq) => this.session.ping(seq),
@@ -112,7 +115,7 @@ export class NodeLink {
     return this.#attached.size
   }
 
-  /** One message from the peer's link `from`, numbered `seq`. */
+  /** One message from the peer's link `from`, numbered `seq`: the next segment of its byte stream. */
   accept(from: string, seq: number, body: Uint8Array): void {
     if (this.#closed) return
     this.peerLink ??= from
@@ -127,7 +130,7 @@ export class NodeLink {
       )
     }
     this.#expect++
-    this.session.receiveMessage(body)
+    this.session.receive(body)
   }
 
   /** The peer's registry entry changed: attach what it serves now, detach what it no longer does. */
@@ -200,13 +203,21 @@ export class NodeLink {
     }
   }
 
-  #publish(messages: Buffer[]): void {
-    for (const body of messages) {
-      const h = headers()
-      h.set(LINK_HEADERS.from, this.id)
-      if (this.peerLink !== undefined) h.set(LINK_HEADERS.to, this.peerLink)
-      h.set(LINK_HEADERS.seq, String(++this.#seq))
-      this.#host.nc.publish(this.#subject, body, { headers: h })
-    }
+  /**
+   * One tick's frames (every envelope written in the tick, coalesced by the session): one NATS
+   * message, or consecutive segments of at most `segmentSize` bytes when they are bigger.
+   */
+  #publish(chunk: Buffer): void {
+    const size = this.#host.segmentSize
+    if (chunk.length <= size) return this.#send(chunk)
+    for (let at = 0; at < chunk.length; at += size) this.#send(chunk.subarray(at, at + size))
+  }
+
+  #send(segment: Buffer): void {
+    const h = headers()
+    h.set(LINK_HEADERS.from, this.id)
+    if (this.peerLink !== undefined) h.set(LINK_HEADERS.to, this.peerLink)
+    h.set(LINK_HEADERS.seq, String(++this.#seq))
+    this.#host.nc.publish(this.#subject, segment, { headers: h })
   }
 }

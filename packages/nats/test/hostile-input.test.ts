@@ -179,3 +179,44 @@ test(
     assert.equal(await a.kernel.call('beta.node'), 'b', 'the real peer is still served')
   },
 )
+
+test(
+  'a forged link byte stream (a length prefix over the frame limit, a frame of garbage) closes only the forging link; the real peer is served',
+  { skip },
+  async (t) => {
+    const url = await natsServer(t)
+    const a = await clusterNode(t, url, 'a', [])
+    await clusterNode(t, url, 'b', [where('beta', 'b')])
+    await routedTo(a.kernel, 'beta', 'b')
+    const nc = await connect({ servers: url })
+    t.after(() => nc.close())
+    const frame = (length: number, body: Buffer) => {
+      const prefix = Buffer.alloc(4)
+      prefix.writeUInt32BE(length)
+      return Buffer.concat([prefix, body])
+    }
+    const streams = [
+      frame(0xffffffff, Buffer.from('x')), // a length past the 16 MiB frame limit
+      frame(17 * 1024 * 1024, Buffer.alloc(16)), // just past it, the body never sent
+    ]
+    // A link that closed on a framing error probes its peer's ping subject (is it alive?): the
+    // sign that the forged stream opened a link and closed it.
+    const probed = new Set<string>()
+    nc.subscribe('plexus.test.ping.*', {
+      callback: (_error, msg) => void probed.add(msg.subject.split('.').pop()!),
+    })
+    await nc.flush()
+    streams.forEach((bytes, f) => {
+      const h = headers()
+      h.set('Plexus-From', `forger${f}.1`)
+      h.set('Plexus-Seq', '1')
+      nc.publish(`plexus.test.link.a.p${f}`, bytes, { headers: h })
+    })
+    await nc.flush()
+    await until('both forged links opened and closed', () =>
+      probed.has('p0') && probed.has('p1') ? true : undefined,
+    )
+    assert.equal(a.plugin.cluster?.links, 1, 'only the link to b is open')
+    assert.equal(await a.kernel.call('beta.node'), 'b', 'the real peer is still served')
+  },
+)
