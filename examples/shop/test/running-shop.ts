@@ -37,10 +37,17 @@ export interface Shop {
   stop(): Promise<void>
 }
 
-/** Starts the shop in `dir` with `extra` environment and waits until its gateway listens. */
-export async function startShop(dir: string, extra: Record<string, string>): Promise<Shop> {
+/**
+ * Starts the shop in `dir` with `extra` environment (from `file`, default plexus.config.ts) and
+ * waits until it runs.
+ */
+export async function startShop(
+  dir: string,
+  extra: Record<string, string>,
+  file = config,
+): Promise<Shop> {
   const env = userEnv({ PORT: '0', ...extra })
-  const child = startPlexus(['start', config, '--json'], { cwd: dir, env })
+  const child = startPlexus(['start', file, '--json'], { cwd: dir, env })
   const runFile = join(dir, '.plexus', 'admin.json')
   try {
     await until('the shop to start', () => (existsSync(runFile) ? true : undefined), {
