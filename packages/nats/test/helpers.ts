@@ -9,6 +9,7 @@ import {
   type ServiceDefinition,
 } from '@plexus/kernel'
 import { nats, type NatsOptions, type NatsPlugin } from '@plexus/nats'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { serverSkip, startNatsServer, until } from '@plexus/testing'
 
 /** Why the nats tests skip (nats-server absent), or false. */
@@ -101,4 +102,20 @@ export async function spawnNode(
     context: () => output,
   })
   return child
+}
+
+/**
+ * Node `a` and node `b` (serving `beta`) routed to each other on a private server, and a plain
+ * NATS connection that speaks for no node: what the hostile-input tests forge messages with.
+ */
+export async function forgerSetup(
+  t: TestContext,
+): Promise<{ url: string; a: { kernel: Kernel<any>; plugin: NatsPlugin }; nc: NatsConnection }> {
+  const url = await natsServer(t)
+  const a = await clusterNode(t, url, 'a', [])
+  await clusterNode(t, url, 'b', [where('beta', 'b')])
+  await routedTo(a.kernel, 'beta', 'b')
+  const nc = await connect({ servers: url })
+  t.after(() => nc.close())
+  return { url, a, nc }
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { connect, createInbox, headers, type Msg } from '@nats-io/transport-node'
 import { defineService, PlexusError, type Context } from '@plexus/kernel'
 import { until } from '@plexus/testing'
-import { clusterNode, natsServer, routedTo, skip, where } from './helpers.js'
+import { clusterNode, forgerSetup, natsServer, skip } from './helpers.js'
 
 const hasProto = (value: unknown): boolean =>
   value !== null &&
@@ -105,12 +105,7 @@ test(
   '10,000 forged messages on a node link subject are refused and counted while cross-node calls succeed',
   { skip },
   async (t) => {
-    const url = await natsServer(t)
-    const a = await clusterNode(t, url, 'a', [])
-    await clusterNode(t, url, 'b', [where('beta', 'b')])
-    await routedTo(a.kernel, 'beta', 'b')
-    const nc = await connect({ servers: url })
-    t.after(() => nc.close())
+    const { a, nc } = await forgerSetup(t)
     const refusedBefore = a.plugin.cluster?.refused ?? 0
     const calls: Promise<unknown>[] = []
     const forge = (i: number) => {
@@ -158,12 +153,7 @@ test(
   'well-formed first messages from 200 node ids nobody registered open at most 16 links; the rest are refused and counted',
   { skip },
   async (t) => {
-    const url = await natsServer(t)
-    const a = await clusterNode(t, url, 'a', [])
-    await clusterNode(t, url, 'b', [where('beta', 'b')])
-    await routedTo(a.kernel, 'beta', 'b')
-    const nc = await connect({ servers: url })
-    t.after(() => nc.close())
+    const { a, nc } = await forgerSetup(t)
     const refusedBefore = a.plugin.cluster?.refused ?? 0
     for (let i = 0; i < 200; i++) {
       const h = headers()
@@ -184,12 +174,7 @@ test(
   'a forged link byte stream (a length prefix over the frame limit, a frame of garbage) closes only the forging link; the real peer is served',
   { skip },
   async (t) => {
-    const url = await natsServer(t)
-    const a = await clusterNode(t, url, 'a', [])
-    await clusterNode(t, url, 'b', [where('beta', 'b')])
-    await routedTo(a.kernel, 'beta', 'b')
-    const nc = await connect({ servers: url })
-    t.after(() => nc.close())
+    const { a, nc } = await forgerSetup(t)
     const frame = (length: number, body: Buffer) => {
       const prefix = Buffer.alloc(4)
       prefix.writeUInt32BE(length)

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createKernel, isPlexusError, silentLogger } from '@plexus/kernel'
-import { connect, headers } from '@nats-io/transport-node'
+import { headers } from '@nats-io/transport-node'
 import { nats, type NatsOptions } from '@plexus/nats'
 import { until } from '@plexus/testing'
-import { clusterNode, natsServer, routedTo, skip, where } from './helpers.js'
+import { forgerSetup, skip } from './helpers.js'
 
 test('bad options fail the start with INVALID_CONFIG naming the key', async () => {
   const cases = [
@@ -33,12 +33,7 @@ test(
   'forged and malformed messages on a link subject are refused while valid traffic flows',
   { skip },
   async (t) => {
-    const url = await natsServer(t)
-    const a = await clusterNode(t, url, 'a', [])
-    await clusterNode(t, url, 'b', [where('beta', 'b')])
-    await routedTo(a.kernel, 'beta', 'b')
-    const nc = await connect({ servers: url })
-    t.after(() => nc.close())
+    const { a, nc } = await forgerSetup(t)
     const subject = 'plexus.test.link.a.b'
     const calls = Array.from({ length: 100 }, () => a.kernel.call('beta.node'))
     for (let i = 0; i < 200; i++) {
