@@ -1,26 +1,12 @@
-import { PlexusError, type ErrorCode } from '@plexus/kernel'
+import { ERROR_STATUSES, PlexusError, type ErrorCode } from '@plexus/kernel'
 
 /** The JSON body of every error answer: what a client may see, never a stack trace. */
 export interface ErrorBody {
   error: { code: string; message: string; data?: unknown }
 }
 
-/** HTTP status per error code; codes not listed answer 500. */
-export const DEFAULT_STATUSES: Readonly<Partial<Record<ErrorCode, number>>> = {
-  VALIDATION: 422,
-  INVALID_ARGUMENT: 400,
-  PROTOCOL: 400,
-  NOT_FOUND: 404,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  TIMEOUT: 504,
-  UNAVAILABLE: 503,
-  CIRCUIT_OPEN: 503,
-  INVALID_STATE: 503,
-  // Shedding tells the client to back off; `statuses: { OVERLOADED: 503 }` picks the other convention.
-  OVERLOADED: 429,
-  CANCELLED: 499,
-}
+/** HTTP status per error code (the kernel's ERROR_STATUSES); codes not listed answer 500. */
+export const DEFAULT_STATUSES: Readonly<Partial<Record<ErrorCode, number>>> = ERROR_STATUSES
 
 /** How an error leaves the gateway: status, body and whether a client may retry later. */
 export interface ErrorAnswer {

@@ -75,6 +75,26 @@ export function isFault(code: string): boolean {
 /** A stable error code; see docs/errors.md. */
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/**
+ * The HTTP-style status of each code, one convention for every edge (the gateway's answers, the
+ * NATS micro facade's `Nats-Service-Error-Code`); codes not listed are 500.
+ */
+export const ERROR_STATUSES: Readonly<Partial<Record<ErrorCode, number>>> = {
+  VALIDATION: 422,
+  INVALID_ARGUMENT: 400,
+  PROTOCOL: 400,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  TIMEOUT: 504,
+  UNAVAILABLE: 503,
+  CIRCUIT_OPEN: 503,
+  INVALID_STATE: 503,
+  // Shedding tells the client to back off (the gateway's `statuses` option can pick 503).
+  OVERLOADED: 429,
+  CANCELLED: 499,
+}
+
 /** The JSON form of a PlexusError: what crosses every link. */
 export interface PlexusErrorJSON {
   name: 'PlexusError'

@@ -57,6 +57,7 @@ export type { CallOptions, Context, EmitOptions, MessageContext, Meta } from './
 /** The error family. */
 export {
   ERROR_CODES,
+  ERROR_STATUSES,
   isFault,
   PlexusError,
   isPlexusError,

@@ -1,24 +1,11 @@
-import { PlexusError, type ErrorCode } from '@plexus/kernel'
+import { ERROR_STATUSES, PlexusError, type ErrorCode } from '@plexus/kernel'
 
 /**
- * `Nats-Service-Error-Code` per Plexus code: the gateway's HTTP numbers
- * (`@plexus/gateway` DEFAULT_STATUSES), so a client sees one convention on both edges. Codes
- * not listed, and errors that are not PlexusErrors, answer 500.
+ * `Nats-Service-Error-Code` per Plexus code: the kernel's ERROR_STATUSES, the gateway's HTTP
+ * numbers, so a client sees one convention on both edges. Codes not listed, and errors that are
+ * not PlexusErrors, answer 500.
  */
-export const MICRO_STATUSES: Readonly<Partial<Record<ErrorCode, number>>> = {
-  VALIDATION: 422,
-  INVALID_ARGUMENT: 400,
-  PROTOCOL: 400,
-  NOT_FOUND: 404,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  TIMEOUT: 504,
-  UNAVAILABLE: 503,
-  CIRCUIT_OPEN: 503,
-  INVALID_STATE: 503,
-  OVERLOADED: 429,
-  CANCELLED: 499,
-}
+export const MICRO_STATUSES: Readonly<Partial<Record<ErrorCode, number>>> = ERROR_STATUSES
 
 /** What an error answer carries: the micro headers' values and the JSON body. */
 export interface MicroError {
