@@ -22,6 +22,7 @@ export { binarySkip, findBinary, requireBinary, servicesRequired } from './servi
 export { openDashboard, type OpenDashboard } from './dashboard.js'
 /** A private server binary per test (redis-server, nats-server) on a free loopback port. */
 export {
+  accepts,
   freePort,
   serverSkip,
   startLocalServer,
