@@ -3,6 +3,7 @@ import type { CallOptions, EmitOptions, MessageContext } from './context.js'
 import { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import { dependencyOrder } from './graph.js'
+import { runStopHooks } from './stop-hooks.js'
 import { InlineLink } from './inline-link.js'
 import type { InstanceLink } from './instance-link.js'
 import { attachInstance, type AttachDeps } from './attachment.js'
@@ -278,7 +279,11 @@ export class Kernel<M extends ServiceMap = {}> {
       this.#router.state = 'stopping'
       this.#stopping = this.#shutdown()
     } else {
-      this.#stopping = this.#withdraw().then(() => {
+      this.#stopping = runStopHooks(
+        this.#beforeStop,
+        this.#config.drainTimeout,
+        this.#config.logger,
+      ).then(() => {
         this.#router.state = 'stopping'
         return this.#shutdown()
       })
@@ -433,26 +438,6 @@ export class Kernel<M extends ServiceMap = {}> {
 
   readonly #teardownFailed = (name: string, error: unknown): void =>
     this.#config.logger.error({ plugin: name, err: error }, 'Plug-in teardown failed')
-
-  async #withdraw(): Promise<void> {
-    const { logger, drainTimeout } = this.#config
-    let timer: NodeJS.Timeout | undefined
-    const ceiling = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        logger.warn({ ms: drainTimeout }, 'Stop hooks still running at the drain timeout')
-        resolve()
-      }, drainTimeout)
-    })
-    const hooks = [...this.#beforeStop].map(async (hook) => {
-      try {
-        await hook()
-      } catch (error) {
-        logger.error({ err: error }, 'A beforeStop hook failed')
-      }
-    })
-    await Promise.race([Promise.all(hooks), ceiling])
-    clearTimeout(timer)
-  }
 
   async #shutdown(): Promise<void> {
     const all: VersionEntry[] = []
