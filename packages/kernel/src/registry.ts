@@ -129,8 +129,8 @@ export class ServiceEntry {
 export interface RegistryListener {
   /** An address may now resolve differently (a service came or went). */
   routesChanged(): void
-  /** Subscriptions may have changed (a version started, failed, was replaced or detached). */
-  topicsChanged(): void
+  /** The subscriptions of `service` may have changed (a version started, failed, was replaced). */
+  topicsChanged(service: ServiceEntry): void
 }
 
 /**
@@ -192,7 +192,7 @@ export class Registry {
   /** Versions or their states changed (started, failed, replaced): recompute what topics reach. */
   changed(service: ServiceEntry): void {
     service.refresh()
-    this.#listener.topicsChanged()
+    this.#listener.topicsChanged(service)
   }
 }
 

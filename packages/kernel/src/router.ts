@@ -13,7 +13,7 @@ import type {
   KernelCounters,
   KernelState,
 } from './kernel-types.js'
-import { Registry, type VersionEntry } from './registry.js'
+import { Registry, type ServiceEntry, type VersionEntry } from './registry.js'
 import { parseAddress, type Route } from './routing.js'
 import { StreamCall } from './stream-call.js'
 import { assertTopic, topicMatches } from './topic.js'
@@ -47,9 +47,22 @@ export class Router {
     this.#bus = bus
   }
 
-  /** Forgets cached event routes (subscriptions changed). */
-  topicsChanged(): void {
-    this.#topics.clear()
+  /**
+   * The subscriptions of `service` changed: each cached topic's routes are updated for that
+   * service only (a new array, so an emit going through the old one is unaffected). Starting N
+   * services is then O(N), not O(N²): each start used to clear the cache, and its own
+   * `plexus.service.started` then matched every service's patterns again.
+   */
+  topicsChanged(service: ServiceEntry): void {
+    for (const [topic, routes] of this.#topics) {
+      const fresh = matchRoutes([service], topic)
+      let at = routes.findIndex((r) => r.service === service)
+      if (at === -1 && fresh.length === 0) continue
+      const kept = routes.filter((r) => r.service !== service)
+      if (at === -1) at = kept.length
+      kept.splice(at, 0, ...fresh)
+      this.#topics.set(topic, kept)
+    }
   }
 
   /** Forgets cached addresses (a service came or went). */

@@ -30,16 +30,36 @@ export function assertPattern(pattern: string, where: string): void {
   }
 }
 
-/** True when `topic` matches `pattern` (NATS-style wildcards). */
+/**
+ * True when `topic` matches `pattern` (NATS-style wildcards), token by token in place: no
+ * splitting, so matching a topic against every subscription allocates nothing.
+ */
 export function topicMatches(pattern: string, topic: string): boolean {
   if (pattern === topic) return true
-  const p = pattern.split('.')
-  const t = topic.split('.')
-  for (let i = 0; i < p.length; i++) {
-    const token = p[i]
-    if (token === '>') return t.length > i
-    if (i >= t.length) return false
-    if (token !== '*' && token !== t[i]) return false
+  const pl = pattern.length
+  const tl = topic.length
+  let p = 0
+  let t = 0
+  while (p < pl) {
+    // The topic has no token left for this pattern token (`>` included: it needs one or more).
+    if (t > tl) return false
+    let pe = pattern.indexOf('.', p)
+    if (pe === -1) pe = pl
+    const one = pe - p === 1
+    if (one && pattern.charCodeAt(p) === GT) return true
+    let te = topic.indexOf('.', t)
+    if (te === -1) te = tl
+    if (!(one && pattern.charCodeAt(p) === STAR)) {
+      if (pe - p !== te - t) return false
+      for (let i = 0; i < pe - p; i++) {
+        if (pattern.charCodeAt(p + i) !== topic.charCodeAt(t + i)) return false
+      }
+    }
+    p = pe + 1
+    t = te + 1
   }
-  return p.length === t.length
+  return t > tl
 }
+
+const GT = 62 // '>'
+const STAR = 42 // '*'

@@ -28,8 +28,8 @@ export interface LifecycleDeps {
 export interface LifecycleEvents {
   /** Publishes a `plexus.service.*` event to its subscribers, if any. */
   announce(topic: string, payload: unknown): void
-  /** Subscriptions changed (a version started, failed or was replaced). */
-  topicsChanged(): void
+  /** The subscriptions of `service` changed (a version started, failed or was replaced). */
+  topicsChanged(service: ServiceEntry): void
 }
 
 /**
@@ -106,7 +106,7 @@ export class VersionLifecycle {
     service.versions.clear()
     service.versions.set(entry.version, entry)
     this.#markDraining(service, old)
-    this.#events.topicsChanged()
+    this.#events.topicsChanged(service)
     this.#events.announce('plexus.service.replaced', {
       service: service.name,
       from: old.map((v) => v.version),
@@ -215,7 +215,7 @@ export class VersionLifecycle {
     }
     entry.markRunning()
     entry.service.refresh()
-    this.#events.topicsChanged()
+    this.#events.topicsChanged(entry.service)
     this.#events.announce('plexus.service.started', {
       service: entry.service.name,
       version: entry.version,
@@ -293,7 +293,7 @@ export class VersionLifecycle {
     if (!entry.instances.every((i) => i.state === 'failed')) return
     entry.markFailed(error)
     entry.service.refresh()
-    this.#events.topicsChanged()
+    this.#events.topicsChanged(entry.service)
     this.#config.logger.error(
       { service: entry.service.name, version: entry.version, err: error },
       'Service failed: every instance gave up',
