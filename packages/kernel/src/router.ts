@@ -3,6 +3,7 @@ import { CallContext } from './call-context.js'
 import type { CallOptions, EmitOptions, MessageContext } from './context.js'
 import type { DeadlineWheel } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
+import { dispatchEvent } from './event-dispatch.js'
 import { matchRoutes, type EventRoute } from './event-routes.js'
 import type { Instance } from './instance.js'
 import type { CallFn, EmitFn, StreamFn } from './interceptor.js'
@@ -16,7 +17,7 @@ import type {
 import { Registry, type ServiceEntry, type VersionEntry } from './registry.js'
 import { parseAddress, type Route } from './routing.js'
 import { StreamCall } from './stream-call.js'
-import { assertTopic, topicMatches } from './topic.js'
+import { assertTopic } from './topic.js'
 
 const TOPIC_CACHE_LIMIT = 10_000
 const ROUTE_CACHE_LIMIT = 10_000
@@ -285,10 +286,8 @@ export class Router {
   }
 
   /**
-   * Delivers `topic` to one named service only (the subscriptions of its current version that
-   * match), on this node's own instances when it has any: what a link does with an event a
-   * peer addressed to that service. Settles when every handler has; rejects with the first
-   * failure (each one is also reported).
+   * Delivers `topic` to one named service only, on this node's own instances when it has any
+   * (see `dispatchEvent`): what a link does with an event a peer addressed to that service.
    */
   dispatch(
     name: string,
@@ -297,42 +296,7 @@ export class Router {
     options: EmitOptions | undefined,
     node: string,
   ): Promise<void> {
-    const service = this.registry.get(name)
-    const version = service?.current
-    if (version === undefined) {
-      return Promise.reject(
-        new PlexusError('NOT_FOUND', `No service '${name}' is registered to receive '${topic}'`, {
-          data: { service: name, topic },
-        }),
-      )
-    }
-    if (version.state !== 'running' || this.state === 'stopped') {
-      return Promise.reject(
-        new PlexusError('UNAVAILABLE', `Service '${name}@${version.version}' is ${version.state}`, {
-          data: { service: name, topic },
-        }),
-      )
-    }
-    const own = version.instances.filter((i) => i.link.node === node && i.state === 'running')
-    const targets = own.length > 0 ? own : version.instances
-    const work: Promise<void>[] = []
-    for (const [pattern, entry] of Object.entries(version.definition.events ?? {})) {
-      if (!topicMatches(pattern, topic)) continue
-      const broadcast = typeof entry === 'object' && entry.delivery === 'broadcast'
-      const to = broadcast ? targets : [pickOf(version, targets, payload)]
-      for (const instance of to) {
-        const ctx = new CallContext(this.#bus, name, pattern, undefined, options, topic)
-        work.push(instance.dispatch(pattern, ctx, payload))
-      }
-    }
-    if (work.length === 0) {
-      return Promise.reject(
-        new PlexusError('NOT_FOUND', `Service '${name}' does not subscribe to '${topic}'`, {
-          data: { service: name, topic },
-        }),
-      )
-    }
-    return work.length === 1 ? work[0]! : Promise.all(work).then(() => undefined)
+    return dispatchEvent(this.registry, this.state, this.#bus, name, topic, payload, options, node)
   }
 
   #match(topic: string): EventRoute[] {
@@ -408,10 +372,4 @@ export class Router {
     const iterator = await instance.open(kind, route.action, ctx, input)
     return { iterator, ctx, instance }
   }
-}
-
-function pickOf(version: VersionEntry, targets: Instance[], payload: unknown): Instance {
-  if (targets.length === 1) return targets[0]!
-  const chosen = version.balancer.pick(targets, payload, {})
-  return chosen
 }
