@@ -7,6 +7,7 @@ import { NodeCluster, type ClusterView } from './node-cluster.js'
 import { NodeDirectory } from './node-directory.js'
 import { linkInbox } from './subjects.js'
 import { MicroFacade, type MicroView } from './micro-facade.js'
+import { EventFlow, type EventFlowFigures } from './event-flow.js'
 
 /** Room left in a NATS message for the link headers and the protocol line. */
 const HEADER_ROOM = 4096
@@ -21,6 +22,8 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
   readonly cluster: ClusterView | undefined
   /** The NATS micro facade, when `micro` is on and the kernel started. */
   readonly micro: MicroView | undefined
+  /** Plain events sent to peers: sent, handled, dropped (by reason), in flight (T15). */
+  plainEvents(): EventFlowFigures | undefined
 }
 
 /**
@@ -39,6 +42,7 @@ export function nats(options: NatsOptions): NatsPlugin {
   let self: { node: string; instance: string } | undefined
   let cluster: NodeCluster | undefined
   let micro: MicroFacade | undefined
+  let events: EventFlow | undefined
   return {
     name: 'nats',
     get self() {
@@ -50,6 +54,7 @@ export function nats(options: NatsOptions): NatsPlugin {
     get micro() {
       return micro
     },
+    plainEvents: () => events?.figures(),
     async setup(kernel) {
       const settings = resolveNatsOptions(options, kernel.node)
       const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
@@ -71,6 +76,7 @@ export function nats(options: NatsOptions): NatsPlugin {
         await nc.close()
         throw unavailable('the node registry could not be opened (is JetStream on?)', error)
       }
+      events = new EventFlow(kernel.bus, settings.maxEventsInFlight)
       const maxFrameSize = Math.min(DEFAULT_LIMITS.maxFrameSize, nc.info!.max_payload - HEADER_ROOM)
       const view = new NodeCluster(
         {
@@ -82,6 +88,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           logger,
           maxFrameSize,
           refused: () => {},
+          events,
         },
         (node, gone) => void directory.forget(node, gone),
       )
@@ -159,6 +166,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           }),
         )
         inbox.unsubscribe()
+        events?.stop()
         await nc.drain().catch(() => nc.close())
       }
     },

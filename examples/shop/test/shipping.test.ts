@@ -1,0 +1,81 @@
+// Shipping's durable subscription against a real nats-server: the shop's services run on one
+// kernel, shipping on another (joined by the nats cluster plug-in, both with the durable-events
+// plug-in). Orders placed while shipping is down are shipped once it is back, each exactly once.
+import assert from 'node:assert/strict'
+import { test, type TestContext } from 'node:test'
+import { createKernel, silentLogger, type Kernel } from '@plexus/kernel'
+import { kvService, memoryBackend } from '@plexus/kv'
+import { durableEvents, nats, type DurablePlugin } from '@plexus/nats'
+import { serverSkip, startNatsServer, until } from '@plexus/testing'
+import catalog from '../src/catalog.js'
+import inventory from '../src/inventory.js'
+import orders from '../src/orders.js'
+import payments from '../src/payments.js'
+import shipping from '../src/shipping.js'
+import users from '../src/users.js'
+
+const skip = serverSkip('nats-server', 'nats-server')
+
+async function node(
+  t: TestContext,
+  url: string,
+  name: string,
+  services: Parameters<Kernel<any>['add']>[0][],
+  subscribers: typeof services = [],
+): Promise<{ kernel: Kernel<any>; durable: DurablePlugin }> {
+  const durable = durableEvents({ servers: url, namespace: 'shop', subscribers, refreshInterval: 100 })
+  const kernel = createKernel({
+    node: name,
+    logger: silentLogger,
+    plugins: [nats({ servers: url, namespace: 'shop' }), durable],
+  })
+  for (const service of services) kernel.add(service)
+  t.after(() => (kernel.state === 'stopped' ? undefined : kernel.stop()))
+  await kernel.start()
+  return { kernel, durable }
+}
+
+test(
+  'shipping ships each order exactly once, also the orders placed while it was down',
+  { skip, timeout: 120_000 },
+  async (t) => {
+    const { url } = await startNatsServer(t)
+    const shop = await node(t, url, 'shop', [
+      kvService({ backend: memoryBackend() }),
+      users,
+      catalog,
+      inventory,
+      payments,
+      orders,
+    ])
+    const place = (user: string) =>
+      shop.kernel.call<{ id: string }>('orders.place', { user, items: [{ sku: 'tea', qty: 1 }] })
+    const count = () => shop.kernel.call<number | null>('kv.get', { key: 'shipping/count' })
+
+    const first = await node(t, url, 'ship-1', [shipping], [shipping])
+    await until('the shop to learn the durable topic', () =>
+      shop.durable.events?.patterns().includes('orders.created') ? true : undefined,
+    )
+    const placed: string[] = []
+    for (const user of ['ada', 'grace', 'linus']) placed.push((await place(user)).id)
+    await until('3 shipped', async () => ((await count()) === 3 ? true : undefined))
+    await first.kernel.stop()
+
+    for (const user of ['ada', 'grace', 'linus', 'ada', 'grace']) placed.push((await place(user)).id)
+    await shop.durable.events!.flushed()
+    assert.equal(await count(), 3, 'nothing shipped while shipping was down')
+
+    const second = await node(t, url, 'ship-2', [shipping], [shipping])
+    await until('8 shipped', async () => ((await count()) === 8 ? true : undefined), {
+      ms: 30_000,
+    })
+    for (const id of placed) {
+      const shipment = await shop.kernel.call<{ order: string } | null>('kv.get', {
+        key: `shipments/${id}`,
+      })
+      assert.equal(shipment?.order, id)
+    }
+    assert.equal(second.durable.events!.deliveries.handled, 5)
+    assert.equal(await count(), 8, 'each order shipped once')
+  },
+)
