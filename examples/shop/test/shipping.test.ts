@@ -3,7 +3,7 @@
 // plug-in). Orders placed while shipping is down are shipped once it is back, each exactly once.
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
-import { createKernel, silentLogger, type Kernel } from '@plexus/kernel'
+import { createKernel, silentLogger, type Kernel, type ServiceDefinition } from '@plexus/kernel'
 import { kvService, memoryBackend } from '@plexus/kv'
 import { durableEvents, nats, type DurablePlugin } from '@plexus/nats'
 import { serverSkip, startNatsServer, until } from '@plexus/testing'
@@ -16,12 +16,14 @@ import users from '../src/users.js'
 
 const skip = serverSkip('nats-server', 'nats-server')
 
+const kernels: Kernel<any>[] = []
+
 async function node(
   t: TestContext,
   url: string,
   name: string,
-  services: Parameters<Kernel<any>['add']>[0][],
-  subscribers: typeof services = [],
+  services: ServiceDefinition[],
+  subscribers: ServiceDefinition[] = [],
 ): Promise<{ kernel: Kernel<any>; durable: DurablePlugin }> {
   const durable = durableEvents({ servers: url, namespace: 'shop', subscribers, refreshInterval: 100 })
   const kernel = createKernel({
@@ -30,7 +32,7 @@ async function node(
     plugins: [nats({ servers: url, namespace: 'shop' }), durable],
   })
   for (const service of services) kernel.add(service)
-  t.after(() => (kernel.state === 'stopped' ? undefined : kernel.stop()))
+  kernels.push(kernel)
   await kernel.start()
   return { kernel, durable }
 }
@@ -39,6 +41,10 @@ test(
   'shipping ships each order exactly once, also the orders placed while it was down',
   { skip, timeout: 120_000 },
   async (t) => {
+    // The kernels stop before the server does (`after` hooks run in the order they were added).
+    t.after(async () => {
+      for (const kernel of kernels.reverse()) if (kernel.state !== 'stopped') await kernel.stop()
+    })
     const { url } = await startNatsServer(t)
     const shop = await node(t, url, 'shop', [
       kvService({ backend: memoryBackend() }),
@@ -48,9 +54,12 @@ test(
       payments,
       orders,
     ])
-    const place = (user: string) =>
-      shop.kernel.call<{ id: string }>('orders.place', { user, items: [{ sku: 'tea', qty: 1 }] })
-    const count = () => shop.kernel.call<number | null>('kv.get', { key: 'shipping/count' })
+    const place = async (user: string) =>
+      (await shop.kernel.call('orders.place', { user, items: [{ sku: 'tea', qty: 1 }] })) as {
+        id: string
+      }
+    const count = async () =>
+      (await shop.kernel.call('kv.get', { key: 'shipping/count' })) as number | null
 
     const first = await node(t, url, 'ship-1', [shipping], [shipping])
     await until('the shop to learn the durable topic', () =>
@@ -70,9 +79,9 @@ test(
       ms: 30_000,
     })
     for (const id of placed) {
-      const shipment = await shop.kernel.call<{ order: string } | null>('kv.get', {
-        key: `shipments/${id}`,
-      })
+      const shipment = (await shop.kernel.call('kv.get', { key: `shipments/${id}` })) as {
+        order: string
+      } | null
       assert.equal(shipment?.order, id)
     }
     assert.equal(second.durable.events!.deliveries.handled, 5)

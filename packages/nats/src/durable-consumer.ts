@@ -42,6 +42,9 @@ export interface ConsumerDeps {
   readonly prefetch: number
 }
 
+/** A stored event: the payload and the emitter's meta. */
+type Body = { p?: unknown; m?: Record<string, unknown> }
+
 /** Codes a later attempt cannot fix: straight to the dead letters. */
 const PERMANENT = new Set(['VALIDATION', 'INVALID_ARGUMENT', 'PROTOCOL'])
 /** A balanced consumer outlives a stopped service a week; a node's broadcast one an hour. */
@@ -180,6 +183,9 @@ export class DurableConsumer {
     this.#busy.set(m, Date.now())
     try {
       await this.#deliver(m)
+    } catch (error) {
+      // An ack or nak on a closed connection: the server hands the event out again.
+      this.#deps.logger.warn({ err: error, consumer: this.name }, 'Durable delivery not settled')
     } finally {
       this.#busy.delete(m)
       this.#slots.shift()?.()
@@ -191,9 +197,9 @@ export class DurableConsumer {
     const sub = this.#sub
     const id = m.headers?.get('Nats-Msg-Id') || `${namespace}:${m.seq}`
     let delivery = m.info.deliveryCount
-    let body: { p?: unknown; m?: Record<string, unknown> }
+    let body: Body
     try {
-      body = m.json()
+      body = m.json<Body>()
     } catch (error) {
       return this.#deadLetter(m, id, delivery, toPlexusError(error), undefined)
     }
@@ -240,7 +246,7 @@ export class DurableConsumer {
     id: string,
     delivery: number,
     error: PlexusError,
-    body: { p?: unknown; m?: Record<string, unknown> } | undefined,
+    body: Body | undefined,
   ): Promise<void> {
     const { js, namespace, logger, stats } = this.#deps
     const sub = this.#sub

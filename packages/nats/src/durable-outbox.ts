@@ -38,7 +38,9 @@ export interface OutboxAck {
  */
 export class Outbox {
   readonly stats: OutboxStats = { published: 0, duplicates: 0, retries: 0 }
-  readonly #queue: OutboxEntry[] = []
+  // A queue with a head index: shift() on a long array (an outage's backlog) copies it.
+  #queue: OutboxEntry[] = []
+  #head = 0
   readonly #js: JetStreamClient
   readonly #logger: Logger
   readonly #limit: number
@@ -66,7 +68,7 @@ export class Outbox {
 
   /** Events not yet acknowledged (queued or in flight). */
   get pending(): number {
-    return this.#queue.length + this.#inFlight
+    return this.#queue.length - this.#head + this.#inFlight
   }
 
   /** Queues an event; OVERLOADED (retryable) when the outbox is full or closed. */
@@ -109,8 +111,16 @@ export class Outbox {
 
   #pump(): void {
     if (this.#waiting) return
-    while (this.#inFlight < this.#parallel && this.#queue.length > 0) {
-      const entry = this.#queue.shift()!
+    while (this.#inFlight < this.#parallel && this.#head < this.#queue.length) {
+      const entry = this.#queue[this.#head]!
+      this.#queue[this.#head++] = undefined as unknown as OutboxEntry
+      if (this.#head === this.#queue.length) {
+        this.#queue = []
+        this.#head = 0
+      } else if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head)
+        this.#head = 0
+      }
       this.#inFlight++
       this.#js
         .publish(entry.subject, entry.data, {
@@ -130,7 +140,11 @@ export class Outbox {
     this.#pause = 0
     this.stats.published++
     if (ack.duplicate) this.stats.duplicates++
-    this.#onAck?.({ id: entry.id, subject: entry.subject, seq: ack.seq, duplicate: ack.duplicate })
+    try {
+      this.#onAck?.({ id: entry.id, subject: entry.subject, seq: ack.seq, duplicate: ack.duplicate })
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'onPublished threw')
+    }
     this.#settle()
   }
 
@@ -138,7 +152,8 @@ export class Outbox {
     this.#inFlight--
     this.stats.retries++
     // Back to the front: a retry keeps its place before later events where it can.
-    this.#queue.unshift(entry)
+    if (this.#head > 0) this.#queue[--this.#head] = entry
+    else this.#queue.unshift(entry)
     this.#pause = Math.min(1000, Math.max(20, this.#pause * 2))
     if (this.#pause >= 1000)
       this.#logger.warn({ err: error, pending: this.pending }, 'Durable event publish failing')

@@ -114,7 +114,8 @@ export function durableEvents(options: DurableOptions): DurablePlugin {
       const learn = async (): Promise<void> => {
         for await (const info of jsm.consumers.list(eventStream(namespace))) {
           const subject = info.config.filter_subject
-          if (subject === undefined || patterns.has(topicOf(namespace, subject))) continue
+          if (!subject?.startsWith(eventSubject(namespace, ''))) continue
+          if (patterns.has(topicOf(namespace, subject))) continue
           patterns.add(topicOf(namespace, subject))
           matches.clear()
         }

@@ -76,7 +76,8 @@ export function nats(options: NatsOptions): NatsPlugin {
         await nc.close()
         throw unavailable('the node registry could not be opened (is JetStream on?)', error)
       }
-      events = new EventFlow(kernel.bus, settings.maxEventsInFlight)
+      const flow = new EventFlow(kernel.bus, settings.maxEventsInFlight)
+      events = flow
       const maxFrameSize = Math.min(DEFAULT_LIMITS.maxFrameSize, nc.info!.max_payload - HEADER_ROOM)
       const view = new NodeCluster(
         {
@@ -88,7 +89,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           logger,
           maxFrameSize,
           refused: () => {},
-          events,
+          events: flow,
         },
         (node, gone) => void directory.forget(node, gone),
       )

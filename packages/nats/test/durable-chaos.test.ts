@@ -9,8 +9,8 @@ import { natsStore } from '@plexus/kv'
 import { reportGates, scale, startNatsCluster, until } from '@plexus/testing'
 import { skip } from './helpers.js'
 
-const TOTAL = scale({ small: 2000, full: 30_000 })
-const RATE = scale({ small: 400, full: 1000 })
+const TOTAL = scale({ small: 1500, full: 30_000 })
+const RATE = scale({ small: 500, full: 1000 })
 const PUBLISHER = fileURLToPath(new URL('./fixtures/durable-publisher.ts', import.meta.url))
 const SUBSCRIBER = fileURLToPath(new URL('./fixtures/durable-subscriber.ts', import.meta.url))
 

@@ -6,7 +6,27 @@ import {
   type ServiceDefinition,
 } from '@plexus/kernel'
 import { durableEvents, type DurableOptions, type DurablePlugin } from '@plexus/nats'
-import { until } from '@plexus/testing'
+import { startNatsServer, until } from '@plexus/testing'
+
+const kernels = new WeakMap<TestContext, Kernel<any>[]>()
+
+function kernelsOf(t: TestContext): Kernel<any>[] {
+  let list = kernels.get(t)
+  if (list === undefined) kernels.set(t, (list = []))
+  return list
+}
+
+/**
+ * A private nats-server (JetStream on) for the test; the test's durable kernels stop before it
+ * does (`after` hooks run in the order they were added).
+ */
+export async function jetStreamServer(t: TestContext): Promise<string> {
+  const list = kernelsOf(t)
+  t.after(async () => {
+    for (const kernel of list.reverse()) if (kernel.state !== 'stopped') await kernel.stop()
+  })
+  return (await startNatsServer(t)).url
+}
 
 /** A started kernel with the durable-events plug-in (namespace `test`), stopped at the end. */
 export async function durableNode(
@@ -25,7 +45,7 @@ export async function durableNode(
   })
   const kernel = createKernel({ node, logger: silentLogger, plugins: [plugin] })
   for (const service of services) kernel.add(service)
-  t.after(() => (kernel.state === 'stopped' ? undefined : kernel.stop()))
+  kernelsOf(t).push(kernel)
   await kernel.start()
   return { kernel, plugin }
 }

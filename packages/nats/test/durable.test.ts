@@ -11,8 +11,8 @@ import {
 } from '@plexus/kernel'
 import { natsStore } from '@plexus/kv'
 import { dedup, DURABLE_META, durableEvents, durableInfo, eventStream } from '@plexus/nats'
-import { rejectionOf, startNatsServer, until } from '@plexus/testing'
-import { durableNode, knows } from './durable-helpers.js'
+import { rejectionOf, until } from '@plexus/testing'
+import { durableNode, jetStreamServer, knows } from './durable-helpers.js'
 import { skip } from './helpers.js'
 
 /** A durable subscriber to `orders.created` that records each delivery's id and attempt. */
@@ -51,7 +51,7 @@ test(
   'a durable subscriber that was down handles every event emitted meanwhile, each once, after its restart',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const seen: { id: string; delivery: number; n: number }[] = []
     const publisher = await durableNode(t, url, 'p', [])
     const first = await durableNode(t, url, 's1', [recorder('shipping', seen)])
@@ -79,7 +79,7 @@ test(
   'a failing handler is retried with its delivery count and dead-lettered with its error after the last attempt',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const nc = await connect({ servers: url })
     t.after(() => nc.close())
     const letters: { id: string; deliveries: number; error: { code: string; message: string } }[] =
@@ -122,7 +122,7 @@ test(
   'balanced: kernels hosting one service share its events, each handled once; broadcast: every kernel handles each',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const shared: { node: string; n: number }[] = []
     const everywhere: { node: string; n: number }[] = []
     const services = (node: string) => [
@@ -172,7 +172,7 @@ test(
   'ordered: events are handled one at a time in publish order, a failure retried in place',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const order: number[] = []
     let running = 0
     let overlap = 0
@@ -209,7 +209,7 @@ test(
   'the same event id emitted twice is stored once; stop() drains the outbox',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const node = await durableNode(t, url, 'p', [], { topics: ['audit.>'] })
     for (let i = 0; i < 500; i++) node.kernel.emit('audit.login', { i })
     node.kernel.emit('audit.login', { i: 'x' }, { meta: { [DURABLE_META.id]: 'same' } })
@@ -229,7 +229,7 @@ test(
   'features nats-server 2.9 would ignore are refused naming the version they need',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const kernel = createKernel({
       logger: silentLogger,
       plugins: [durableEvents({ servers: url, namespace: 'test', messageTtl: 5000 })],
@@ -255,7 +255,7 @@ test(
   'the dedup helper lets one delivery per event claim it, across redeliveries and duplicate publishes',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const store = natsStore({ servers: url, bucket: 'dedup_test' })
     await store.open()
     t.after(() => store.close())
@@ -301,7 +301,7 @@ test(
   'an emit from a durable handler does not pass its delivery keys on to plain subscribers',
   { skip },
   async (t) => {
-    const { url } = await startNatsServer(t)
+    const url = await jetStreamServer(t)
     const metas: Record<string, unknown>[] = []
     const relay = defineService({
       name: 'relay',

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { defineService } from '@plexus/kernel'
 import { EVENTS_DROPPED } from '@plexus/nats'
-import { reportGates, scale, sleep, startNatsServer, until } from '@plexus/testing'
-import { durableNode } from './durable-helpers.js'
+import { reportGates, scale, sleep, until } from '@plexus/testing'
+import { durableNode, jetStreamServer } from './durable-helpers.js'
 import { clusterNode, natsServer, routedTo, skip } from './helpers.js'
 
 const BURSTS = scale({ small: 30, full: 100 })
@@ -56,7 +56,7 @@ test(
     )
     const f = figures()
     // Durable path, same load: two kernels with the durable-events plug-in only.
-    const { url: jsUrl } = await startNatsServer(t)
+    const jsUrl = await jetStreamServer(t)
     const durableHandled = { n: 0 }
     const d = await durableNode(t, jsUrl, 'd', [slow('slowd', 'load.durable', true, durableHandled)])
     const c = await durableNode(t, jsUrl, 'c', [])
