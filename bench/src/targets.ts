@@ -153,7 +153,8 @@ const CHECKS: Check[] = [
     measure: atLeast('nats', 1, 'floor', 0.9),
   },
   {
-    target: 'durable emit -> handler over JetStream, c100: ≥ 0.8× raw JetStream publish + pull consume',
+    target:
+      'durable emit -> handler over JetStream, c100: ≥ 0.8× raw JetStream publish + pull consume',
     measure: atLeast('durable', 100, 'floor', 0.8),
   },
   {

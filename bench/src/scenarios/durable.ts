@@ -12,14 +12,13 @@ export default defineScenario({
   requests: 20_000,
   unavailable: natsServerMissing,
   notes:
-    "A private nats-server (file storage) per measurement, one process. Each op emits one event and resolves when the handler has run. Floor: nats.js v3 `js.publish(subject, json, { msgID })` (PubAck awaited in the background) and a durable pull consumer (`consume()`, explicit ack after the handler). Plexus: `kernel.emit` with `durableEvents` (outbox with msgID, a durable consumer, `kernel.dispatch`, ack after the handler).",
+    'A private nats-server (file storage) per measurement, one process. Each op emits one event and resolves when the handler has run. Floor: nats.js v3 `js.publish(subject, json, { msgID })` (PubAck awaited in the background) and a durable pull consumer (`consume()`, explicit ack after the handler). Plexus: `kernel.emit` with `durableEvents` (outbox with msgID, a durable consumer, `kernel.dispatch`, ack after the handler).',
   impls: {
     floor: async () => {
       const nats = await startNatsServer()
       const { connect } = await import('@nats-io/transport-node')
-      const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } = await import(
-        '@nats-io/jetstream'
-      )
+      const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } =
+        await import('@nats-io/jetstream')
       const nc = await connect({ servers: nats.url })
       const jsm = await jetstreamManager(nc)
       await jsm.streams.add({ name: 'PLEXUS_BENCH_EVENTS', subjects: ['plexus.bench.evt.>'] })
@@ -32,7 +31,9 @@ export default defineScenario({
       })
       const js = jetstream(nc)
       const arrivals = new Arrivals()
-      const messages = await (await js.consumers.get('PLEXUS_BENCH_EVENTS', 'sink')).consume({
+      const messages = await (
+        await js.consumers.get('PLEXUS_BENCH_EVENTS', 'sink')
+      ).consume({
         max_messages: 64,
       })
       void (async () => {

@@ -25,7 +25,12 @@ async function node(
   services: ServiceDefinition[],
   subscribers: ServiceDefinition[] = [],
 ): Promise<{ kernel: Kernel<any>; durable: DurablePlugin }> {
-  const durable = durableEvents({ servers: url, namespace: 'shop', subscribers, refreshInterval: 100 })
+  const durable = durableEvents({
+    servers: url,
+    namespace: 'shop',
+    subscribers,
+    refreshInterval: 100,
+  })
   const kernel = createKernel({
     node: name,
     logger: silentLogger,
@@ -70,7 +75,8 @@ test(
     await until('3 shipped', async () => ((await count()) === 3 ? true : undefined))
     await first.kernel.stop()
 
-    for (const user of ['ada', 'grace', 'linus', 'ada', 'grace']) placed.push((await place(user)).id)
+    for (const user of ['ada', 'grace', 'linus', 'ada', 'grace'])
+      placed.push((await place(user)).id)
     await shop.durable.events!.flushed()
     assert.equal(await count(), 3, 'nothing shipped while shipping was down')
 
@@ -84,7 +90,8 @@ test(
       } | null
       assert.equal(shipment?.order, id)
     }
-    assert.equal(second.durable.events!.deliveries.handled, 5)
+    // At least the 5 it missed (a redelivery of an earlier one is possible and harmless).
+    assert.ok(second.durable.events!.deliveries.handled >= 5)
     assert.equal(await count(), 8, 'each order shipped once')
   },
 )

@@ -56,7 +56,11 @@ const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
 /** Checks the options (INVALID_CONFIG naming the key) and fills the defaults. */
 export function resolveDurableOptions(options: DurableOptions): DurableSettings {
   const servers = typeof options.servers === 'string' ? [options.servers] : options.servers
-  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string'))
+  if (
+    !Array.isArray(servers) ||
+    servers.length === 0 ||
+    !servers.every((s) => typeof s === 'string')
+  )
     throw invalid('durable.servers', 'one or more nats:// URLs', options.servers)
   const namespace = options.namespace ?? 'default'
   if (!TOKEN.test(namespace)) throw invalid('durable.namespace', 'a token', namespace)

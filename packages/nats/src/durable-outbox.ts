@@ -141,7 +141,12 @@ export class Outbox {
     this.stats.published++
     if (ack.duplicate) this.stats.duplicates++
     try {
-      this.#onAck?.({ id: entry.id, subject: entry.subject, seq: ack.seq, duplicate: ack.duplicate })
+      this.#onAck?.({
+        id: entry.id,
+        subject: entry.subject,
+        seq: ack.seq,
+        duplicate: ack.duplicate,
+      })
     } catch (error) {
       this.#logger.warn({ err: error }, 'onPublished threw')
     }

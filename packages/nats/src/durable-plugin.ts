@@ -97,10 +97,7 @@ export function durableEvents(options: DurableOptions): DurablePlugin {
         ...(settings.onPublished === undefined ? {} : { onAck: settings.onPublished }),
       })
       const stats: DeliveryStats = { handled: 0, retried: 0, deadLettered: 0 }
-      const patterns = new Set<string>([
-        ...settings.topics,
-        ...subscriptions.map((s) => s.pattern),
-      ])
+      const patterns = new Set<string>([...settings.topics, ...subscriptions.map((s) => s.pattern)])
       const matches = new Map<string, boolean>()
       const durable = (topic: string): boolean => {
         let hit = matches.get(topic)

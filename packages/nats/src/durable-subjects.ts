@@ -35,7 +35,10 @@ export function deadLetterSubject(namespace: string, service: string): string {
  * broadcast subscription (a consumer per node).
  */
 export function consumerName(service: string, pattern: string, node?: string): string {
-  const safe = pattern.replace(/\*/g, 'S').replace(/>/g, 'R').replace(/[^A-Za-z0-9_-]/g, '_')
+  const safe = pattern
+    .replace(/\*/g, 'S')
+    .replace(/>/g, 'R')
+    .replace(/[^A-Za-z0-9_-]/g, '_')
   const name = `${service}_${safe.slice(0, 48)}_${fnv(pattern)}`
   return node === undefined ? name : `${name}_${node}`
 }

@@ -59,7 +59,11 @@ function count(where: string, key: string, value: number | undefined, fallback: 
 
 function delays(where: string, value: readonly number[] | undefined): readonly number[] {
   if (value === undefined) return DEFAULT_BACKOFF
-  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => Number.isFinite(v) && v >= 0))
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((v) => Number.isFinite(v) && v >= 0)
+  )
     throw invalid(where, 'backoff', 'a non-empty list of delays in ms', value)
   return [...value]
 }

@@ -83,8 +83,9 @@ test(
     }
     let publisher = await publish()
     const reached = (what: string, share: number, of: () => number) =>
-      until(`${what} ${Math.round(share * 100)} %`, () =>
-        of() >= share * TOTAL ? true : undefined,
+      until(
+        `${what} ${Math.round(share * 100)} %`,
+        () => (of() >= share * TOTAL ? true : undefined),
         { ms: 120_000 },
       )
     let unknown = 0
@@ -103,19 +104,22 @@ test(
     const victim = cluster.servers[1]!
     await victim.stop()
     const before = log.acked.size
-    await until('publishing to go on with a server down', () =>
-      log.acked.size >= Math.min(TOTAL, before + 0.1 * TOTAL) ? true : undefined,
+    await until(
+      'publishing to go on with a server down',
+      () => (log.acked.size >= Math.min(TOTAL, before + 0.1 * TOTAL) ? true : undefined),
       { ms: 120_000 },
     )
     await victim.start()
     // 4. Everything acknowledged (the last publisher says done), then handled by both services.
     await until('the publisher to finish', () => (log.done ? true : undefined), { ms: 180_000 })
-    await until('every event handled by sink', () =>
-      log.handled.size >= TOTAL ? true : undefined,
+    await until(
+      'every event handled by sink',
+      () => (log.handled.size >= TOTAL ? true : undefined),
       { ms: 180_000 },
     )
-    await until('every event handled by ledger', () =>
-      new Set(log.ordered).size >= TOTAL ? true : undefined,
+    await until(
+      'every event handled by ledger',
+      () => (new Set(log.ordered).size >= TOTAL ? true : undefined),
       { ms: 180_000 },
     )
     await kill(subscriber)

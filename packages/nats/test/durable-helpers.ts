@@ -1,12 +1,7 @@
 import type { TestContext } from 'node:test'
-import {
-  createKernel,
-  silentLogger,
-  type Kernel,
-  type ServiceDefinition,
-} from '@plexus/kernel'
+import { createKernel, silentLogger, type Kernel, type ServiceDefinition } from '@plexus/kernel'
 import { durableEvents, type DurableOptions, type DurablePlugin } from '@plexus/nats'
-import { startNatsServer, until } from '@plexus/testing'
+import { startNatsServer, until, type LocalServer } from '@plexus/testing'
 
 const kernels = new WeakMap<TestContext, Kernel<any>[]>()
 
@@ -20,12 +15,12 @@ function kernelsOf(t: TestContext): Kernel<any>[] {
  * A private nats-server (JetStream on) for the test; the test's durable kernels stop before it
  * does (`after` hooks run in the order they were added).
  */
-export async function jetStreamServer(t: TestContext): Promise<string> {
+export async function jetStreamServer(t: TestContext): Promise<LocalServer & { url: string }> {
   const list = kernelsOf(t)
   t.after(async () => {
     for (const kernel of list.reverse()) if (kernel.state !== 'stopped') await kernel.stop()
   })
-  return (await startNatsServer(t)).url
+  return startNatsServer(t)
 }
 
 /** A started kernel with the durable-events plug-in (namespace `test`), stopped at the end. */

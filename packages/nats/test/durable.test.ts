@@ -51,7 +51,7 @@ test(
   'a durable subscriber that was down handles every event emitted meanwhile, each once, after its restart',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const seen: { id: string; delivery: number; n: number }[] = []
     const publisher = await durableNode(t, url, 'p', [])
     const first = await durableNode(t, url, 's1', [recorder('shipping', seen)])
@@ -79,12 +79,12 @@ test(
   'a failing handler is retried with its delivery count and dead-lettered with its error after the last attempt',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const nc = await connect({ servers: url })
     t.after(() => nc.close())
     const letters: { id: string; deliveries: number; error: { code: string; message: string } }[] =
       []
-    nc.subscribe('plexus.test.dlq.billing', { callback: (_e, m) => letters.push(m.json()) })
+    nc.subscribe('plexus.test.dlq.billing', { callback: (_e, m) => void letters.push(m.json()) })
     const attempts = new Map<string, number[]>()
     const billing = defineService({
       name: 'billing',
@@ -122,7 +122,7 @@ test(
   'balanced: kernels hosting one service share its events, each handled once; broadcast: every kernel handles each',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const shared: { node: string; n: number }[] = []
     const everywhere: { node: string; n: number }[] = []
     const services = (node: string) => [
@@ -172,7 +172,7 @@ test(
   'ordered: events are handled one at a time in publish order, a failure retried in place',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const order: number[] = []
     let running = 0
     let overlap = 0
@@ -200,7 +200,10 @@ test(
     for (let n = 0; n < 40; n++) node.kernel.emit('orders.created', { n })
     await until('40 handled', () => (order.length >= 40 ? true : undefined))
     assert.ok(failed)
-    assert.deepEqual(order, Array.from({ length: 40 }, (_, n) => n))
+    assert.deepEqual(
+      order,
+      Array.from({ length: 40 }, (_, n) => n),
+    )
     assert.equal(overlap, 0)
   },
 )
@@ -209,7 +212,7 @@ test(
   'the same event id emitted twice is stored once; stop() drains the outbox',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const node = await durableNode(t, url, 'p', [], { topics: ['audit.>'] })
     for (let i = 0; i < 500; i++) node.kernel.emit('audit.login', { i })
     node.kernel.emit('audit.login', { i: 'x' }, { meta: { [DURABLE_META.id]: 'same' } })
@@ -226,10 +229,44 @@ test(
 )
 
 test(
+  'emits during a server outage are published once it is back; a full outbox refuses emit with OVERLOADED',
+  { skip },
+  async (t) => {
+    const server = await jetStreamServer(t)
+    const node = await durableNode(t, server.url, 'p', [], {
+      topics: ['audit.>'],
+      outboxLimit: 20,
+      publishTimeout: 500,
+    })
+    await server.stop()
+    for (let i = 0; i < 20; i++) node.kernel.emit('audit.login', { i })
+    const refused = (() => {
+      try {
+        node.kernel.emit('audit.login', { i: 20 })
+      } catch (error) {
+        return error
+      }
+    })()
+    assert.ok(isPlexusError(refused))
+    assert.equal(refused.code, 'OVERLOADED')
+    assert.equal(node.plugin.events!.outbox.pending, 20)
+    await server.start()
+    await node.plugin.events!.flushed()
+    const { outbox } = node.plugin.events!
+    assert.equal(outbox.pending, 0)
+    assert.ok(outbox.retries > 0, 'publishes failed while the server was down and were retried')
+    const nc = await connect({ servers: server.url })
+    t.after(() => nc.close())
+    const info = await (await jetstreamManager(nc)).streams.info(eventStream('test'))
+    assert.equal(info.state.messages, 20, 'each event stored once, retries deduplicated')
+  },
+)
+
+test(
   'features nats-server 2.9 would ignore are refused naming the version they need',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const kernel = createKernel({
       logger: silentLogger,
       plugins: [durableEvents({ servers: url, namespace: 'test', messageTtl: 5000 })],
@@ -255,7 +292,7 @@ test(
   'the dedup helper lets one delivery per event claim it, across redeliveries and duplicate publishes',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const store = natsStore({ servers: url, bucket: 'dedup_test' })
     await store.open()
     t.after(() => store.close())
@@ -301,7 +338,7 @@ test(
   'an emit from a durable handler does not pass its delivery keys on to plain subscribers',
   { skip },
   async (t) => {
-    const url = await jetStreamServer(t)
+    const { url } = await jetStreamServer(t)
     const metas: Record<string, unknown>[] = []
     const relay = defineService({
       name: 'relay',
@@ -310,9 +347,7 @@ test(
         'orders.relayed': (ctx) => void metas.push({ ...ctx.meta }),
       },
     })
-    await durableNode(t, url, 'r', [relay]).then(({ kernel }) =>
-      kernel.emit('orders.created', {}),
-    )
+    await durableNode(t, url, 'r', [relay]).then(({ kernel }) => kernel.emit('orders.created', {}))
     await until('the relayed event', () => (metas.length > 0 ? true : undefined))
     assert.equal(metas[0]![DURABLE_META.delivery], undefined)
     assert.equal(metas[0]![DURABLE_META.id], undefined)

@@ -35,7 +35,9 @@ test(
     const announced: number[] = []
     const watcher = defineService({
       name: 'watcher',
-      events: { [EVENTS_DROPPED]: (_ctx, e: { dropped: number }) => void announced.push(e.dropped) },
+      events: {
+        [EVENTS_DROPPED]: (_ctx, e: { dropped: number }) => void announced.push(e.dropped),
+      },
     })
     const handled = { n: 0 }
     const a = await clusterNode(t, url, 'a', [watcher], { maxEventsInFlight: LIMIT })
@@ -56,9 +58,11 @@ test(
     )
     const f = figures()
     // Durable path, same load: two kernels with the durable-events plug-in only.
-    const jsUrl = await jetStreamServer(t)
+    const { url: jsUrl } = await jetStreamServer(t)
     const durableHandled = { n: 0 }
-    const d = await durableNode(t, jsUrl, 'd', [slow('slowd', 'load.durable', true, durableHandled)])
+    const d = await durableNode(t, jsUrl, 'd', [
+      slow('slowd', 'load.durable', true, durableHandled),
+    ])
     const c = await durableNode(t, jsUrl, 'c', [])
     await until('c to know the durable topic', () =>
       c.plugin.events?.patterns().includes('load.durable') ? true : undefined,
@@ -67,8 +71,9 @@ test(
       for (let i = 0; i < PER_BURST; i++) c.kernel.emit('load.durable', { burst, i })
       await sleep(20)
     }
-    await until('every durable event handled', () =>
-      durableHandled.n >= total ? true : undefined,
+    await until(
+      'every durable event handled',
+      () => (durableHandled.n >= total ? true : undefined),
       { ms: 90_000 },
     )
     const durableDrops = total - d.plugin.events!.deliveries.handled
