@@ -34,7 +34,9 @@ async function node(
   const kernel = createKernel({
     node: name,
     logger: silentLogger,
-    plugins: [nats({ servers: url, namespace: 'shop' }), durable],
+    // The durable plug-in first: start() checks every version's placement once the plug-ins
+    // are set up, and a peer's service attached meanwhile (placement `node`) fails that check.
+    plugins: [durable, nats({ servers: url, namespace: 'shop' })],
   })
   for (const service of services) kernel.add(service)
   kernels.push(kernel)

@@ -23,8 +23,9 @@ function recorder(name: string, seen: { id: string; delivery: number; n: number 
       'orders.created': {
         durable: { backoff: [20], ...knobs },
         handler: (ctx: Context, order: { n: number }) => {
-          const info = durableInfo(ctx)!
-          seen.push({ id: info.id, delivery: info.delivery, n: order.n })
+          // A plain delivery (no durable info) is recorded too: it must never happen.
+          const info = durableInfo(ctx)
+          seen.push({ id: info?.id ?? 'plain', delivery: info?.delivery ?? 0, n: order.n })
         },
       },
     },
