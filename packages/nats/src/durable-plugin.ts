@@ -205,7 +205,7 @@ function gate(gated: ReadonlySet<string>): Interceptor {
     handle: (next, info) => {
       if (info.kind !== 'event' || !gated.has(`${info.service}\u0000${info.name}`)) return next
       return (ctx, input) =>
-        (ctx.meta as Meta)[DURABLE_META.delivery] === undefined ? undefined : next(ctx, input)
+        ctx.meta[DURABLE_META.delivery] === undefined ? undefined : next(ctx, input)
     },
   }
 }

@@ -47,7 +47,7 @@ function start(t: TestContext, file: string, args: string[], log: Log): Promise<
   let rest = ''
   let errors = ''
   let ready = false
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     const lines = (rest + chunk.toString()).split('\n')
     rest = lines.pop()!
     for (const line of lines) {
@@ -55,7 +55,7 @@ function start(t: TestContext, file: string, args: string[], log: Log): Promise<
       else log.line(line)
     }
   })
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()))
   return until(`${file} to be ready`, () => (ready ? child : undefined), {
     ms: 30_000,
     context: () => errors,
