@@ -13,6 +13,7 @@ const SUITE = [
   { id: 'T4', file: 'packages/isolate/test/supervision-groups.test.ts', name: 'rest_for_one' },
   { id: 'T11', file: 'packages/nats/test/drain.test.ts', name: 'T11' },
   { id: 'T13', file: 'packages/nats/test/bounce.test.ts', name: 'T13' },
+  { id: 'T14', file: 'packages/nats/test/durable-chaos.test.ts', name: 'T14' },
   { id: 'T6', file: 'packages/isolate/test/hung-instance.test.ts', name: 'T6' },
   { id: 'T7', file: 'packages/kernel/test/deadlines.test.ts', name: 'A -> B -> C' },
   { id: 'T8', file: 'packages/resilience/test/retry.test.ts', name: 'T8' },

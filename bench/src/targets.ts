@@ -153,6 +153,11 @@ const CHECKS: Check[] = [
     measure: atLeast('nats', 1, 'floor', 0.9),
   },
   {
+    target:
+      'durable emit -> handler over JetStream, c100: ≥ 0.8× raw JetStream publish + pull consume',
+    measure: atLeast('durable', 100, 'floor', 0.8),
+  },
+  {
     target: 'call to an active actor (memory kv): ≤ 2× a plain in-process call (≥ 0.5× its rate)',
     measure: all(atLeast('actor-call', 1, 'floor', 0.5), atLeast('actor-call', 100, 'floor', 0.5)),
   },

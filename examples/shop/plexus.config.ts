@@ -38,6 +38,9 @@ export default defineConfig({
     cart: { module: './src/cart.ts' },
     orders: { module: './src/orders.ts', placement: 'worker', instances: 2 },
     payments: { module: './src/payments.ts', placement: 'process' },
+    // Ships each order once; its orders.created subscription is durable with the durable-events
+    // plug-in (docs/events.md), a plain event without it.
+    shipping: { module: './src/shipping.ts' },
   },
   // Prometheus metrics at {url}/metrics, read from the kernel's own figures when scraped.
   metrics: true,

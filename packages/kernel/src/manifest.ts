@@ -17,6 +17,8 @@ export interface EventManifest {
   /** Topic pattern: `*` matches one token, `>` the rest. */
   pattern: string
   delivery: 'balanced' | 'broadcast'
+  /** Declared durable (a durable-events plug-in stores it until handled); absent: plain. */
+  durable?: boolean
 }
 
 /** What the kernel knows of a service it has no code for (a remote host's, a peer node's). */
@@ -57,11 +59,16 @@ export function manifestOf(definition: ServiceDefinition): ServiceManifest {
     }),
     streams: Object.keys(definition.streams ?? {}),
     channels: Object.keys(definition.channels ?? {}),
-    events: Object.entries(definition.events ?? {}).map(([pattern, entry]) => ({
-      pattern,
-      delivery:
-        typeof entry === 'object' && entry.delivery === 'broadcast' ? 'broadcast' : 'balanced',
-    })),
+    events: Object.entries(definition.events ?? {}).map(([pattern, entry]) => {
+      const event: EventManifest = {
+        pattern,
+        delivery:
+          typeof entry === 'object' && entry.delivery === 'broadcast' ? 'broadcast' : 'balanced',
+      }
+      if (typeof entry === 'object' && entry.durable !== undefined && entry.durable !== false)
+        event.durable = true
+      return event
+    }),
     dependencies: [...(definition.dependencies ?? [])],
   }
 }
@@ -94,7 +101,12 @@ export function definitionOf(manifest: ServiceManifest): ServiceDefinition {
     dependencies: [...manifest.dependencies],
     actions,
     events: Object.fromEntries(
-      manifest.events.map((e) => [e.pattern, { handler: elsewhere, delivery: e.delivery }]),
+      manifest.events.map((e) => [
+        e.pattern,
+        e.durable === true
+          ? { handler: elsewhere, delivery: e.delivery, durable: true }
+          : { handler: elsewhere, delivery: e.delivery },
+      ]),
     ),
     streams: table(manifest.streams, { handler: elsewhere }),
     channels: table(manifest.channels, elsewhere),

@@ -46,6 +46,23 @@ export interface EventSpec<P = any, C = Context> {
   delivery?: Delivery
   /** Standard Schema validator of the payload. */
   input?: StandardSchemaV1<unknown, P>
+  /**
+   * Survives the subscriber being down (docs/events.md): with a durable-events plug-in loaded,
+   * the event is stored and acknowledged only once handled; without one it is a plain event.
+   */
+  durable?: boolean | DurableEventOptions
+}
+
+/** Knobs of a durable subscription, read by the durable-events plug-in (docs/events.md). */
+export interface DurableEventOptions {
+  /** Attempts before the event goes to the dead-letter subject (default 5). */
+  maxDeliveries?: number
+  /** Delay before each retry in ms, by attempt; the last one repeats (default 1000, 5000, 30000). */
+  backoff?: readonly number[]
+  /** Handled one at a time in publish order, a failure retried in place (default false). */
+  ordered?: boolean
+  /** How long a handler may run before the event is handed out again, in ms (default 30000). */
+  ackWait?: number
 }
 
 /** An event subscription: a bare handler or a spec. */

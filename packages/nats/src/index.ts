@@ -23,3 +23,27 @@ export type { MicroView } from './micro-facade.js'
 /** Facade subjects, headers and the error-code to `Nats-Service-Error-Code` table. */
 export { MICRO_HEADERS, MICRO_QUEUE, microSubject } from './micro-subjects.js'
 export { MICRO_STATUSES } from './micro-errors.js'
+/** Durable events over JetStream on the same `emit` (docs/events.md). */
+export { durableEvents, type DurablePlugin, type DurableView } from './durable-plugin.js'
+/** Its options. */
+export type { DurableOptions } from './durable-options.js'
+/** The knobs of a durable subscription (`events: { t: { durable: { ... }, handler } }`). */
+export type { DurableEventOptions } from './durable-subscriptions.js'
+/** The reserved meta keys of a durable delivery and a reader of them. */
+export { DURABLE_META, durableInfo, type DurableInfo } from './durable-meta.js'
+/** A dedup helper over a shared kv store, keyed by service and event id. */
+export { dedup, type Dedup, type DedupOptions, type DedupStore } from './durable-dedup.js'
+/** The nats-server features gated by version, and the check. */
+export { requireServer, SERVER_FEATURES, type ServerFeature } from './durable-gates.js'
+/** Stream and subject names of durable events. */
+export {
+  deadLetterStream,
+  deadLetterSubject,
+  eventStream,
+  eventSubject,
+} from './durable-subjects.js'
+/** Figures of the outbox and of deliveries. */
+export type { OutboxAck, OutboxStats } from './durable-outbox.js'
+export type { DeliveryStats } from './durable-consumer.js'
+/** Plain events to peers through a bounded buffer: figures and the drop announcement (T15). */
+export { EVENTS_DROPPED, type EventFlowFigures } from './event-flow.js'

@@ -45,6 +45,11 @@ export interface NatsOptions {
   micro?: boolean | readonly string[]
   /** Largest facade request body accepted, in bytes (default 1 MiB); bigger ones answer 400. */
   microMaxInput?: number
+  /**
+   * Plain events in flight from this kernel to peers at most (default 10,000): past it an event
+   * is dropped at once, counted and announced (`plexus.events.dropped`), never queued (T15).
+   */
+  maxEventsInFlight?: number
 }
 
 /** The options with every default filled in. */
@@ -64,6 +69,7 @@ export interface NatsSettings {
   /** The micro facade, when on: which services (undefined: all local ones), the body limit. */
   readonly micro:
     { readonly only: readonly string[] | undefined; readonly maxInput: number } | false
+  readonly maxEventsInFlight: number
 }
 
 /** Node ids and namespaces become subject tokens and KV keys: keep them to this alphabet. */
@@ -113,6 +119,7 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
     registryReplicas: replicas(options.registryReplicas),
     broadcast: new Set(options.broadcast ?? []),
     micro: microOf(options),
+    maxEventsInFlight: positive('nats.maxEventsInFlight', options.maxEventsInFlight, 10_000),
   }
 }
 

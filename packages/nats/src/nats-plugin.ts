@@ -8,6 +8,7 @@ import { NodeDirectory } from './node-directory.js'
 import { joined } from './node-join.js'
 import { linkInbox } from './subjects.js'
 import { MicroFacade, type MicroView } from './micro-facade.js'
+import { EventFlow, type EventFlowFigures } from './event-flow.js'
 
 /** Room left in a NATS message for the link headers and the protocol line. */
 const HEADER_ROOM = 4096
@@ -22,6 +23,8 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
   readonly cluster: ClusterView | undefined
   /** The NATS micro facade, when `micro` is on and the kernel started. */
   readonly micro: MicroView | undefined
+  /** Plain events sent to peers: sent, handled, dropped (by reason), in flight (T15). */
+  plainEvents(): EventFlowFigures | undefined
 }
 
 /**
@@ -40,6 +43,7 @@ export function nats(options: NatsOptions): NatsPlugin {
   let self: { node: string; instance: string } | undefined
   let cluster: NodeCluster | undefined
   let micro: MicroFacade | undefined
+  let events: EventFlow | undefined
   return {
     name: 'nats',
     get self() {
@@ -51,6 +55,7 @@ export function nats(options: NatsOptions): NatsPlugin {
     get micro() {
       return micro
     },
+    plainEvents: () => events?.figures(),
     async setup(kernel) {
       const settings = resolveNatsOptions(options, kernel.node)
       const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
@@ -71,6 +76,8 @@ export function nats(options: NatsOptions): NatsPlugin {
         await nc.close()
         throw unavailable('the node registry could not be opened (is JetStream on?)', error)
       }
+      const flow = new EventFlow(kernel.bus, settings.maxEventsInFlight)
+      events = flow
       // A link is a byte stream cut into NATS messages: a frame may span several of them.
       const segmentSize = nc.info!.max_payload - HEADER_ROOM
       const maxFrameSize = DEFAULT_LIMITS.maxFrameSize
@@ -85,6 +92,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           maxFrameSize,
           segmentSize,
           refused: () => {},
+          events: flow,
         },
         (node, gone) => void directory.forget(node, gone),
       )
@@ -164,6 +172,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           }),
         )
         inbox.unsubscribe()
+        events?.stop()
         await nc.drain().catch(() => nc.close())
       }
     },

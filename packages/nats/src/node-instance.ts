@@ -1,5 +1,6 @@
 import type { InstanceLink, InstanceState, MessageContext } from '@plexus/kernel'
 import { RESERVED_ACTIONS, outboundOf, type Session } from '@plexus/wire'
+import type { EventFlow } from './event-flow.js'
 
 /**
  * One service version served by a peer node, as this kernel reaches it: each message, once past
@@ -21,6 +22,7 @@ export class NodeInstance implements InstanceLink {
     version: number,
     session: Session,
     readonly linkRefused: () => number,
+    readonly events?: EventFlow,
   ) {
     this.#service = service
     this.#pinned = `${service}@${version}`
@@ -37,11 +39,14 @@ export class NodeInstance implements InstanceLink {
   }
 
   deliver(pattern: string, ctx: MessageContext, payload: unknown): Promise<unknown> {
-    return this.#session.call(
-      `${this.#service}.${RESERVED_ACTIONS.event}`,
-      { pattern, topic: ctx.topic ?? pattern, payload },
-      outboundOf(ctx),
-    )
+    const send = () =>
+      this.#session.call(
+        `${this.#service}.${RESERVED_ACTIONS.event}`,
+        { pattern, topic: ctx.topic ?? pattern, payload },
+        outboundOf(ctx),
+      )
+    // Plain events go through this kernel's bounded event buffer (T15, event-flow.ts).
+    return this.events === undefined ? send() : this.events.deliver(send)
   }
 
   open(

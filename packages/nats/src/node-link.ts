@@ -1,6 +1,7 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@plexus/kernel'
 import { EnvelopeType, Liveness, Session, createHello } from '@plexus/wire'
+import type { EventFlow } from './event-flow.js'
 import type { LocalManifests } from './local-manifests.js'
 import type { NatsSettings } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
@@ -24,6 +25,8 @@ export interface LinkHost {
   refused(): void
   /** The link closed (why, and whether the peer should be probed for life). */
   closed(link: NodeLink, error: PlexusError): void
+  /** The bounded buffer plain events to peers go through (T15), if any. */
+  readonly events?: EventFlow
 }
 
 let opened = 0
@@ -191,6 +194,7 @@ export class NodeLink {
         manifest.version,
         this.session,
         () => this.#refused,
+        this.#host.events,
       )
       try {
         this.#attached.set(key, this.#host.kernel.attach(manifest, instance))

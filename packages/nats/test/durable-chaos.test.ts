@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { natsStore } from '@plexus/kv'
+import { reportGates, scale, startNatsCluster, until } from '@plexus/testing'
+import { skip } from './helpers.js'
+
+const TOTAL = scale({ small: 1500, full: 30_000 })
+const RATE = scale({ small: 500, full: 1000 })
+const PUBLISHER = fileURLToPath(new URL('./fixtures/durable-publisher.ts', import.meta.url))
+const SUBSCRIBER = fileURLToPath(new URL('./fixtures/durable-subscriber.ts', import.meta.url))
+
+/** What the test has read from the processes' output so far. */
+class Log {
+  readonly acked = new Set<string>()
+  readonly handled = new Set<string>()
+  deliveries = 0
+  sent = 0
+  /** PubAcks saying the stream already had the id: an earlier, unacknowledged publish landed. */
+  landed = 0
+  readonly claims = new Map<string, number>()
+  readonly ordered: number[] = []
+  done = false
+
+  line(text: string): void {
+    const [kind, a, b] = text.split(' ')
+    if (kind === 'a') {
+      this.acked.add(a!)
+      if (b === 'dup') this.landed++
+    } else if (kind === 's') this.sent = Number(a)
+    else if (kind === 'h') {
+      this.deliveries++
+      this.handled.add(a!)
+    } else if (kind === 'x') this.claims.set(a!, (this.claims.get(a!) ?? 0) + 1)
+    else if (kind === 'o') this.ordered.push(Number(a))
+    else if (kind === 'done') this.done = true
+  }
+}
+
+function start(t: TestContext, file: string, args: string[], log: Log): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => void child.kill('SIGKILL'))
+  let rest = ''
+  let errors = ''
+  let ready = false
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n')
+    rest = lines.pop()!
+    for (const line of lines) {
+      if (line === 'ready') ready = true
+      else log.line(line)
+    }
+  })
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()))
+  return until(`${file} to be ready`, () => (ready ? child : undefined), {
+    ms: 30_000,
+    context: () => errors,
+  })
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+test(
+  `T14: ${TOTAL} durable events on an R3 stream while the publisher and the subscriber are SIGKILLed and a server is bounced — 0 acknowledged events lost, 0 duplicate side effects, 0 out of order`,
+  { skip, timeout: 300_000 },
+  async (t) => {
+    const cluster = await startNatsCluster(t, 3)
+    await cluster.ready()
+    const urls = cluster.urls.join(',')
+    const dir = await mkdtemp(join(tmpdir(), 'plexus-t14-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const log = new Log()
+    let subscriber = await start(t, SUBSCRIBER, [urls], log)
+    const publish = async (): Promise<ChildProcess> => {
+      const file = join(dir, `acked-${Date.now()}`)
+      await writeFile(file, [...log.acked].join('\n'))
+      return start(t, PUBLISHER, [urls, String(TOTAL), file, String(RATE)], log)
+    }
+    let publisher = await publish()
+    const reached = (what: string, share: number, of: () => number) =>
+      until(
+        `${what} ${Math.round(share * 100)} %`,
+        () => (of() >= share * TOTAL ? true : undefined),
+        { ms: 120_000 },
+      )
+    let unknown = 0
+    // 1. The publisher dies with publishes in flight: those are "unknown"; its successor
+    //    re-emits every id it has no PubAck for (JetStream drops the ones already stored).
+    await reached('acknowledged', 0.2, () => log.acked.size)
+    await kill(publisher)
+    unknown += Math.max(0, log.sent - log.acked.size)
+    publisher = await publish()
+    // 2. The subscriber dies with deliveries in flight; its events are redelivered after ackWait.
+    await reached('handled', 0.35, () => log.handled.size)
+    await kill(subscriber)
+    subscriber = await start(t, SUBSCRIBER, [urls], log)
+    // 3. The server monkey: one nats-server stopped while publishing goes on, then back.
+    await reached('acknowledged', 0.5, () => log.acked.size)
+    const victim = cluster.servers[1]!
+    await victim.stop()
+    const before = log.acked.size
+    await until(
+      'publishing to go on with a server down',
+      () => (log.acked.size >= Math.min(TOTAL, before + 0.1 * TOTAL) ? true : undefined),
+      { ms: 120_000 },
+    )
+    await victim.start()
+    // 4. Everything acknowledged (the last publisher says done), then handled by both services.
+    await until('the publisher to finish', () => (log.done ? true : undefined), { ms: 180_000 })
+    await until(
+      'every event handled by sink',
+      () => (log.handled.size >= TOTAL ? true : undefined),
+      { ms: 180_000 },
+    )
+    await until(
+      'every event handled by ledger',
+      () => (new Set(log.ordered).size >= TOTAL ? true : undefined),
+      { ms: 180_000 },
+    )
+    await kill(subscriber)
+    await kill(publisher)
+
+    const ids = Array.from({ length: TOTAL }, (_, n) => `e${n}`)
+    // list() reads every key: give it room (1 ms-ish per key on a loaded machine).
+    const store = natsStore({ servers: cluster.urls, bucket: 'chaos_dedup', timeout: 120_000 })
+    await store.open()
+    t.after(() => store.close())
+    const marks = new Set((await store.list('dedup/sink/', TOTAL + 10)).map((e) => e.key))
+    const lost = ids.filter((id) => log.acked.has(id) && !marks.has(`dedup/sink/${id}`)).length
+    const duplicateEffects = [...log.claims.values()].filter((n) => n > 1).length
+    let outOfOrder = 0
+    for (let i = 1; i < log.ordered.length; i++)
+      if (log.ordered[i]! < log.ordered[i - 1]!) outOfOrder++
+    reportGates('T14', `${TOTAL} events, R3, 3 servers, 3 SIGKILLs/bounces`, {
+      acknowledged: log.acked.size,
+      lost,
+      duplicateDeliveries: log.deliveries - log.handled.size,
+      duplicateEffects,
+      outOfOrder,
+      unknown,
+      unknownThatLanded: log.landed,
+    })
+    assert.equal(log.acked.size, TOTAL, 'every event acknowledged in the end')
+    assert.equal(lost, 0, 'every acknowledged event handled (its side effect stored)')
+    assert.equal(duplicateEffects, 0)
+    assert.equal(outOfOrder, 0)
+  },
+)
