@@ -1,4 +1,9 @@
 import { PlexusError } from '@plexus/kernel'
+import {
+  resolveFederation,
+  type FederationOptions,
+  type FederationSettings,
+} from './federation-options.js'
 
 /** Options of the nats plug-in. */
 export interface NatsOptions {
@@ -39,6 +44,12 @@ export interface NatsOptions {
   micro?: boolean | readonly string[]
   /** Largest facade request body accepted, in bytes (default 1 MiB); bigger ones answer 400. */
   microMaxInput?: number
+  /** Federation with other clusters or namespaces (docs/cluster.md, "Federation"); off by default. */
+  federation?: FederationOptions
+  /** NATS user name, for a server with users (e.g. one per account); with `pass`. */
+  user?: string
+  /** NATS password of `user`. */
+  pass?: string
 }
 
 /** The options with every default filled in. */
@@ -57,6 +68,8 @@ export interface NatsSettings {
   /** The micro facade, when on: which services (undefined: all local ones), the body limit. */
   readonly micro:
     { readonly only: readonly string[] | undefined; readonly maxInput: number } | false
+  /** Federation, when on. */
+  readonly federation: FederationSettings | undefined
 }
 
 /** Node ids and namespaces become subject tokens and KV keys: keep them to this alphabet. */
@@ -100,6 +113,7 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
     registryReplicas: replicas(options.registryReplicas),
     broadcast: new Set(options.broadcast ?? []),
     micro: microOf(options),
+    federation: resolveFederation(options.federation, namespace),
   }
 }
 
