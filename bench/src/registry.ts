@@ -25,6 +25,7 @@ const ORDER = [
   'remote-tcp',
   'remote-ws',
   'nats',
+  'nats-emit',
   'kv-redis',
   'memory',
   'memory-crowded',
