@@ -95,7 +95,11 @@ export class FederationExporter {
         }),
         this.#host.nc.subscribe(
           federationLinkInbox(this.#namespace, service, 'in', this.#host.self),
-          { callback: (error, msg) => error === null && this.#inbound(service, msg) },
+          {
+            callback: (error, msg) => {
+              if (error === null) this.#inbound(service, msg)
+            },
+          },
         ),
       )
     }
@@ -107,7 +111,8 @@ export class FederationExporter {
     if (this.#stopped) return
     const force = Date.now() - this.#announcedAt > this.#host.settings.registryTtl / 3
     if (force) this.#announcedAt = Date.now()
-    for (const service of this.#exports) this.#announce(service, force)
+    const manifests = this.#host.local.read(this.#host.kernel)
+    for (const service of this.#exports) this.#announce(service, force, manifests)
   }
 
   /** Withdraws every exported service (importers detach them) and closes the links. */
@@ -125,11 +130,10 @@ export class FederationExporter {
     this.#stopped = true
   }
 
-  #announce(service: string, force: boolean): void {
+  #announce(service: string, force: boolean, local?: ServiceManifest[]): void {
     if (this.#stopped) return
-    const manifests = this.#host.local
-      .read(this.#host.kernel)
-      .filter((m) => m.name === service)
+    const all = local ?? this.#host.local.read(this.#host.kernel)
+    const manifests = all.filter((m) => m.name === service)
     const body = JSON.stringify(manifests)
     if (!force && this.#last.get(service) === body) return
     this.#publish(service, manifests)

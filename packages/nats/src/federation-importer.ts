@@ -70,14 +70,20 @@ export class FederationImporter {
     for (const { namespace, service } of this.#imports) {
       this.#subs.push(
         nc.subscribe(hereSubject(namespace, service), {
-          callback: (error, msg) => error === null && this.#announced(namespace, service, msg),
+          callback: (error, msg) => {
+            if (error === null) this.#announced(namespace, service, msg)
+          },
         }),
         nc.subscribe(eventSubject(namespace, service), {
           queue: `plexus-${self.cluster}`,
-          callback: (error, msg) => error === null && this.#event(msg),
+          callback: (error, msg) => {
+            if (error === null) this.#event(msg)
+          },
         }),
         nc.subscribe(federationLinkInbox(namespace, service, 'out', self), {
-          callback: (error, msg) => error === null && this.#inbound(namespace, service, msg),
+          callback: (error, msg) => {
+            if (error === null) this.#inbound(namespace, service, msg)
+          },
         }),
       )
     }

@@ -144,10 +144,14 @@ export class FederationLink {
     this.peerLink ??= from
     if (seq !== this.#expect) {
       return this.close(
-        new PlexusError('UNAVAILABLE', `Federation link lost messages (expected #${this.#expect})`, {
-          retryable: true,
-          data: { node: `${this.#remote.cluster}.${this.#remote.node}`, reason: 'gap' },
-        }),
+        new PlexusError(
+          'UNAVAILABLE',
+          `Federation link lost messages (expected #${this.#expect})`,
+          {
+            retryable: true,
+            data: { node: `${this.#remote.cluster}.${this.#remote.node}`, reason: 'gap' },
+          },
+        ),
         true,
       )
     }

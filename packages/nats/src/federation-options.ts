@@ -63,7 +63,7 @@ export function resolveFederation(
     if (parts.length > 2 || !TOKEN.test(ns ?? '') || !SERVICE.test(service ?? '')) {
       throw invalid('nats.federation.imports', "'service' or 'namespace:service'", entry)
     }
-    return { namespace: ns!, service: service! }
+    return { namespace: ns, service: service! }
   })
   return { cluster, exports: [...new Set(exports)], imports: resolved }
 }

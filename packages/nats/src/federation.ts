@@ -37,19 +37,18 @@ export class Federation implements FederationView {
     this.cluster = settings.cluster
     const refused = { n: 0 }
     this.#refused = refused
-    let importer: FederationImporter | undefined
     const full: FederationHost = {
       ...host,
       refused: () => void refused.n++,
-      standby: (service, version) => importer?.standby(service, version) ?? false,
+      // The importer exists before any link asks (links are opened after start).
+      standby: (service, version) => this.#importer.standby(service, version),
     }
     this.#exporter = new FederationExporter(full, settings.exports)
-    importer = new FederationImporter(full, settings.imports, (topic, payload, meta) =>
+    this.#importer = new FederationImporter(full, settings.imports, (topic, payload, meta) =>
       this.#exporter.passing(() =>
         host.kernel.emit(topic, payload, meta === undefined ? undefined : { meta }),
       ),
     )
-    this.#importer = importer
   }
 
   /** The emit interceptor that exports events (install before the kernel compiles handlers). */

@@ -202,7 +202,9 @@ async function connectTo(
   try {
     return await connect({
       servers,
-      ...(credentials.user === undefined ? {} : { user: credentials.user, pass: credentials.pass ?? '' }),
+      ...(credentials.user === undefined
+        ? {}
+        : { user: credentials.user, pass: credentials.pass ?? '' }),
       name: `plexus-${node}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

@@ -13,9 +13,14 @@ test(
     const nodes = federationKernels(t)
     const { hub, leaf, crossed } = await startLeafClusters(t)
     // Cluster A (the hub): a1 runs catalog (exported) and secret (not exported).
-    const a1 = await nodes.start(hub.url, 'a1', [serving('catalog', 'a1'), serving('secret', 'a1')], {
-      federation: { cluster: 'a', exports: ['catalog'] },
-    })
+    const a1 = await nodes.start(
+      hub.url,
+      'a1',
+      [serving('catalog', 'a1'), serving('secret', 'a1')],
+      {
+        federation: { cluster: 'a', exports: ['catalog'] },
+      },
+    )
     const a2 = await nodes.start(hub.url, 'a2', [])
     // Cluster B (the leaf): b1 imports both; b2 only listens, by the usual topics.
     const b1 = await nodes.start(leaf.url, 'b1', [], {

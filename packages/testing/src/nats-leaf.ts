@@ -24,7 +24,7 @@ export interface NatsLeafClusters {
   /** The leaf (JetStream domain `leaf`): it dials the hub. */
   readonly leaf: ConfiguredNats
   /** Messages the leaf connection carried so far, both ways, as the hub counts them (`/leafz`). */
-  crossed(): Promise<number>
+  readonly crossed: () => Promise<number>
 }
 
 interface Leafz {
@@ -65,7 +65,7 @@ leafnodes {
   return {
     hub,
     leaf,
-    async crossed() {
+    crossed: async () => {
       let total = 0
       for (const l of await leafs()) total += (l.in_msgs ?? 0) + (l.out_msgs ?? 0)
       return total
