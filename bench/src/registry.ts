@@ -26,6 +26,7 @@ const ORDER = [
   'remote-ws',
   'nats',
   'durable',
+  'nats-emit',
   'kv-redis',
   'memory',
   'memory-crowded',

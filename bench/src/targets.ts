@@ -158,6 +158,10 @@ const CHECKS: Check[] = [
     measure: atLeast('durable', 100, 'floor', 0.8),
   },
   {
+    target: 'plain events across two nodes over NATS, c100: ≥ 1.5× Moleculer-NATS events',
+    measure: atLeast('nats-emit', 100, 'moleculer', 1.5),
+  },
+  {
     target: 'call to an active actor (memory kv): ≤ 2× a plain in-process call (≥ 0.5× its rate)',
     measure: all(atLeast('actor-call', 1, 'floor', 0.5), atLeast('actor-call', 100, 'floor', 0.5)),
   },

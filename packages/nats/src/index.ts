@@ -12,6 +12,11 @@
 export { nats, type NatsPlugin } from './nats-plugin.js'
 /** Its options. */
 export type { NatsOptions } from './nats-options.js'
+/** Federation with other clusters: its options and what the plug-in shows of it. */
+export type { FederationOptions } from './federation-options.js'
+export type { FederationView } from './federation.js'
+/** Federation subjects of an exported service (for leaf-node and account configurations). */
+export { federationPrefix } from './federation-subjects.js'
 /** Links and refusals as the plug-in sees them. */
 export type { ClusterView } from './node-cluster.js'
 /** A node's registry entry (the value under its id in `plexus_<ns>_nodes`). */

@@ -1,4 +1,9 @@
 import { PlexusError } from '@plexus/kernel'
+import {
+  resolveFederation,
+  type FederationOptions,
+  type FederationSettings,
+} from './federation-options.js'
 
 /** Options of the nats plug-in. */
 export interface NatsOptions {
@@ -50,6 +55,12 @@ export interface NatsOptions {
    * is dropped at once, counted and announced (`plexus.events.dropped`), never queued (T15).
    */
   maxEventsInFlight?: number
+  /** Federation with other clusters or namespaces (docs/cluster.md, "Federation"); off by default. */
+  federation?: FederationOptions
+  /** NATS user name, for a server with users (e.g. one per account); with `pass`. */
+  user?: string
+  /** NATS password of `user`. */
+  pass?: string
 }
 
 /** The options with every default filled in. */
@@ -70,6 +81,8 @@ export interface NatsSettings {
   readonly micro:
     { readonly only: readonly string[] | undefined; readonly maxInput: number } | false
   readonly maxEventsInFlight: number
+  /** Federation, when on. */
+  readonly federation: FederationSettings | undefined
 }
 
 /** Node ids and namespaces become subject tokens and KV keys: keep them to this alphabet. */
@@ -120,6 +133,7 @@ export function resolveNatsOptions(options: NatsOptions, kernelNode: string): Na
     broadcast: new Set(options.broadcast ?? []),
     micro: microOf(options),
     maxEventsInFlight: positive('nats.maxEventsInFlight', options.maxEventsInFlight, 10_000),
+    federation: resolveFederation(options.federation, namespace),
   }
 }
 

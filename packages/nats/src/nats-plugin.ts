@@ -9,6 +9,7 @@ import { joined } from './node-join.js'
 import { linkInbox } from './subjects.js'
 import { MicroFacade, type MicroView } from './micro-facade.js'
 import { EventFlow, type EventFlowFigures } from './event-flow.js'
+import { Federation, type FederationView } from './federation.js'
 
 /** Room left in a NATS message for the link headers and the protocol line. */
 const HEADER_ROOM = 4096
@@ -25,6 +26,8 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
   readonly micro: MicroView | undefined
   /** Plain events sent to peers: sent, handled, dropped (by reason), in flight (T15). */
   plainEvents(): EventFlowFigures | undefined
+  /** Federation with other clusters, when `federation` is set and the kernel started. */
+  readonly federation: FederationView | undefined
 }
 
 /**
@@ -44,6 +47,7 @@ export function nats(options: NatsOptions): NatsPlugin {
   let cluster: NodeCluster | undefined
   let micro: MicroFacade | undefined
   let events: EventFlow | undefined
+  let federation: Federation | undefined
   return {
     name: 'nats',
     get self() {
@@ -56,11 +60,14 @@ export function nats(options: NatsOptions): NatsPlugin {
       return micro
     },
     plainEvents: () => events?.figures(),
+    get federation() {
+      return federation
+    },
     async setup(kernel) {
       const settings = resolveNatsOptions(options, kernel.node)
       const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
       const local = new LocalManifests(settings.broadcast)
-      const nc = await connectTo(settings.servers, settings.node)
+      const nc = await connectTo(settings.servers, settings.node, options)
       const instance = nuid.next()
       let directory: NodeDirectory
       try {
@@ -96,6 +103,23 @@ export function nats(options: NatsOptions): NatsPlugin {
         },
         (node, gone) => void directory.forget(node, gone),
       )
+      const federated =
+        settings.federation === undefined
+          ? undefined
+          : new Federation(
+              {
+                kernel,
+                nc,
+                settings,
+                self: { cluster: settings.federation.cluster, node: settings.node },
+                instance,
+                local,
+                logger,
+                maxFrameSize,
+              },
+              settings.federation,
+            )
+      if (federated !== undefined) kernel.intercept(federated.interceptor)
       // Peers may write the moment our entry is visible, before `claim` returns: hold their
       // messages until the id is ours (a refused duplicate must never answer for the holder).
       let early: Msg[] | undefined = []
@@ -138,6 +162,7 @@ export function nats(options: NatsOptions): NatsPlugin {
       // refuses new calls, so it drains only what peers had already sent (T11).
       const removeDrain = kernel.beforeStop(async () => {
         clearInterval(refresh)
+        federated?.withdraw()
         // Peers may be slow to apply the entry on a loaded machine: wait up to the drain
         // timeout (the kernel bounds the hook by it too), not the short probe timeout.
         const wait = Math.max(settings.probeTimeout, kernel.config.drainTimeout - 100)
@@ -152,6 +177,10 @@ export function nats(options: NatsOptions): NatsPlugin {
         )
         micro.start(settings.refreshInterval)
       }
+      if (federated !== undefined) {
+        federated.start(settings.refreshInterval)
+        federation = federated
+      }
       logger.info(
         { namespace: settings.namespace, window: settings.livenessWindow },
         'Joined the cluster',
@@ -165,12 +194,12 @@ export function nats(options: NatsOptions): NatsPlugin {
         } catch (error) {
           logger.warn({ err: error }, 'Node registry entry not deleted (it expires by TTL)')
         }
-        view.stop(
-          new PlexusError('UNAVAILABLE', `Node '${settings.node}' is stopping`, {
-            retryable: true,
-            data: { node: settings.node, reason: 'stopping' },
-          }),
-        )
+        const stopping = new PlexusError('UNAVAILABLE', `Node '${settings.node}' is stopping`, {
+          retryable: true,
+          data: { node: settings.node, reason: 'stopping' },
+        })
+        federated?.stop(stopping)
+        view.stop(stopping)
         inbox.unsubscribe()
         events?.stop()
         await nc.drain().catch(() => nc.close())
@@ -179,10 +208,17 @@ export function nats(options: NatsOptions): NatsPlugin {
   } satisfies NatsPlugin
 }
 
-async function connectTo(servers: string[], node: string): Promise<NatsConnection> {
+async function connectTo(
+  servers: string[],
+  node: string,
+  credentials: { user?: string; pass?: string },
+): Promise<NatsConnection> {
   try {
     return await connect({
       servers,
+      ...(credentials.user === undefined
+        ? {}
+        : { user: credentials.user, pass: credentials.pass ?? '' }),
       name: `plexus-${node}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

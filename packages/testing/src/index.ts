@@ -32,3 +32,7 @@ export {
 } from './local-server.js'
 /** A private cluster of nats-servers (routes, clustered JetStream) per test. */
 export { startNatsCluster, type LocalNatsCluster } from './nats-cluster.js'
+/** A private nats-server from a configuration file (accounts, leaf nodes), with its monitoring port. */
+export { startNatsWithConfig, type ConfiguredNats, type NatsConfigPorts } from './nats-config.js'
+/** Two private clusters (hub and leaf nats-servers, one JetStream domain each) joined by a leaf node. */
+export { CLUSTER_PRIVATE_SUBJECTS, startLeafClusters, type NatsLeafClusters } from './nats-leaf.js'
