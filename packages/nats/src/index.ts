@@ -12,6 +12,9 @@
 export { nats, type NatsPlugin } from './nats-plugin.js'
 /** Its options. */
 export type { NatsOptions } from './nats-options.js'
+/** Link security: this node's key, the cluster's trusted keys; NATS credentials and TLS. */
+export type { NodeKeyOptions, TrustedNodeKey } from './node-keys.js'
+export type { NodeConnectionOptions } from './node-connection.js'
 /** Links and refusals as the plug-in sees them. */
 export type { ClusterView } from './node-cluster.js'
 /** A node's registry entry (the value under its id in `plexus_<ns>_nodes`). */

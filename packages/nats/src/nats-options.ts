@@ -1,7 +1,9 @@
 import { PlexusError } from '@plexus/kernel'
+import type { NodeConnectionOptions } from './node-connection.js'
+import type { NodeKeyOptions } from './node-keys.js'
 
-/** Options of the nats plug-in. */
-export interface NatsOptions {
+/** Options of the nats plug-in (link security and NATS credentials: docs/security.md). */
+export interface NatsOptions extends NodeKeyOptions, NodeConnectionOptions {
   /** NATS server URLs, e.g. `nats://127.0.0.1:4222`. */
   servers: string | string[]
   /** This node's id in the cluster (NATS-token safe: letters, digits, `_`, `-`); default the kernel's node id. */

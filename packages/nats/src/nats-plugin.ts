@@ -1,10 +1,18 @@
-import { connect, nuid, type Msg, type NatsConnection } from '@nats-io/transport-node'
+import {
+  connect,
+  nuid,
+  type ConnectionOptions,
+  type Msg,
+  type NatsConnection,
+} from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Plugin } from '@plexus/kernel'
 import { DEFAULT_LIMITS } from '@plexus/wire'
 import { LocalManifests } from './local-manifests.js'
 import { resolveNatsOptions, type NatsOptions } from './nats-options.js'
 import { NodeCluster, type ClusterView } from './node-cluster.js'
 import { NodeDirectory } from './node-directory.js'
+import { connectionOptionsOf } from './node-connection.js'
+import { NodeKeys, type NodeKeyOptions } from './node-keys.js'
 import { linkInbox } from './subjects.js'
 import { MicroFacade, type MicroView } from './micro-facade.js'
 
@@ -21,6 +29,11 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
   readonly cluster: ClusterView | undefined
   /** The NATS micro facade, when `micro` is on and the kernel started. */
   readonly micro: MicroView | undefined
+  /**
+   * Rotates this node's identity and/or trusted keys (link security on): links opened from now
+   * on use them; links already proven keep serving (docs/security.md, rotation).
+   */
+  rotate(keys: NodeKeyOptions): void
 }
 
 /**
@@ -36,6 +49,8 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
  * })
  */
 export function nats(options: NatsOptions): NatsPlugin {
+  const keys = NodeKeys.of(options)
+  const connection = connectionOptionsOf(options)
   let self: { node: string; instance: string } | undefined
   let cluster: NodeCluster | undefined
   let micro: MicroFacade | undefined
@@ -50,12 +65,18 @@ export function nats(options: NatsOptions): NatsPlugin {
     get micro() {
       return micro
     },
+    rotate(next) {
+      if (keys === undefined) {
+        throw new PlexusError('INVALID_STATE', 'nats: link security is off (no identity and trustedKeys)')
+      }
+      keys.rotate(next)
+    },
     async setup(kernel) {
       const settings = resolveNatsOptions(options, kernel.node)
       const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
       const local = new LocalManifests(settings.broadcast)
       kernel.intercept(local.interceptor)
-      const nc = await connectTo(settings.servers, settings.node)
+      const nc = await connectTo(settings.servers, settings.node, connection)
       const instance = nuid.next()
       let directory: NodeDirectory
       try {
@@ -81,6 +102,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           local,
           logger,
           maxFrameSize,
+          keys,
           refused: () => {},
         },
         (node, gone) => void directory.forget(node, gone),
@@ -165,9 +187,14 @@ export function nats(options: NatsOptions): NatsPlugin {
   } satisfies NatsPlugin
 }
 
-async function connectTo(servers: string[], node: string): Promise<NatsConnection> {
+async function connectTo(
+  servers: string[],
+  node: string,
+  credentials: Partial<ConnectionOptions>,
+): Promise<NatsConnection> {
   try {
     return await connect({
+      ...credentials,
       servers,
       name: `plexus-${node}`,
       maxReconnectAttempts: -1,
