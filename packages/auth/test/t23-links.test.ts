@@ -62,7 +62,12 @@ function ruleOf(verb: Verb, address: string): Rule | undefined {
   return table[`${address.split('.')[0]}.*`]
 }
 
-function model(verb: Verb, address: string, p: Principal | undefined, caller: string | undefined): Outcome {
+function model(
+  verb: Verb,
+  address: string,
+  p: Principal | undefined,
+  caller: string | undefined,
+): Outcome {
   const rule = ruleOf(verb, address)
   if (rule === undefined) {
     return /\.[$_]/.test(address) && caller !== undefined ? 'allow' : 'FORBIDDEN'
@@ -111,7 +116,12 @@ test(
         for (const tenant of ['t1', 't2', undefined])
           principals.push(
             await verifier.verify(
-              await sign(key, { sub: `u${principals.length}`, roles, scope: scopes.join(' '), tenant }),
+              await sign(key, {
+                sub: `u${principals.length}`,
+                roles,
+                scope: scopes.join(' '),
+                tenant,
+              }),
             ),
           )
 
@@ -138,6 +148,11 @@ test(
           },
         },
       })
+    // Registered before the server starts, so the kernels and the host stop before it does.
+    const stops: (() => Promise<void>)[] = []
+    t.after(async () => {
+      for (const stop of stops.reverse()) await stop()
+    })
     const server = await startNatsServer(t)
     const links = remote({ tcp: 'tcp://127.0.0.1:0', token: 'test-token-0123456789' })
     const kernel = createKernel({
@@ -158,17 +173,15 @@ test(
     })
     other.add(guarded('n'))
     await kernel.start()
+    stops.push(() => kernel.stop())
     await other.start()
+    stops.push(() => other.stop())
     const host = runHost(guarded('r'), {
       connect: links.addresses.tcp!,
       token: 'test-token-0123456789',
       logger: silentLogger,
     })
-    t.after(async () => {
-      await host.stop()
-      await other.stop()
-      await kernel.stop()
-    })
+    stops.push(() => host.stop())
     await until('r (remote) and n (node) attached', () =>
       kernel.describe('r.a') && kernel.describe('n.a') ? true : undefined,
     )
@@ -192,9 +205,11 @@ test(
       const meta = principal === undefined ? {} : { [PRINCIPAL_KEY]: principal }
       let got: string
       try {
-        if (caller !== undefined) await kernel.call(`${caller}.relay`, { verb, address, id }, { meta })
+        if (caller !== undefined)
+          await kernel.call(`${caller}.relay`, { verb, address, id }, { meta })
         else if (verb === 'actions') await kernel.call(address, {}, { meta })
-        else if (verb === 'streams') for await (const _ of kernel.stream(address, {}, { meta })) break
+        else if (verb === 'streams')
+          for await (const _ of kernel.stream(address, {}, { meta })) break
         else kernel.emit(address, { id }, { meta })
         got = 'allow'
       } catch (error) {
@@ -212,8 +227,9 @@ test(
     for (let id = 0; id < CASES; id += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => run(id + j)))
     }
-    await until('every allowed event delivered', () =>
-      notes.size >= expectedNotes.size ? true : undefined,
+    await until(
+      'every allowed event delivered',
+      () => (notes.size >= expectedNotes.size ? true : undefined),
       { ms: 30_000 },
     )
     const fence = CASES + 1
@@ -223,13 +239,19 @@ test(
     )
     for (const s of PLACED) notes.delete(`${s}:${fence}`)
     const extra = [...notes].filter((n) => !expectedNotes.has(n))
-    reportGates('T23-links', `${CASES} cases`, { mismatches: mismatches.length, deniedDelivered: extra.length })
+    reportGates('T23-links', `${CASES} cases`, {
+      mismatches: mismatches.length,
+      deniedDelivered: extra.length,
+    })
     assert.deepEqual(mismatches.slice(0, 20), [], `${mismatches.length} mismatches`)
     assert.deepEqual(extra, [], 'denied events delivered')
     assert.equal(notes.size, expectedNotes.size)
     for (const verb of ['actions', 'streams'])
       for (const o of ['allow', 'FORBIDDEN', 'UNAUTHORIZED'])
         assert.ok((tally[`${verb}:${o}`] ?? 0) > 20, `${verb}:${o} ${JSON.stringify(tally)}`)
-    assert.ok((tally['events:allow'] ?? 0) > 20 && (tally['events:FORBIDDEN'] ?? 0) > 20, JSON.stringify(tally))
+    assert.ok(
+      (tally['events:allow'] ?? 0) > 20 && (tally['events:FORBIDDEN'] ?? 0) > 20,
+      JSON.stringify(tally),
+    )
   },
 )

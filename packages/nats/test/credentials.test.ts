@@ -54,7 +54,7 @@ test(
     // No client certificate, or a wrong password: no connection at all.
     const { tls, user } = server.credentials('a')
     const noCert = await rejectionOf(
-      connect({ servers: server.url, user, pass: 'pw-a', tls: { ca: tls!.ca! }, reconnect: false }),
+      connect({ servers: server.url, user, pass: 'pw-a', tls: { ca: tls.ca }, reconnect: false }),
     )
     assert.ok(noCert !== undefined, 'a client without a certificate was refused')
     const badPass = await rejectionOf(
@@ -74,8 +74,8 @@ test(
 
 test('the plug-in checks its credential and key options (INVALID_CONFIG naming the key)', () => {
   const cases: [Record<string, unknown>, string][] = [
-    [{ user: 'a' }, 'nats.user'],
-    [{ pass: 'x' }, 'nats.pass'],
+    [{ user: 'a' }, 'nats.pass'],
+    [{ pass: 'x' }, 'nats.user'],
     [{ user: 'a', pass: 'x', token: 't' }, 'nats.token'],
     [{ tls: { ca: 'not a pem' } }, 'nats.tls.ca'],
     [{ tls: { cert: '-----BEGIN CERTIFICATE-----' } }, 'nats.tls.cert'],

@@ -4,7 +4,6 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { startLocalServer } from '@plexus/testing'
-import type { NatsOptions } from '@plexus/nats'
 import { skip as natsSkip } from './helpers.js'
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0
@@ -17,7 +16,11 @@ export const secureSkip =
     : false)
 
 /** A NATS user of the test server: its credentials and TLS client options for the plug-in. */
-export type Credentials = Pick<NatsOptions, 'user' | 'pass' | 'tls'>
+export interface Credentials {
+  user: string
+  pass: string
+  tls: { ca: string; cert: string; key: string }
+}
 
 /** A private nats-server with TLS (client certificates verified) and one user per node. */
 export interface SecureNats {
@@ -38,14 +41,51 @@ function openssl(dir: string, args: string[]): void {
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
 function certificates(dir: string): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=plexus-test-ca'])
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=plexus-test-ca',
+  ])
   for (const [name, ext] of [
-    ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
+    ['server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'],
     ['client', 'extendedKeyUsage=clientAuth\n'],
   ] as const) {
     writeFileSync(join(dir, `${name}.ext`), ext)
-    openssl(dir, ['req', ...ec, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=plexus-${name}`])
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`])
+    openssl(dir, [
+      'req',
+      ...ec,
+      '-keyout',
+      `${name}-key.pem`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=plexus-${name}`,
+    ])
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    ])
   }
 }
 
@@ -76,10 +116,10 @@ export async function secureNats(t: TestContext, ns: string, nodes: string[]): P
     if (tlsDir === '') certificates(dir)
     tlsDir = dir
     const users = nodes.map(
-      (n) => `    { user: ${n}, password: pw-${n}, permissions: ${permissions(ns, n)} }`,
+      (n) => `    { user: "${n}", password: "pw-${n}", permissions: ${permissions(ns, n)} }`,
     )
     users.push(
-      `    { user: intruder, password: pw-intruder, permissions: { publish: { allow: ["plexus.${ns}.link.>", "_INBOX.>"] }, subscribe: { allow: ["plexus.${ns}.link.>", "_INBOX.>"] } } }`,
+      `    { user: "intruder", password: "pw-intruder", permissions: { publish: { allow: ["plexus.${ns}.link.>", "_INBOX.>"] }, subscribe: { allow: ["plexus.${ns}.link.>", "_INBOX.>"] } } }`,
     )
     const conf = [
       `listen: 127.0.0.1:${port}`,

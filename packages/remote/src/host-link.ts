@@ -39,7 +39,9 @@ export interface HostLinkSettings {
    * Hosts' trusted public keys: when set, a host must prove itself in the handshake (Ed25519
    * over this kernel's challenge) with one of them; `services` (by key id) limits what it serves.
    */
-  readonly trust: { readonly ring: KeyRing; readonly services: ReadonlyMap<string, readonly string[]> } | undefined
+  readonly trust:
+    | { readonly ring: KeyRing; readonly services: ReadonlyMap<string, readonly string[]> }
+    | undefined
   /** A `remote`-placement slot waiting for a host of this service version, if any. */
   readonly claim: (manifest: ServiceManifest) => AwaitedHost | undefined
 }
@@ -114,12 +116,12 @@ export class HostLink {
         )
       }
       this.close(
-          new PlexusError(
-            'UNAVAILABLE',
-            `Host at ${where} said no HELLO within ${settings.helloTimeout} ms`,
-            { retryable: true, data: { reason: 'handshake' } },
-          ),
-        )
+        new PlexusError(
+          'UNAVAILABLE',
+          `Host at ${where} said no HELLO within ${settings.helloTimeout} ms`,
+          { retryable: true, data: { reason: 'handshake' } },
+        ),
+      )
     }, settings.helloTimeout)
     this.#helloTimer.unref()
   }
@@ -198,14 +200,13 @@ export class HostLink {
     }
     const key = this.session.provenBy
     const allowed = key === undefined ? undefined : this.#settings.trust?.services.get(key.id)
-    const refusedService =
-      allowed === undefined ? undefined : hello.services.find((s) => !allowed.includes(s.name))
-    if (refusedService !== undefined) {
+    const refusedService = allowed && hello.services.find((s) => !allowed.includes(s.name))
+    if (key !== undefined && allowed !== undefined && refusedService !== undefined) {
       return this.#refuse(
         new PlexusError(
           'FORBIDDEN',
-          `Host '${this.name}' may not serve '${refusedService.name}' with key '${key!.id}' (it may serve ${allowed.join(', ')})`,
-          { data: { reason: 'service-not-allowed', service: refusedService.name, key: key!.id } },
+          `Host '${this.name}' may not serve '${refusedService.name}' with key '${key.id}' (it may serve ${allowed.join(', ')})`,
+          { data: { reason: 'service-not-allowed', service: refusedService.name, key: key.id } },
         ),
       )
     }

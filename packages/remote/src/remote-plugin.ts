@@ -172,19 +172,32 @@ function trustOf(hosts: RemoteOptions['trustedHosts']): HostLinkSettings['trust'
     'remote.trustedHosts',
   )
   if (!Array.isArray(hosts) || ring.size === 0) {
-    throw new PlexusError('INVALID_CONFIG', 'remote.trustedHosts: expected a non-empty list of { key, services? }', {
-      data: { key: 'remote.trustedHosts' },
-    })
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      'remote.trustedHosts: expected a non-empty list of { key, services? }',
+      {
+        data: { key: 'remote.trustedHosts' },
+      },
+    )
   }
   const services = new Map<string, readonly string[]>()
   hosts.forEach((host, i) => {
     if (host.services === undefined) return
-    if (!Array.isArray(host.services) || !host.services.every((s) => typeof s === 'string')) {
-      throw new PlexusError('INVALID_CONFIG', `remote.trustedHosts[${i}].services: expected a list of service names`, {
-        data: { key: `remote.trustedHosts[${i}].services` },
-      })
+    if (
+      !Array.isArray(host.services) ||
+      !host.services.every((s: unknown) => typeof s === 'string')
+    ) {
+      throw new PlexusError(
+        'INVALID_CONFIG',
+        `remote.trustedHosts[${i}].services: expected a list of service names`,
+        {
+          data: { key: `remote.trustedHosts[${i}].services` },
+        },
+      )
     }
-    services.set(keyIdOf(publicKeyOf(host.key, `remote.trustedHosts[${i}].key`)), [...host.services])
+    services.set(keyIdOf(publicKeyOf(host.key, `remote.trustedHosts[${i}].key`)), [
+      ...host.services,
+    ])
   })
   return { ring, services }
 }

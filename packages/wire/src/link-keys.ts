@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto'
 import { PlexusError } from '@plexus/kernel'
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { silentLogger, type PlexusError } from '@plexus/kernel'
+import { until } from '@plexus/testing'
 import {
   createHello,
   keyIdOf,
@@ -30,7 +31,7 @@ function pair(
   a: LinkProofOptions | undefined,
   b: LinkProofOptions | undefined,
   tamper: (from: 'a' | 'b', body: Buffer, n: number) => Buffer = (_f, body) => body,
-): { a: End; b: End; settled: Promise<void> } {
+): { a: End; b: End } {
   const ends: Record<'a' | 'b', End> = {} as Record<'a' | 'b', End>
   const counts = { a: 0, b: 0 }
   const make = (name: 'a' | 'b', other: 'a' | 'b', options: LinkProofOptions | undefined): End => {
@@ -60,10 +61,20 @@ function pair(
   }
   ends.a = make('a', 'b', a)
   ends.b = make('b', 'a', b)
-  // Enough turns of the loop for HELLO, proof and an answer to cross both ways.
-  const settled = new Promise<void>((resolve) => setTimeout(resolve, 50))
-  return { a: ends.a, b: ends.b, settled }
+  return { a: ends.a, b: ends.b }
 }
+
+/** Waits (bounded) until both ends are ready, or one of them was refused. */
+const settled = (link: { a: End; b: End }) =>
+  until('the handshake to end', () =>
+    (link.a.ready && link.b.ready) || link.a.broken !== undefined || link.b.broken !== undefined
+      ? true
+      : undefined,
+  )
+
+/** Waits until `end` was refused (the refusal is the first thing to happen on these links). */
+const refused = (end: End) =>
+  until('the refusal', () => (end.broken !== undefined ? true : undefined))
 
 function keysFor(names: Record<string, KeyObject>, bind = true) {
   return keyRingOf(
@@ -82,7 +93,7 @@ describe('identity proofs in HELLO', () => {
       { identity: ka.privateKey, trust, keyed: true, peerName: 'b' },
       { identity: kb.privateKey, trust, keyed: true, peerName: 'a' },
     )
-    await link.settled
+    await settled(link)
     assert.equal(link.a.ready, true)
     assert.equal(link.b.ready, true)
     assert.equal(link.a.session.provenBy?.name, 'b')
@@ -101,7 +112,8 @@ describe('identity proofs in HELLO', () => {
       { identity: ka.privateKey, trust, keyed: true, peerName: 'b' },
       { identity: stranger.privateKey, trust, keyed: true, peerName: 'a' },
     )
-    await link.settled
+    await refused(link.a)
+    await refused(link.b)
     assert.equal(link.a.ready, false)
     assert.equal(link.a.broken?.code, 'UNAUTHORIZED')
     assert.equal((link.a.broken?.data as { reason: string }).reason, 'unknown-key')
@@ -115,14 +127,14 @@ describe('identity proofs in HELLO', () => {
       // b signs with a's key, which is trusted for 'a' only.
       { identity: ka.privateKey, trust, keyed: true },
     )
-    await link.settled
+    await refused(link.a)
     assert.equal((link.a.broken?.data as { reason: string }).reason, 'wrong-name')
   })
 
   it('refuses a peer that sends anything but its proof after HELLO (missing-proof)', async () => {
     const link = pair({ identity: ka.privateKey, trust }, undefined)
     link.b.session.send('x.y', 1, { deadline: 1000 })
-    await link.settled
+    await refused(link.a)
     assert.equal((link.a.broken?.data as { reason: string }).reason, 'missing-proof')
     assert.deepEqual(link.a.requests, [])
   })
@@ -139,7 +151,7 @@ describe('identity proofs in HELLO', () => {
         return copy
       },
     )
-    await link.settled
+    await refused(link.a)
     assert.equal(link.a.ready, false)
     assert.equal((link.a.broken?.data as { reason: string }).reason, 'bad-signature')
   })
