@@ -67,7 +67,10 @@ export function nats(options: NatsOptions): NatsPlugin {
     },
     rotate(next) {
       if (keys === undefined) {
-        throw new PlexusError('INVALID_STATE', 'nats: link security is off (no identity and trustedKeys)')
+        throw new PlexusError(
+          'INVALID_STATE',
+          'nats: link security is off (no identity and trustedKeys)',
+        )
       }
       keys.rotate(next)
     },

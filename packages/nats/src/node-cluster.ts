@@ -99,7 +99,10 @@ export class NodeCluster implements ClusterView {
     const macHeader = msg.headers?.get(LINK_HEADERS.mac)
     const mac = macHeader === '' ? undefined : macHeader
     const pending = this.#pending.get(from)
-    if (pending !== undefined && (pending.peerLink === sender || (to !== '' && pending.id === to))) {
+    if (
+      pending !== undefined &&
+      (pending.peerLink === sender || (to !== '' && pending.id === to))
+    ) {
       return pending.accept(sender, seq, msg.data, mac)
     }
     let link = this.#links.get(from)

@@ -22,7 +22,8 @@ export function connectionOptionsOf(options: NodeConnectionOptions): Partial<Con
   for (const key of ['user', 'pass', 'token'] as const) {
     const value = options[key]
     if (value === undefined) continue
-    if (typeof value !== 'string' || value === '') throw invalid(`nats.${key}`, 'a non-empty string')
+    if (typeof value !== 'string' || value === '')
+      throw invalid(`nats.${key}`, 'a non-empty string')
     out[key] = value
   }
   if ((out.user === undefined) !== (out.pass === undefined)) {

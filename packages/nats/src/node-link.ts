@@ -73,7 +73,12 @@ export class NodeLink {
       proof:
         keys === undefined
           ? undefined
-          : new LinkProof({ identity: keys.identity, trust: keys.trust, keyed: true, peerName: peer }),
+          : new LinkProof({
+              identity: keys.identity,
+              trust: keys.trust,
+              keyed: true,
+              peerName: peer,
+            }),
       side: settings.node < peer ? 'initiator' : 'acceptor',
       hello: createHello({
         role: 'kernel',
@@ -189,7 +194,10 @@ export class NodeLink {
             retryable: true,
             cause: error,
             // A refused proof is not retried at once: the peer's next registry entry retries it.
-            data: error.code === 'UNAUTHORIZED' ? { node: this.peer, reason: 'unauthorized' } : { node: this.peer },
+            data:
+              error.code === 'UNAUTHORIZED'
+                ? { node: this.peer, reason: 'unauthorized' }
+                : { node: this.peer },
           })
     if (tell && this.peerLink !== undefined) {
       try {

@@ -27,7 +27,10 @@ function load(kernel: Kernel<any>, loops: number) {
           tally.ok++
         } catch (error) {
           tally.failed++
-          if (tally.errors.length < 5) tally.errors.push(isPlexusError(error) ? `${error.code}: ${error.message}` : String(error))
+          if (tally.errors.length < 5)
+            tally.errors.push(
+              isPlexusError(error) ? `${error.code}: ${error.message}` : String(error),
+            )
         }
       }
     }),
@@ -65,7 +68,11 @@ test(
       name: 'work',
       actions: { echo: (_ctx, n: unknown) => (handled++, n) },
     })
-    const secured = (name: string, identity: { privateKey: unknown }, trustedKeys: TrustedNodeKey[]) => ({
+    const secured = (
+      name: string,
+      identity: { privateKey: unknown },
+      trustedKeys: TrustedNodeKey[],
+    ) => ({
       ...nats.credentials(name),
       identity: identity.privateKey as TrustedNodeKey['key'],
       trustedKeys,
@@ -159,7 +166,7 @@ test(
     // node that trusts only the new key links to b, then the old key is retired.
     const rotated = [...trust, entry(kb2, 'b')]
     a.plugin.rotate({ trustedKeys: rotated })
-    b.plugin.rotate({ trustedKeys: rotated, identity: kb2.privateKey as TrustedNodeKey['key'] })
+    b.plugin.rotate({ trustedKeys: rotated, identity: kb2.privateKey })
     const withoutOld = rotated.filter((e) => e.key !== kb.publicKey)
     const c = await clusterNode(t, nats.url, 'c', [], secured('c', kc, withoutOld))
     await routedTo(c.kernel, 'work', 'b')
@@ -171,9 +178,7 @@ test(
     const d = await clusterNode(t, nats.url, 'd', [], secured('d', kd, stale))
     await until("d refuses b's new key", () => (d.plugin.cluster!.refused > 0 ? true : undefined))
     const cOk = fromC.tally.ok
-    await until('c and a keep calling b', () =>
-      fromC.tally.ok > cOk + 100 ? true : undefined,
-    )
+    await until('c and a keep calling b', () => (fromC.tally.ok > cOk + 100 ? true : undefined))
     await fromA.stop()
     await fromC.stop()
     const calls = fromA.tally.ok + fromC.tally.ok
@@ -195,7 +200,11 @@ test(
     assert.equal(replayRefusedInFlips, unchanged)
     assert.equal(replaysRefused, captured.length, 'each replay refused exactly once')
     assert.equal(replaysSeen, captured.length, 'as replays (their MACs hold)')
-    assert.deepEqual([fromA.tally.failed, fromC.tally.failed], [0, 0], [...fromA.tally.errors, ...fromC.tally.errors].join('\n'))
+    assert.deepEqual(
+      [fromA.tally.failed, fromC.tally.failed],
+      [0, 0],
+      [...fromA.tally.errors, ...fromC.tally.errors].join('\n'),
+    )
     // Nothing forged or replayed ran: the handler ran once per answered call, no more.
     assert.equal(handled, calls)
     assert.ok(handled > handledBefore)

@@ -31,15 +31,17 @@ describe('hosts prove their identity in HELLO', () => {
   const trusted = generateKeyPairSync('ed25519')
   const limited = generateKeyPairSync('ed25519')
   const stranger = generateKeyPairSync('ed25519')
-  const trustedHosts = [
-    { key: trusted.publicKey },
-    { key: limited.publicKey, services: ['other'] },
-  ]
+  const trustedHosts = [{ key: trusted.publicKey }, { key: limited.publicKey, services: ['other'] }]
 
   it('attaches a host that signs the kernel’s challenge with a trusted key, over TCP and WebSocket', async () => {
     const { kernel, tcp, ws } = await listeningKernel({}, { trustedHosts })
     const hosts: HostHandle[] = [
-      runHost(echo, { connect: tcp, token: TOKEN, identity: trusted.privateKey, logger: silentLogger }),
+      runHost(echo, {
+        connect: tcp,
+        token: TOKEN,
+        identity: trusted.privateKey,
+        logger: silentLogger,
+      }),
       runHost(other, {
         connect: ws,
         token: TOKEN,
@@ -56,12 +58,20 @@ describe('hosts prove their identity in HELLO', () => {
   })
 
   it('refuses a host with no proof, an untrusted key, or a key not allowed its service — nothing attached', async () => {
-    const { kernel, plugin, tcp, ws } = await listeningKernel({}, { trustedHosts, helloTimeout: 500 })
+    const { kernel, plugin, tcp, ws } = await listeningKernel(
+      {},
+      { trustedHosts, helloTimeout: 500 },
+    )
     const cases = [
       { key: undefined, connect: tcp, want: ['UNAUTHORIZED', 'missing-proof'], def: echo },
       { key: stranger.privateKey, connect: tcp, want: ['UNAUTHORIZED', 'unknown-key'], def: echo },
       { key: stranger.privateKey, connect: ws, want: ['UNAUTHORIZED', 'unknown-key'], def: echo },
-      { key: limited.privateKey, connect: tcp, want: ['FORBIDDEN', 'service-not-allowed'], def: echo },
+      {
+        key: limited.privateKey,
+        connect: tcp,
+        want: ['FORBIDDEN', 'service-not-allowed'],
+        def: echo,
+      },
     ]
     for (const c of cases) {
       const seen = refusals()

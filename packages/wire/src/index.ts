@@ -80,12 +80,7 @@ export {
   type EventDelivery,
 } from './link-conventions.js'
 /** Identity proofs in HELLO (Ed25519 over a fresh challenge) and the per-link MAC keys they agree. */
-export {
-  LinkProof,
-  type LinkKeys,
-  type LinkProofOptions,
-  type ProofBody,
-} from './link-proof.js'
+export { LinkProof, type LinkKeys, type LinkProofOptions, type ProofBody } from './link-proof.js'
 /** Ed25519 keys from configuration, their ids, and the ring of trusted peer keys. */
 export {
   keyIdOf,

@@ -114,7 +114,10 @@ export class LinkProof {
     if (trust === undefined) return undefined
     const name = peer.name
     if (this.#peerName !== undefined && name !== this.#peerName) {
-      throw refused('wrong-name', `The peer says it is '${String(name)}', expected '${this.#peerName}'`)
+      throw refused(
+        'wrong-name',
+        `The peer says it is '${String(name)}', expected '${this.#peerName}'`,
+      )
     }
     const body = input as Partial<ProofBody> | undefined
     if (
@@ -127,15 +130,21 @@ export class LinkProof {
     }
     const trusted = trust.get(body.key)
     if (trusted === undefined) {
-      throw refused('unknown-key', `Peer '${String(name)}' signed with key '${body.key}', which is not trusted`)
+      throw refused(
+        'unknown-key',
+        `Peer '${String(name)}' signed with key '${body.key}', which is not trusted`,
+      )
     }
     if (trusted.name !== undefined && trusted.name !== name) {
-      throw refused('wrong-name', `Key '${body.key}' is trusted for '${trusted.name}', not for '${String(name)}'`)
+      throw refused(
+        'wrong-name',
+        `Key '${body.key}' is trusted for '${trusted.name}', not for '${String(name)}'`,
+      )
     }
     if (this.#kx !== undefined && typeof peer.kx !== 'string') {
       throw refused('missing-proof', `Peer '${String(name)}' offered no key exchange`)
     }
-    let ok = false
+    let ok: boolean
     try {
       ok = verify(null, transcript(peer, own), trusted.key, Buffer.from(body.sig, 'base64url'))
     } catch {
