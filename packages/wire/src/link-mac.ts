@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 import type { LinkKeys } from './link-proof.js'
 
 /** Bytes of HMAC-SHA256 kept in a message's MAC (128 bits, as IPsec and TLS truncate). */
@@ -11,13 +11,14 @@ const MAC_BYTES = 16
  * (another key) fails. A few microseconds per message; the keys never leave the process.
  */
 export class LinkMac {
-  readonly #send: Buffer
-  readonly #receive: Buffer
+  // Secret-key objects: HMAC with one costs about half of HMAC with a raw Buffer key (measured).
+  readonly #send: KeyObject
+  readonly #receive: KeyObject
   readonly #seq = Buffer.alloc(8)
 
   constructor(keys: LinkKeys) {
-    this.#send = keys.send
-    this.#receive = keys.receive
+    this.#send = createSecretKey(keys.send)
+    this.#receive = createSecretKey(keys.receive)
   }
 
   /** The MAC of outgoing message `seq`. */
@@ -33,7 +34,7 @@ export class LinkMac {
     return timingSafeEqual(given, this.#mac(this.#receive, seq, body))
   }
 
-  #mac(key: Buffer, seq: number, body: Uint8Array): Buffer {
+  #mac(key: KeyObject, seq: number, body: Uint8Array): Buffer {
     this.#seq.writeUInt32BE(Math.floor(seq / 0x100000000) >>> 0, 0)
     this.#seq.writeUInt32BE(seq >>> 0, 4)
     return createHmac('sha256', key).update(this.#seq).update(body).digest().subarray(0, MAC_BYTES)
