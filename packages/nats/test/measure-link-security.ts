@@ -92,5 +92,8 @@ console.log(
   `LinkMac sign + check, 40-byte body: ${(((performance.now() - t0) * 1000) / n).toFixed(2)} us`,
 )
 for (const k of [...plain, ...secure]) await k.stop()
-server.kill()
+await new Promise((resolve) => {
+  server.once('exit', resolve)
+  server.kill()
+})
 rmSync(dir, { recursive: true, force: true })
