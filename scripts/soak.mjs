@@ -29,6 +29,9 @@ const SUITE = [
   { id: 'T20c', file: 'packages/gateway/test/hardening.test.ts', name: 'T20c' },
   { id: 'T21', file: 'packages/gateway/test/websocket.test.ts', name: 'T21' },
   { id: 'T25a', file: 'packages/kernel/test/scheduled-model.test.ts', name: 'scheduled runs' },
+  { id: 'T23-links', file: 'packages/auth/test/t23-links.test.ts', name: 'T23' },
+  { id: 'T23-forged', file: 'packages/nats/test/forgery.test.ts', name: 'T23' },
+  { id: 'T24', file: 'packages/nats/test/t24-integrity.test.ts', name: 'T24' },
 ]
 
 const wanted = process.argv.slice(2)

@@ -17,6 +17,9 @@ export type { FederationOptions } from './federation-options.js'
 export type { FederationView } from './federation.js'
 /** Federation subjects of an exported service (for leaf-node and account configurations). */
 export { federationPrefix } from './federation-subjects.js'
+/** Link security: this node's key, the cluster's trusted keys; NATS credentials and TLS. */
+export type { NodeKeyOptions, TrustedNodeKey } from './node-keys.js'
+export type { NodeConnectionOptions } from './node-connection.js'
 /** Links and refusals as the plug-in sees them. */
 export type { ClusterView } from './node-cluster.js'
 /** A node's registry entry (the value under its id in `plexus_<ns>_nodes`). */

@@ -4,9 +4,11 @@ import {
   type FederationOptions,
   type FederationSettings,
 } from './federation-options.js'
+import type { NodeConnectionOptions } from './node-connection.js'
+import type { NodeKeyOptions } from './node-keys.js'
 
-/** Options of the nats plug-in. */
-export interface NatsOptions {
+/** Options of the nats plug-in (link security and NATS credentials: docs/security.md). */
+export interface NatsOptions extends NodeKeyOptions, NodeConnectionOptions {
   /** NATS server URLs, e.g. `nats://127.0.0.1:4222`. */
   servers: string | string[]
   /** This node's id in the cluster (NATS-token safe: letters, digits, `_`, `-`); default the kernel's node id. */
@@ -57,10 +59,6 @@ export interface NatsOptions {
   maxEventsInFlight?: number
   /** Federation with other clusters or namespaces (docs/cluster.md, "Federation"); off by default. */
   federation?: FederationOptions
-  /** NATS user name, for a server with users (e.g. one per account); with `pass`. */
-  user?: string
-  /** NATS password of `user`. */
-  pass?: string
 }
 
 /** The options with every default filled in. */

@@ -1,4 +1,10 @@
-import { connect, nuid, type Msg, type NatsConnection } from '@nats-io/transport-node'
+import {
+  connect,
+  nuid,
+  type ConnectionOptions,
+  type Msg,
+  type NatsConnection,
+} from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Plugin } from '@plexus/kernel'
 import { DEFAULT_LIMITS } from '@plexus/wire'
 import { LocalManifests } from './local-manifests.js'
@@ -6,6 +12,8 @@ import { resolveNatsOptions, type NatsOptions } from './nats-options.js'
 import { NodeCluster, type ClusterView } from './node-cluster.js'
 import { NodeDirectory } from './node-directory.js'
 import { joined } from './node-join.js'
+import { connectionOptionsOf } from './node-connection.js'
+import { NodeKeys, type NodeKeyOptions } from './node-keys.js'
 import { linkInbox } from './subjects.js'
 import { MicroFacade, type MicroView } from './micro-facade.js'
 import { EventFlow, type EventFlowFigures } from './event-flow.js'
@@ -28,6 +36,11 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
   plainEvents(): EventFlowFigures | undefined
   /** Federation with other clusters, when `federation` is set and the kernel started. */
   readonly federation: FederationView | undefined
+  /**
+   * Rotates this node's identity and/or trusted keys (link security on): links opened from now
+   * on use them; links already proven keep serving (docs/security.md, rotation).
+   */
+  rotate(keys: NodeKeyOptions): void
 }
 
 /**
@@ -43,6 +56,8 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
  * })
  */
 export function nats(options: NatsOptions): NatsPlugin {
+  const keys = NodeKeys.of(options)
+  const connection = connectionOptionsOf(options)
   let self: { node: string; instance: string } | undefined
   let cluster: NodeCluster | undefined
   let micro: MicroFacade | undefined
@@ -63,11 +78,20 @@ export function nats(options: NatsOptions): NatsPlugin {
     get federation() {
       return federation
     },
+    rotate(next) {
+      if (keys === undefined) {
+        throw new PlexusError(
+          'INVALID_STATE',
+          'nats: link security is off (no identity and trustedKeys)',
+        )
+      }
+      keys.rotate(next)
+    },
     async setup(kernel) {
       const settings = resolveNatsOptions(options, kernel.node)
       const logger = kernel.config.logger.child({ plugin: 'nats', node: settings.node })
       const local = new LocalManifests(settings.broadcast)
-      const nc = await connectTo(settings.servers, settings.node, options)
+      const nc = await connectTo(settings.servers, settings.node, connection)
       const instance = nuid.next()
       let directory: NodeDirectory
       try {
@@ -98,6 +122,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           logger,
           maxFrameSize,
           segmentSize,
+          keys,
           refused: () => {},
           events: flow,
         },
@@ -211,14 +236,12 @@ export function nats(options: NatsOptions): NatsPlugin {
 async function connectTo(
   servers: string[],
   node: string,
-  credentials: { user?: string; pass?: string },
+  credentials: Partial<ConnectionOptions>,
 ): Promise<NatsConnection> {
   try {
     return await connect({
+      ...credentials,
       servers,
-      ...(credentials.user === undefined
-        ? {}
-        : { user: credentials.user, pass: credentials.pass ?? '' }),
       name: `plexus-${node}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,

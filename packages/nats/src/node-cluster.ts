@@ -16,8 +16,12 @@ const MAX_UNREGISTERED = 16
 export interface ClusterView {
   /** Peers with an open link. */
   readonly links: number
-  /** Link messages refused (no headers, bad sequence number, unknown sender link). */
+  /** Link messages refused (no headers, bad sequence number, unknown sender link, and below). */
   readonly refused: number
+  /** Of those, with link security: messages whose MAC failed (altered, forged, another link's). */
+  readonly tampered: number
+  /** Of those, with link security: authentic messages behind the link's next number (replays). */
+  readonly replayed: number
 }
 
 /**
@@ -30,6 +34,12 @@ export interface ClusterView {
 export class NodeCluster implements ClusterView {
   readonly #host: Omit<LinkHost, 'closed'>
   readonly #links = new Map<string, NodeLink>()
+  /**
+   * With link security: a new link from a peer whose current link is proven, kept beside it
+   * until it proves itself too (a restarted peer), so that an unproven first message (a forgery,
+   * a replayed HELLO) never resets a working link.
+   */
+  readonly #pending = new Map<string, NodeLink>()
   readonly #records = new Map<string, NodeRecord>()
   readonly #checking = new Set<string>()
   /** Nodes whose entry went (left, or forgotten as dead): a joining node stops waiting for them. */
@@ -37,11 +47,21 @@ export class NodeCluster implements ClusterView {
   readonly #prefix: string
   readonly #forget: (node: string, instance: string) => void
   #refused = 0
+  #tampered = 0
+  #replayed = 0
   #stopped = false
 
   constructor(host: Omit<LinkHost, 'closed'>, forget: (node: string, instance: string) => void) {
     // Envelopes a session refuses count with the header-level refusals.
-    this.#host = { ...host, refused: () => void this.#refused++ }
+    this.#host = {
+      ...host,
+      refused: (why) => {
+        this.#refused++
+        if (why === 'tampered') this.#tampered++
+        else if (why === 'replayed') this.#replayed++
+      },
+      ready: this.#ready,
+    }
     this.#prefix = `plexus.${host.settings.namespace}.link.${host.settings.node}.`
     this.#forget = forget
   }
@@ -52,6 +72,14 @@ export class NodeCluster implements ClusterView {
 
   get refused(): number {
     return this.#refused
+  }
+
+  get tampered(): number {
+    return this.#tampered
+  }
+
+  get replayed(): number {
+    return this.#replayed
   }
 
   /** The link to `node`, if one is open. */
@@ -70,9 +98,36 @@ export class NodeCluster implements ClusterView {
       this.#refused++
       return
     }
+    const macHeader = msg.headers?.get(LINK_HEADERS.mac)
+    const mac = macHeader === '' ? undefined : macHeader
+    const pending = this.#pending.get(from)
+    if (
+      pending !== undefined &&
+      (pending.peerLink === sender || (to !== '' && pending.id === to))
+    ) {
+      return pending.accept(sender, seq, msg.data, mac)
+    }
     let link = this.#links.get(from)
     // Addressed to a session of ours that is gone: the tail of an old link, dropped.
     if (to !== '' && link?.id !== to) return
+    if (
+      this.#host.keys !== undefined &&
+      link?.ready === true &&
+      link.peerLink !== undefined &&
+      link.peerLink !== sender
+    ) {
+      // A proven link is replaced only by a link that proves itself: open it beside.
+      if (seq !== 1) {
+        this.#refused++
+        return
+      }
+      pending?.close(superseded(from), false)
+      const candidate = new NodeLink({ ...this.#host, closed: this.#closed }, from)
+      this.#pending.set(from, candidate)
+      const record = this.#records.get(from)
+      if (record !== undefined) candidate.update(record)
+      return candidate.accept(sender, seq, msg.data, mac)
+    }
     if (link?.peerLink !== undefined && link.peerLink !== sender) {
       link.close(
         new PlexusError('UNAVAILABLE', `Node '${from}' opened a new link (it restarted)`, {
@@ -91,7 +146,7 @@ export class NodeCluster implements ClusterView {
       this.#refused++
       return
     }
-    ;(link ?? this.#open(from)).accept(sender, seq, msg.data)
+    ;(link ?? this.#open(from)).accept(sender, seq, msg.data, mac)
   }
 
   #unregistered(): number {
@@ -106,6 +161,12 @@ export class NodeCluster implements ClusterView {
     this.#records.set(node, record)
     let link = this.#links.get(node)
     const heard = link?.peerInstance
+    const pending = this.#pending.get(node)
+    if (pending !== undefined) {
+      pending.update(record)
+      // The new process is already linking in beside the old link: it takes over once proven.
+      if (pending.peerInstance === record.instance) return
+    }
     if (link !== undefined && heard !== undefined && heard !== record.instance) {
       // A new process under that id: the old session serves nobody any more.
       link.close(
@@ -137,6 +198,7 @@ export class NodeCluster implements ClusterView {
   gone(node: string): void {
     this.#departed.add(node)
     this.#records.delete(node)
+    this.#pending.get(node)?.close(superseded(node), false)
     this.#links.get(node)?.close(
       new PlexusError('UNAVAILABLE', `Node '${node}' left the cluster`, {
         retryable: true,
@@ -149,6 +211,7 @@ export class NodeCluster implements ClusterView {
   /** Closes every link (the kernel is stopping); peers are told so they close theirs at once. */
   stop(error: PlexusError): void {
     this.#stopped = true
+    for (const link of [...this.#pending.values()]) link.close(error, true)
     for (const link of [...this.#links.values()]) link.close(error, true)
   }
 
@@ -160,10 +223,34 @@ export class NodeCluster implements ClusterView {
     return link
   }
 
+  /** A link proved its peer: a pending one replaces the peer's current link. */
+  readonly #ready = (link: NodeLink): void => {
+    if (this.#pending.get(link.peer) !== link) return
+    this.#pending.delete(link.peer)
+    this.#links.get(link.peer)?.close(
+      new PlexusError('UNAVAILABLE', `Node '${link.peer}' opened a new link (it restarted)`, {
+        retryable: true,
+        data: { node: link.peer, reason: 'peer-reset' },
+      }),
+      false,
+    )
+    this.#links.set(link.peer, link)
+  }
+
   readonly #closed = (link: NodeLink, error: PlexusError): void => {
+    if (this.#pending.get(link.peer) === link) {
+      this.#pending.delete(link.peer)
+      return
+    }
     if (this.#links.get(link.peer) === link) this.#links.delete(link.peer)
     const reason = (error.data as { reason?: unknown } | undefined)?.reason
-    if (this.#stopped || reason === 'left' || reason === 'restarted' || reason === 'peer-reset')
+    if (
+      this.#stopped ||
+      reason === 'left' ||
+      reason === 'restarted' ||
+      reason === 'peer-reset' ||
+      reason === 'unauthorized'
+    )
       return
     void this.#check(link.peer, link.peerInstance)
   }
@@ -202,4 +289,11 @@ export class NodeCluster implements ClusterView {
       this.#checking.delete(node)
     }
   }
+}
+
+function superseded(node: string): PlexusError {
+  return new PlexusError('UNAVAILABLE', `A newer unproven link from '${node}' replaced this one`, {
+    retryable: true,
+    data: { node, reason: 'peer-reset' },
+  })
 }

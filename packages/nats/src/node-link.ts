@@ -1,10 +1,11 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@plexus/kernel'
-import { EnvelopeType, Liveness, Session, createHello } from '@plexus/wire'
+import { EnvelopeType, LinkMac, LinkProof, Liveness, Session, createHello } from '@plexus/wire'
 import type { EventFlow } from './event-flow.js'
 import type { LocalManifests } from './local-manifests.js'
 import type { NatsSettings } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
+import type { NodeKeys } from './node-keys.js'
 import { NodeTraffic } from './node-traffic.js'
 import { LINK_HEADERS, linkSubject } from './subjects.js'
 
@@ -21,12 +22,16 @@ export interface LinkHost {
   readonly maxFrameSize: number
   /** Largest body of one NATS message (under the server's max_payload, room left for headers). */
   readonly segmentSize: number
-  /** An envelope was refused on some link. */
-  refused(): void
+  /** An envelope was refused on some link (`why`: a failed MAC or a replay, with link security). */
+  refused(why?: 'tampered' | 'replayed'): void
   /** The link closed (why, and whether the peer should be probed for life). */
   closed(link: NodeLink, error: PlexusError): void
   /** The bounded buffer plain events to peers go through (T15), if any. */
   readonly events?: EventFlow
+  /** Link security (identity proofs and MACs), when configured. */
+  readonly keys: NodeKeys | undefined
+  /** The peer's HELLO (and proof, when required) arrived: the link is about to serve. */
+  ready?(link: NodeLink): void
 }
 
 let opened = 0
@@ -58,15 +63,28 @@ export class NodeLink {
   #refused = 0
   #ready = false
   #closed = false
+  readonly #secured: boolean
+  #mac: LinkMac | undefined
 
   constructor(host: LinkHost, peer: string) {
-    const { settings } = host
+    const { settings, keys } = host
     this.#host = host
     this.peer = peer
     this.id = `${host.instance}.${++opened}`
     this.#subject = linkSubject(settings.namespace, peer, settings.node)
+    this.#secured = keys !== undefined
     const traffic = new NodeTraffic(host.kernel, host.local, host.logger, settings.node, peer)
     this.session = new Session({
+      // Both sides prove themselves over the other's challenge and agree per-link MAC keys.
+      proof:
+        keys === undefined
+          ? undefined
+          : new LinkProof({
+              identity: keys.identity,
+              trust: keys.trust,
+              keyed: true,
+              peerName: peer,
+            }),
       side: settings.node < peer ? 'initiator' : 'acceptor',
       hello: createHello({
         role: 'kernel',
@@ -82,6 +100,7 @@ export class NodeLink {
       handlers: {
         ready: () => {
           this.#ready = true
+          host.ready?.(this)
           this.#sync()
         },
         broken: (error) => this.close(error, false),
@@ -113,14 +132,39 @@ export class NodeLink {
     return link === undefined ? undefined : link.slice(0, link.lastIndexOf('.'))
   }
 
+  /** Whether the peer's HELLO (and, with link security, its proof) was accepted. */
+  get ready(): boolean {
+    return this.#ready
+  }
+
   /** Services attached from this peer now. */
   get attached(): number {
     return this.#attached.size
   }
 
-  /** One message from the peer's link `from`, numbered `seq`: the next segment of its byte stream. */
-  accept(from: string, seq: number, body: Uint8Array): void {
+  /**
+   * One message from the peer's link `from`, numbered `seq`: the next segment of its byte stream.
+   * With link security every message after the first (which holds the HELLO, and at most the
+   * proof, both self-authenticating) must carry the MAC of its sequence number and body, and only
+   * the next sequence number is accepted: a tampered message (checked first) or a replay (an
+   * older number) is refused and counted, and the link serves on; a valid message past the next
+   * number means messages were lost (a gap), which closes the link as without security.
+   */
+  accept(from: string, seq: number, body: Uint8Array, mac?: string): void {
     if (this.#closed) return
+    if (this.#secured) {
+      const why =
+        seq > 1 && !this.#authentic(seq, body, mac)
+          ? 'tampered'
+          : seq < this.#expect
+            ? 'replayed'
+            : undefined
+      if (why !== undefined) {
+        this.#refused++
+        this.#host.refused(why)
+        return
+      }
+    }
     this.peerLink ??= from
     if (seq !== this.#expect) {
       return this.close(
@@ -156,7 +200,11 @@ export class NodeLink {
         : new PlexusError('UNAVAILABLE', `Node link to '${this.peer}' closed: ${error.message}`, {
             retryable: true,
             cause: error,
-            data: { node: this.peer },
+            // A refused proof is not retried at once: the peer's next registry entry retries it.
+            data:
+              error.code === 'UNAUTHORIZED'
+                ? { node: this.peer, reason: 'unauthorized' }
+                : { node: this.peer },
           })
     if (tell && this.peerLink !== undefined) {
       try {
@@ -170,6 +218,13 @@ export class NodeLink {
     this.#attached.clear()
     this.session.close(gone)
     this.#host.closed(this, gone)
+  }
+
+  #authentic(seq: number, body: Uint8Array, mac: string | undefined): boolean {
+    const keys = this.session.keys
+    if (keys === undefined) return false
+    this.#mac ??= new LinkMac(keys)
+    return this.#mac.check(seq, body, mac)
   }
 
   #sync(): void {
@@ -221,7 +276,18 @@ export class NodeLink {
     const h = headers()
     h.set(LINK_HEADERS.from, this.id)
     if (this.peerLink !== undefined) h.set(LINK_HEADERS.to, this.peerLink)
-    h.set(LINK_HEADERS.seq, String(++this.#seq))
+    const seq = ++this.#seq
+    h.set(LINK_HEADERS.seq, String(seq))
+    // Everything after the first message is MACed: the keys exist once the peer's HELLO was
+    // read, and the first message holds only this side's HELLO (and its proof, when the peer's
+    // HELLO came first).
+    if (this.#secured && seq > 1) {
+      const keys = this.session.keys
+      if (keys !== undefined) {
+        this.#mac ??= new LinkMac(keys)
+        h.set(LINK_HEADERS.mac, this.#mac.sign(seq, segment))
+      }
+    }
     this.#host.nc.publish(this.#subject, segment, { headers: h })
   }
 }

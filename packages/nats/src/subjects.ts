@@ -20,9 +20,11 @@ export function pingSubject(namespace: string, node: string): string {
   return `plexus.${namespace}.ping.${node}`
 }
 
-/** Headers every link message carries: the sender's link, the receiver's link, the sequence. */
+/** Headers every link message carries: the sender's link, the receiver's link, the sequence (and MAC). */
 export const LINK_HEADERS = {
   from: 'Plexus-From',
   to: 'Plexus-To',
   seq: 'Plexus-Seq',
+  /** With link security: HMAC-SHA256 of the sequence number and body (docs/protocol.md §5.3). */
+  mac: 'Plexus-Mac',
 } as const

@@ -44,11 +44,16 @@ function kernelsOf(t: TestContext): Kernel<any>[] {
  * server went first would wait on a reconnect to leave the cluster).
  */
 export async function natsServer(t: TestContext): Promise<string> {
+  stopKernelsFirst(t)
+  return (await startNatsServer(t)).url
+}
+
+/** Stops the test's kernels when it ends; call it before starting the server they use. */
+export function stopKernelsFirst(t: TestContext): void {
   const list = kernelsOf(t)
   t.after(async () => {
     for (const kernel of list.reverse()) await kernel.stop()
   })
-  return (await startNatsServer(t)).url
 }
 
 /** Waits (bounded) until `kernel` routes `service` to an instance on `node`. */

@@ -13,8 +13,10 @@ import {
   RESERVED_ACTIONS,
   Liveness,
   Session,
+  LinkProof,
   createHello,
   type Handshake,
+  type KeyRing,
 } from '@plexus/wire'
 import type { AwaitedHost } from './awaited-host.js'
 import { HostInstance } from './host-instance.js'
@@ -33,6 +35,13 @@ export interface HostLinkSettings {
   readonly helloTimeout: number
   readonly maxFrameSize: number
   readonly logger: Logger
+  /**
+   * Hosts' trusted public keys: when set, a host must prove itself in the handshake (Ed25519
+   * over this kernel's challenge) with one of them; `services` (by key id) limits what it serves.
+   */
+  readonly trust:
+    | { readonly ring: KeyRing; readonly services: ReadonlyMap<string, readonly string[]> }
+    | undefined
   /** A `remote`-placement slot waiting for a host of this service version, if any. */
   readonly claim: (manifest: ServiceManifest) => AwaitedHost | undefined
 }
@@ -75,6 +84,8 @@ export class HostLink {
     this.#onClose = onClose
     const common = {
       side: 'initiator' as const,
+      proof:
+        settings.trust === undefined ? undefined : new LinkProof({ trust: settings.trust.ring }),
       hello: createHello({
         role: 'kernel',
         name: kernel.node,
@@ -95,17 +106,23 @@ export class HostLink {
       transport.send !== undefined
         ? new Session({ ...common, send: transport.send })
         : new Session({ ...common, write: transport.write })
-    this.#helloTimer = setTimeout(
-      () =>
-        this.close(
-          new PlexusError(
-            'UNAVAILABLE',
-            `Host at ${where} said no HELLO within ${settings.helloTimeout} ms`,
-            { retryable: true, data: { reason: 'handshake' } },
-          ),
+    this.#helloTimer = setTimeout(() => {
+      // It said HELLO but never proved who it is (a host without a key): tell it why.
+      if (this.session.awaitingProof) {
+        return this.#refuse(
+          new PlexusError('UNAUTHORIZED', `Host at ${where} sent no proof of identity`, {
+            data: { reason: 'missing-proof' },
+          }),
+        )
+      }
+      this.close(
+        new PlexusError(
+          'UNAVAILABLE',
+          `Host at ${where} said no HELLO within ${settings.helloTimeout} ms`,
+          { retryable: true, data: { reason: 'handshake' } },
         ),
-      settings.helloTimeout,
-    )
+      )
+    }, settings.helloTimeout)
     this.#helloTimer.unref()
   }
 
@@ -179,6 +196,18 @@ export class HostLink {
         new PlexusError('PROTOCOL', `Host '${this.name}' serves no service`, {
           data: { reason: 'handshake' },
         }),
+      )
+    }
+    const key = this.session.provenBy
+    const allowed = key === undefined ? undefined : this.#settings.trust?.services.get(key.id)
+    const refusedService = allowed && hello.services.find((s) => !allowed.includes(s.name))
+    if (key !== undefined && allowed !== undefined && refusedService !== undefined) {
+      return this.#refuse(
+        new PlexusError(
+          'FORBIDDEN',
+          `Host '${this.name}' may not serve '${refusedService.name}' with key '${key.id}' (it may serve ${allowed.join(', ')})`,
+          { data: { reason: 'service-not-allowed', service: refusedService.name, key: key.id } },
+        ),
       )
     }
     const first = hello.services[0]!.name

@@ -9,8 +9,9 @@ import {
   type ServiceDefinition,
 } from '@plexus/kernel'
 import { serveDefinition, type ServeTransport } from '@plexus/isolate'
-import type { Session } from '@plexus/wire'
+import { privateKeyOf, type KeyInput, type Session } from '@plexus/wire'
 import { parseEndpoint } from './endpoint.js'
+import { HostProver } from './host-proof.js'
 
 /** Options of a service host that dials in to a kernel. */
 export interface HostOptions {
@@ -20,6 +21,11 @@ export interface HostOptions {
   token: string
   /** This host's name in the kernel's status and logs (default `<hostname>-<pid>`). */
   name?: string
+  /**
+   * This host's Ed25519 private key (PEM, JWK, KeyObject or `{ file }`): it signs the kernel's
+   * challenge in the handshake, for a kernel that lists the public key in `trustedHosts`.
+   */
+  identity?: KeyInput
   /** TLS options for `tls://` (`ca` to trust a private CA, `servername`...). */
   tls?: ConnectionOptions
   /** Reconnect backoff in ms: full jitter between `min` and a ceiling doubling up to `max`. */
@@ -50,6 +56,10 @@ export function runHost(definition: ServiceDefinition, options: HostOptions): Ho
     createConsoleLogger(logLevelOf(process.env.PLEXUS_LOG_LEVEL)).child({ host: name })
   const min = options.reconnect?.min ?? 100
   const max = options.reconnect?.max ?? 5_000
+  const identity =
+    options.identity === undefined ? undefined : privateKeyOf(options.identity, 'host.identity')
+  const proverOf = (framed: boolean, emit: (bytes: Buffer) => void): HostProver | undefined =>
+    identity === undefined ? undefined : new HostProver(identity, framed, emit)
   let stopped = false
   let connections = 0
   let failures = 0
@@ -108,8 +118,18 @@ export function runHost(definition: ServiceDefinition, options: HostOptions): Ho
     }
     socket.once(endpoint.scheme === 'tls' ? 'secureConnect' : 'connect', () => {
       connected = true
-      const live = serve({ write: (chunk) => socket.write(chunk), close: () => socket.destroy() })
-      socket.on('data', (chunk: Buffer) => live.receive(chunk))
+      const prover = proverOf(true, (bytes) => socket.write(bytes))
+      const live = serve({
+        write: (chunk) => {
+          socket.write(chunk)
+          prover?.sent(chunk)
+        },
+        close: () => socket.destroy(),
+      })
+      socket.on('data', (chunk: Buffer) => {
+        prover?.received(chunk)
+        live.receive(chunk)
+      })
     })
     close = () => socket.destroy()
     socket.on('close', end)
@@ -130,17 +150,23 @@ export function runHost(definition: ServiceDefinition, options: HostOptions): Ho
       again()
     }
     let live: Session | undefined
+    const prover = proverOf(false, (bytes) => socket.send(bytes, { binary: true }))
     socket.on('open', () => {
       connected = true
       live = serve({
         send: (messages) => {
-          for (const message of messages) socket.send(message, { binary: true })
+          for (const message of messages) {
+            socket.send(message, { binary: true })
+            prover?.sent(message)
+          }
         },
         close: () => socket.terminate(),
       })
     })
     socket.on('message', (data: Buffer, isBinary: boolean) => {
-      live?.receiveMessage(isBinary ? data : Buffer.from([0xff]))
+      const body = isBinary ? data : Buffer.from([0xff])
+      prover?.received(body)
+      live?.receiveMessage(body)
     })
     close = () => socket.terminate()
     socket.on('close', end)

@@ -1,6 +1,6 @@
 import type { TlsOptions } from 'node:tls'
 import { PlexusError, type Kernel, type Plugin, type ServiceManifest } from '@plexus/kernel'
-import { DEFAULT_LIMITS } from '@plexus/wire'
+import { DEFAULT_LIMITS, keyIdOf, keyRingOf, publicKeyOf, type KeyInput } from '@plexus/wire'
 import { AwaitedHost } from './awaited-host.js'
 import { formatEndpoint, parseEndpoint } from './endpoint.js'
 import { HostLink, type HostLinkSettings } from './host-link.js'
@@ -15,6 +15,12 @@ export interface RemoteOptions {
   ws?: string
   /** The token every host must present in its HELLO (compared in constant time). */
   token: string
+  /**
+   * Hosts' Ed25519 public keys: with it, every host proves its identity in the handshake by
+   * signing this kernel's fresh challenge (`runHost({ identity })`); `services` limits what a
+   * key may serve (docs/security.md). Refusals are UNAUTHORIZED / FORBIDDEN, link closed.
+   */
+  trustedHosts?: readonly { key: KeyInput; services?: readonly string[] }[]
   /** TLS for the TCP listener (`key`, `cert`, `ca`, `requestCert`...); required for `tls://`. */
   tls?: TlsOptions
   /** PING period in ms (default 1000; 0 disables). */
@@ -81,6 +87,7 @@ export function remote(options: RemoteOptions): RemotePlugin {
       data: { key: 'remote.tls', expected: '{ key, cert }' },
     })
   }
+  const trust = trustOf(options.trustedHosts)
   const addresses: { tcp?: string; ws?: string } = {}
   const links = new Set<HostLink>()
   // Slots of services placed `remote` (configured here, served by a host that dials in).
@@ -102,6 +109,7 @@ export function remote(options: RemoteOptions): RemotePlugin {
       })
       const settings: HostLinkSettings = {
         claim,
+        trust,
         token: options.token,
         pingInterval: options.pingInterval ?? 1000,
         pingMisses: options.pingMisses ?? 3,
@@ -155,4 +163,41 @@ function endOf(host: string): PlexusError {
     retryable: true,
     data: { host, reason: 'closed' },
   })
+}
+
+function trustOf(hosts: RemoteOptions['trustedHosts']): HostLinkSettings['trust'] {
+  if (hosts === undefined) return undefined
+  const ring = keyRingOf(
+    (Array.isArray(hosts) ? hosts : []).map((h) => ({ key: h?.key as KeyInput })),
+    'remote.trustedHosts',
+  )
+  if (!Array.isArray(hosts) || ring.size === 0) {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      'remote.trustedHosts: expected a non-empty list of { key, services? }',
+      {
+        data: { key: 'remote.trustedHosts' },
+      },
+    )
+  }
+  const services = new Map<string, readonly string[]>()
+  hosts.forEach((host, i) => {
+    if (host.services === undefined) return
+    if (
+      !Array.isArray(host.services) ||
+      !host.services.every((s: unknown) => typeof s === 'string')
+    ) {
+      throw new PlexusError(
+        'INVALID_CONFIG',
+        `remote.trustedHosts[${i}].services: expected a list of service names`,
+        {
+          data: { key: `remote.trustedHosts[${i}].services` },
+        },
+      )
+    }
+    services.set(keyIdOf(publicKeyOf(host.key, `remote.trustedHosts[${i}].key`)), [
+      ...host.services,
+    ])
+  })
+  return { ring, services }
 }

@@ -92,6 +92,12 @@ function checkHello(e: Record<string, unknown>): void {
   if (e.name !== undefined && typeof e.name !== 'string') fail('HELLO', 'name', 'a string', e.name)
   if (e.token !== undefined && typeof e.token !== 'string')
     fail('HELLO', 'token', 'a string', e.token)
+  for (const field of ['challenge', 'kx'] as const) {
+    const value = e[field]
+    if (value !== undefined && (typeof value !== 'string' || value.length > 256)) {
+      fail('HELLO', field, 'a string of at most 256 characters', value)
+    }
+  }
   if (e.maxFrameSize !== undefined && !isCount(e.maxFrameSize)) {
     fail('HELLO', 'maxFrameSize', 'a positive integer', e.maxFrameSize)
   }

@@ -41,6 +41,10 @@ export interface HelloEnvelope {
   maxFrameSize?: number
   /** A credential for a kernel that asks for one (a remote host's configured token). */
   token?: string
+  /** A fresh random value the peer must sign to prove its identity (§5.3; base64url). */
+  challenge?: string
+  /** An ephemeral X25519 public key for the link's MAC keys (§5.3; base64url, keyed links). */
+  kx?: string
 }
 
 /** Asks the peer to run an action, stream or channel. */

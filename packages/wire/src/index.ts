@@ -75,9 +75,24 @@ export { MessageWriter } from './message-writer.js'
 export {
   NO_DEADLINE,
   PARENT_KEY,
+  PROOF_ADDRESS,
   RESERVED_ACTIONS,
   type EventDelivery,
 } from './link-conventions.js'
+/** Identity proofs in HELLO (Ed25519 over a fresh challenge) and the per-link MAC keys they agree. */
+export { LinkProof, type LinkKeys, type LinkProofOptions, type ProofBody } from './link-proof.js'
+/** Ed25519 keys from configuration, their ids, and the ring of trusted peer keys. */
+export {
+  keyIdOf,
+  keyRingOf,
+  privateKeyOf,
+  publicKeyOf,
+  type KeyInput,
+  type KeyRing,
+  type TrustedKey,
+} from './link-keys.js'
+/** HMAC-SHA256 over sequence number and body, per direction, for keyed links. */
+export { LinkMac } from './link-mac.js'
 /** A host's own traffic routed through the kernel, and the PING-based liveness of a link. */
 export { HostTraffic, metaOf, outboundOf } from './host-traffic.js'
 export { Liveness, type LivenessHooks } from './liveness.js'

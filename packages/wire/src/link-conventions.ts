@@ -9,7 +9,12 @@ export const RESERVED_ACTIONS = {
   stopped: '$stopped',
   /** Delivers an event to the host's handler of `pattern`; input is an `EventDelivery`. */
   event: '$event',
+  /** Carries a side's proof of identity, `link.$proof` (a `send`, right after HELLO; §5.3). */
+  proof: '$proof',
 } as const
+
+/** The address of a proof of identity: the only envelope allowed between HELLO and the proof. */
+export const PROOF_ADDRESS = `link.${RESERVED_ACTIONS.proof}`
 
 /** The input of a `<service>.$event` request: which subscription, the topic emitted, the payload. */
 export interface EventDelivery {

@@ -12,6 +12,9 @@ import { FrameDecoder } from './frame-decoder.js'
 import { FrameWriter } from './frame-writer.js'
 import { acceptHello, type Handshake } from './handshake.js'
 import { IdSequence, isIdOf, type LinkSide } from './id-sequence.js'
+import { PROOF_ADDRESS } from './link-conventions.js'
+import type { TrustedKey } from './link-keys.js'
+import type { LinkKeys, LinkProof } from './link-proof.js'
 import { MessageWriter } from './message-writer.js'
 import { Exchange, type ExchangeLink } from './exchange.js'
 import { FlowIn } from './flow-in.js'
@@ -64,6 +67,12 @@ export interface SessionCommon {
   window?: number
   /** Runs for every envelope or frame refused (counted by the owner across sessions). */
   onRefused?: () => void
+  /**
+   * Identity proofs (docs/protocol.md §5.3): this side's HELLO gets a challenge (and a key
+   * exchange on keyed links), the peer's proof is required before `ready` when it has trusted
+   * keys, and this side's own proof is sent right after the peer's HELLO.
+   */
+  proof?: LinkProof | undefined
 }
 
 /** Options of one outbound request. */
@@ -112,7 +121,12 @@ export class Session implements ExchangeLink {
   readonly #out = new Map<number, Outbound>()
   readonly #in = new Map<number, Exchange>()
   readonly #violations: ViolationLog
+  readonly #hello: HelloEnvelope
+  readonly #proof: LinkProof | undefined
   #peer: Handshake | undefined
+  /** The peer's HELLO, accepted, while its proof of identity is awaited. */
+  #unproven: Handshake | undefined
+  #provenBy: TrustedKey | undefined
   #closed: PlexusError | undefined
   #sweeper: NodeJS.Timeout | undefined
   #receivedAt = 0
@@ -135,7 +149,24 @@ export class Session implements ExchangeLink {
     this.#decoder = new FrameDecoder(limits)
     this.#ids = new IdSequence(options.side)
     this.#violations = new ViolationLog(options.logger, options.onRefused)
-    this.#writer.write(options.hello)
+    this.#proof = options.proof
+    this.#hello = options.proof === undefined ? options.hello : options.proof.hello(options.hello)
+    this.#writer.write(this.#hello)
+  }
+
+  /** Whether the peer's HELLO arrived and its proof of identity is still awaited. */
+  get awaitingProof(): boolean {
+    return this.#unproven !== undefined
+  }
+
+  /** The trusted key the peer proved itself with (links that require a proof). */
+  get provenBy(): TrustedKey | undefined {
+    return this.#provenBy
+  }
+
+  /** The link's MAC keys, once agreed (keyed proofs only). */
+  get keys(): LinkKeys | undefined {
+    return this.#proof?.keys
   }
 
   /** The peer's handshake, once received. */
@@ -260,6 +291,10 @@ export class Session implements ExchangeLink {
 
   /** Sends a liveness probe. */
   ping(seq: number): void {
+    // With proofs, nothing may precede this side's proof: wait for the peer's HELLO.
+    if (this.#proof !== undefined && this.#peer === undefined && this.#unproven === undefined) {
+      return
+    }
     this.#write({ t: EnvelopeType.PING, seq })
   }
 
@@ -433,17 +468,38 @@ export class Session implements ExchangeLink {
 
   #dispatch(e: Envelope): void {
     if (this.#peer === undefined) {
+      if (this.#unproven !== undefined) return this.#proved(e, this.#unproven)
+      let handshake: Handshake
       try {
-        this.#peer = acceptHello(e)
+        handshake = acceptHello(e)
       } catch (error) {
-        const typed = toPlexusError(error)
-        this.#violations.record(typed)
-        this.#writer.write({ t: EnvelopeType.ERROR, id: 0, error: typed.toJSON() })
-        this.#writer.flush()
-        this.#broken(typed)
-        return
+        return this.#refuse(toPlexusError(error))
       }
-      this.#handlers.ready(this.#peer)
+      const proof = this.#proof
+      if (proof !== undefined) {
+        let input: ReturnType<LinkProof['answer']>
+        try {
+          input = proof.answer(this.#hello, handshake.peer, this.#side)
+        } catch (error) {
+          return this.#refuse(toPlexusError(error))
+        }
+        if (input !== undefined) {
+          this.#writer.write({
+            t: EnvelopeType.REQUEST,
+            id: 0,
+            kind: 'send',
+            address: PROOF_ADDRESS,
+            deadline: 0,
+            input,
+          })
+        }
+        if (proof.required) {
+          this.#unproven = handshake
+          return
+        }
+      }
+      this.#peer = handshake
+      this.#handlers.ready(handshake)
       return
     }
     switch (e.t) {
@@ -507,6 +563,36 @@ export class Session implements ExchangeLink {
           }),
         )
     }
+  }
+
+  /** The first envelope after the peer's HELLO, on a link that asked for its proof. */
+  #proved(e: Envelope, handshake: Handshake): void {
+    if (e.t === EnvelopeType.ERROR && e.id === 0) return this.#broken(PlexusError.fromJSON(e.error))
+    if (e.t !== EnvelopeType.REQUEST || e.kind !== 'send' || e.address !== PROOF_ADDRESS) {
+      return this.#refuse(
+        new PlexusError(
+          'UNAUTHORIZED',
+          `Peer '${String(handshake.peer.name)}' sent t=${e.t} before proving its identity`,
+          { data: { reason: 'missing-proof' } },
+        ),
+      )
+    }
+    try {
+      this.#provenBy = this.#proof!.check(this.#hello, handshake.peer, e.input)
+    } catch (error) {
+      return this.#refuse(toPlexusError(error))
+    }
+    this.#unproven = undefined
+    this.#peer = handshake
+    this.#handlers.ready(handshake)
+  }
+
+  /** Refuses the link during the handshake: ERROR id 0 the peer can read, then broken. */
+  #refuse(error: PlexusError): void {
+    this.#violations.record(error)
+    this.#writer.write({ t: EnvelopeType.ERROR, id: 0, error: error.toJSON() })
+    this.#writer.flush()
+    this.#broken(error)
   }
 
   /** An envelope was refused: count it, log it (capped), end the exchange it names. */

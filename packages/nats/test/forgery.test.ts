@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { test } from 'node:test'
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node'
+import { defineService, silentLogger, type PlexusError } from '@plexus/kernel'
+import type { TrustedNodeKey } from '@plexus/nats'
+import {
+  EnvelopeType,
+  LinkMac,
+  LinkProof,
+  Session,
+  createHello,
+  encodeEnvelope,
+  keyRingOf,
+} from '@plexus/wire'
+import { reportGates, scale, until } from '@plexus/testing'
+import { clusterNode, routedTo, stopKernelsFirst } from './helpers.js'
+import { nodeKey, secureNats, secureSkip } from './secure-server.js'
+
+const NS = 'test'
+let forgedLinks = 0
+
+/**
+ * A forger's node link to `b` speaking for `as`, over the intruder's own NATS connection: a real
+ * wire session with a real (untrusted) Ed25519 key, MACing its messages with the keys it agreed.
+ */
+function forgedLink(
+  nc: NatsConnection,
+  as: string,
+  identity: ReturnType<typeof nodeKey> | undefined,
+  trustB: TrustedNodeKey[],
+) {
+  const id = `forged${++forgedLinks}.1`
+  let seq = 0
+  let peerLink: string | undefined
+  const outcome: { broken?: PlexusError; ready: boolean } = { ready: false }
+  const session: Session = new Session({
+    side: as < 'b' ? 'initiator' : 'acceptor',
+    hello: createHello({ role: 'kernel', name: as }),
+    logger: silentLogger,
+    proof:
+      identity === undefined
+        ? undefined
+        : new LinkProof({
+            identity: identity.privateKey,
+            trust: keyRingOf(
+              trustB.map((e) => ({ key: e.key })),
+              'forger',
+            ),
+            keyed: true,
+          }),
+    handlers: {
+      ready: () => void (outcome.ready = true),
+      broken: (error) => void (outcome.broken = error),
+      request: () => {},
+      event: () => {},
+    },
+    send: (messages) => {
+      for (const body of messages) {
+        const h = headers()
+        h.set('Plexus-From', id)
+        if (peerLink !== undefined) h.set('Plexus-To', peerLink)
+        h.set('Plexus-Seq', String(++seq))
+        const keys = session.keys
+        if (seq > 1 && keys !== undefined) h.set('Plexus-Mac', new LinkMac(keys).sign(seq, body))
+        nc.publish(`plexus.${NS}.link.b.${as}`, body, { headers: h })
+      }
+    },
+  })
+  nc.subscribe(`plexus.${NS}.link.${as}.b`, {
+    callback: (_e, msg) => {
+      if (msg.headers?.get('Plexus-To') !== id) return
+      peerLink ??= msg.headers.get('Plexus-From')
+      session.receiveMessage(msg.data)
+    },
+  })
+  /** Raw REQUESTs straight after the handshake, whatever b said. */
+  const requests = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const body = encodeEnvelope({
+        t: EnvelopeType.REQUEST,
+        id: 2 * i + 1,
+        kind: 'call',
+        address: 'work@1.echo',
+        deadline: 5000,
+        input: { forged: i },
+      })
+      const h = headers()
+      h.set('Plexus-From', id)
+      if (peerLink !== undefined) h.set('Plexus-To', peerLink)
+      h.set('Plexus-Seq', String(++seq))
+      const keys = session.keys
+      if (keys !== undefined) h.set('Plexus-Mac', new LinkMac(keys).sign(seq, body))
+      nc.publish(`plexus.${NS}.link.b.${as}`, body, { headers: h })
+    }
+  }
+  return { outcome, requests }
+}
+
+test(
+  'T23: envelopes forged onto NATS link subjects with valid NATS credentials but no kernel identity are never accepted',
+  { skip: secureSkip },
+  async (t) => {
+    const PER_KIND = scale({ small: 250, full: 2_500 })
+    stopKernelsFirst(t)
+    const nats = await secureNats(t, NS, ['a', 'b'])
+    const [ka, kb] = [nodeKey(), nodeKey()]
+    const trust: TrustedNodeKey[] = [
+      { key: ka.publicKey, node: 'a' },
+      { key: kb.publicKey, node: 'b' },
+    ]
+    const inputs: unknown[] = []
+    const work = defineService({
+      name: 'work',
+      actions: { echo: (_ctx, n: unknown) => (inputs.push(n), n) },
+    })
+    const options = (name: string, key: ReturnType<typeof nodeKey>) => ({
+      ...nats.credentials(name),
+      identity: key.privateKey,
+      trustedKeys: trust,
+    })
+    const a = await clusterNode(t, nats.url, 'a', [], options('a', ka))
+    const b = await clusterNode(t, nats.url, 'b', [work], options('b', kb))
+    await routedTo(a.kernel, 'work', 'b')
+
+    const spy = await connect({ servers: nats.url, ...nats.credentials('intruder') })
+    t.after(() => spy.close())
+    // b's current link ids with a, read off the wire like any eavesdropper would.
+    let aLink = ''
+    let bLink = ''
+    spy.subscribe(`plexus.${NS}.link.b.a`, {
+      callback: (_e, msg) => {
+        // The first message seen is a's own (the forgers start later).
+        if (aLink !== '') return
+        aLink = msg.headers?.get('Plexus-From') ?? ''
+        bLink = msg.headers?.get('Plexus-To') ?? ''
+      },
+    })
+    let legit = 0
+    let failed = 0
+    await spy.flush()
+    await until('a link message seen', async () => {
+      await a.kernel.call('work.echo', { legit: legit++ })
+      return aLink !== '' && bLink !== '' ? true : undefined
+    })
+
+    const mallory = nodeKey()
+    const forgers = [
+      forgedLink(spy, 'mallory', mallory, trust), // an unknown node with its own key
+      forgedLink(spy, 'a', mallory, trust), // speaking for a with the wrong key
+      forgedLink(spy, 'zed', undefined, trust), // no proof at all
+    ]
+    await until('every forged handshake refused', () =>
+      forgers.every((f) => f.outcome.broken !== undefined) ? true : undefined,
+    )
+    for (const f of forgers) f.requests(PER_KIND)
+    // Straight into the a<->b link, with its real link ids and sequence numbers ahead.
+    for (let i = 0; i < PER_KIND; i++) {
+      const body = encodeEnvelope({
+        t: EnvelopeType.REQUEST,
+        id: 2 * i + 1001,
+        kind: 'call',
+        address: 'work@1.echo',
+        deadline: 5000,
+        input: { forged: 'inline', i },
+      })
+      const h = headers()
+      h.set('Plexus-From', aLink)
+      h.set('Plexus-To', bLink)
+      h.set('Plexus-Seq', String(1_000_000 + i))
+      h.set('Plexus-Mac', randomBytes(16).toString('base64url'))
+      spy.publish(`plexus.${NS}.link.b.a`, body, { headers: h })
+    }
+    await spy.flush()
+    const forged = 4 * PER_KIND
+    // The fence: a's calls still answer after the flood, in order behind it.
+    for (let i = 0; i < 50; i++) {
+      await a.kernel.call('work.echo', { legit: legit++ }).catch(() => failed++)
+    }
+    await until('the forged link traffic read by b', () =>
+      b.plugin.cluster!.refused >= PER_KIND ? true : undefined,
+    )
+    const accepted = inputs.filter(
+      (n) => typeof n === 'object' && n !== null && 'forged' in n,
+    ).length
+    reportGates('T23-nats-forged', `${forged} forged`, {
+      forged,
+      accepted,
+      refused: b.plugin.cluster!.refused,
+      failedCalls: failed,
+    })
+    assert.deepEqual(
+      forgers.map((f) => (f.outcome.broken?.data as { reason?: string } | undefined)?.reason),
+      ['unknown-key', 'unknown-key', 'missing-proof'],
+    )
+    assert.equal(accepted, 0)
+    assert.equal(inputs.length, legit)
+    assert.equal(failed, 0)
+    assert.equal(a.plugin.cluster!.links, 1)
+  },
+)
