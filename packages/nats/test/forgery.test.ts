@@ -10,7 +10,7 @@ import {
   LinkProof,
   Session,
   createHello,
-  encodeEnvelope,
+  encodeFrame,
   keyRingOf,
 } from '@plexus/wire'
 import { reportGates, scale, until } from '@plexus/testing'
@@ -55,29 +55,28 @@ function forgedLink(
       request: () => {},
       event: () => {},
     },
-    send: (messages) => {
-      for (const body of messages) {
-        const h = headers()
-        h.set('Plexus-From', id)
-        if (peerLink !== undefined) h.set('Plexus-To', peerLink)
-        h.set('Plexus-Seq', String(++seq))
-        const keys = session.keys
-        if (seq > 1 && keys !== undefined) h.set('Plexus-Mac', new LinkMac(keys).sign(seq, body))
-        nc.publish(`plexus.${NS}.link.b.${as}`, body, { headers: h })
-      }
+    // A node link is a byte stream of frames, one tick's frames per NATS message.
+    write: (chunk) => {
+      const h = headers()
+      h.set('Plexus-From', id)
+      if (peerLink !== undefined) h.set('Plexus-To', peerLink)
+      h.set('Plexus-Seq', String(++seq))
+      const keys = session.keys
+      if (seq > 1 && keys !== undefined) h.set('Plexus-Mac', new LinkMac(keys).sign(seq, chunk))
+      nc.publish(`plexus.${NS}.link.b.${as}`, chunk, { headers: h })
     },
   })
   nc.subscribe(`plexus.${NS}.link.${as}.b`, {
     callback: (_e, msg) => {
       if (msg.headers?.get('Plexus-To') !== id) return
       peerLink ??= msg.headers.get('Plexus-From')
-      session.receiveMessage(msg.data)
+      session.receive(msg.data)
     },
   })
   /** Raw REQUESTs straight after the handshake, whatever b said. */
   const requests = (count: number) => {
     for (let i = 0; i < count; i++) {
-      const body = encodeEnvelope({
+      const body = encodeFrame({
         t: EnvelopeType.REQUEST,
         id: 2 * i + 1,
         kind: 'call',
@@ -156,7 +155,7 @@ test(
     for (const f of forgers) f.requests(PER_KIND)
     // Straight into the a<->b link, with its real link ids and sequence numbers ahead.
     for (let i = 0; i < PER_KIND; i++) {
-      const body = encodeEnvelope({
+      const body = encodeFrame({
         t: EnvelopeType.REQUEST,
         id: 2 * i + 1001,
         kind: 'call',
