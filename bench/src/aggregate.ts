@@ -89,9 +89,15 @@ const roundSpread = (s: Spread): Spread => ({
   max: round(s.max),
 })
 
-/** The pairs worth stating: Plexus against everything, the peer against the floors. */
+/**
+ * The pairs worth stating: Plexus against everything, the peer against the floors, and each
+ * Plexus variant (`plexus-metrics`, `plexus-ws`) against plain Plexus.
+ */
 function pairs(impls: ImplName[]): Array<[ImplName, ImplName]> {
   const out: Array<[ImplName, ImplName]> = []
+  if (impls.includes('plexus')) {
+    for (const v of impls.filter((i) => i.startsWith('plexus-'))) out.push([v, 'plexus'])
+  }
   const floors = impls.filter((i) => i.startsWith('floor'))
   if (impls.includes('plexus')) {
     if (impls.includes('moleculer')) out.push(['plexus', 'moleculer'])

@@ -30,7 +30,10 @@ async function measure(scenario: Scenario, impl: ImplName, options: ChildOptions
       const target = await need(scenario.impls[impl], scenario, impl)()
       pinPeers()
       try {
-        return await measureRequests(target, options.concurrency, options.counts)
+        // A load target's client runs in a peer process (pinned above) and measures itself.
+        return 'load' in target
+          ? await target.load(options.concurrency, options.counts)
+          : await measureRequests(target, options.concurrency, options.counts)
       } finally {
         await target.close?.()
       }

@@ -4,19 +4,10 @@
  * only, which keeps the call sites here monomorphic.
  */
 import { quantileSorted } from './stats.js'
-import type { Measurement, RequestTarget } from './scenario.js'
+import type { Counts, Measurement, RequestTarget } from './scenario.js'
 
-/** Request counts of one measurement. */
-export interface Counts {
-  warmup: number
-  untimed: number
-  timed: number
-  /**
-   * Shortest untimed pass in ms (the warm-up lasts at least half of it): a fixed count that
-   * fast sides finish in a tenth of a second would measure V8's tier-up, not the steady state.
-   */
-  minMs?: number
-}
+/** Request counts of one measurement (defined beside the scenario shapes, which use it too). */
+export type { Counts } from './scenario.js'
 
 /** Most warm-up rounds, so a side that never reaches the minimum time still ends. */
 const MAX_WARMUP_ROUNDS = 40

@@ -3,8 +3,32 @@
  * scenario (a new link, a new feature) is adding one file there.
  */
 
-/** The implementations a scenario may compare: Plexus, the peer, and one or more floors. */
-export type ImplName = 'plexus' | 'moleculer' | 'floor' | 'floor-coalesced'
+/** Request counts of one measurement. */
+export interface Counts {
+  warmup: number
+  untimed: number
+  timed: number
+  /**
+   * Shortest untimed pass in ms (the warm-up lasts at least half of it): a fixed count that
+   * fast sides finish in a tenth of a second would measure V8's tier-up, not the steady state.
+   */
+  minMs?: number
+}
+
+/**
+ * The implementations a scenario may compare: Plexus, the peer, and one or more floors. A
+ * `plexus-*` name is Plexus with one thing changed (metrics on, the WebSocket path), compared
+ * with `plexus` in the same run.
+ */
+export type ImplName =
+  | 'plexus'
+  | 'plexus-metrics'
+  | 'plexus-tracing'
+  | 'plexus-ws'
+  | 'moleculer'
+  | 'floor'
+  | 'floor-coalesced'
+  | 'floor-fastify'
 
 /** One ready-to-drive implementation of a request scenario, built in a fresh process. */
 export interface RequestTarget {
@@ -22,6 +46,21 @@ export interface RequestTarget {
 
 /** Builds a request target; runs once per measurement process. */
 export type RequestFactory = () => Promise<RequestTarget>
+
+/**
+ * A server this process runs while a client in a peer process drives the load (an HTTP
+ * benchmark client such as autocannon): the peer is pinned to the other core, and `load` runs
+ * the same warm-up and pass rule as the op loops, answering throughput and latency.
+ */
+export interface LoadTarget {
+  /** Warm-up, then the measured pass, at `concurrency` requests in flight. */
+  readonly load: (concurrency: number, counts: Counts) => Promise<Measurement>
+  /** Stops the client process and the server. */
+  readonly close?: () => Promise<unknown> | void
+}
+
+/** Builds a load target; runs once per measurement process. */
+export type LoadFactory = () => Promise<LoadTarget>
 
 /** Releases what a start-up measurement built. */
 export type Closer = () => Promise<unknown> | void
@@ -57,7 +96,7 @@ export interface RequestScenario extends ScenarioBase {
   readonly requests: number
   /** Concurrencies to measure; default [1, 100]. */
   readonly concurrency?: readonly number[]
-  readonly impls: Partial<Record<ImplName, RequestFactory>>
+  readonly impls: Partial<Record<ImplName, RequestFactory | LoadFactory>>
 }
 
 /** RSS and heap after warm-up and GC. */

@@ -66,6 +66,38 @@ function rowsAtLeast(a: string, b: string, cs: number[], want: number): Check['m
   }
 }
 
+/** A Plexus variant (`plexus-ws`) over plain Plexus in one scenario, at least `want`×. */
+function variantAtLeast(
+  scenario: string,
+  c: number,
+  variant: ImplName,
+  want: number,
+): Check['measure'] {
+  return (f) => {
+    const r = ratio(f, scenario, c, variant, 'plexus')
+    if (!r || !Number.isFinite(r.ratio.median)) return undefined
+    const got = r.ratio.median
+    return {
+      text: `c${c}: ${fmt(got)}× plexus`,
+      ok: got >= want,
+      miss: `${fmt(want / got)}× short of ${want}×`,
+    }
+  }
+}
+
+/** What a Plexus variant costs per op over plain Plexus at c1; `limit` undefined = reported. */
+function variantCost(scenario: string, variant: ImplName, limit?: number): Check['measure'] {
+  return (f) => {
+    const ns = ratio(f, scenario, 1, variant, 'plexus')?.extra_ns?.median
+    if (ns === undefined || !Number.isFinite(ns)) return undefined
+    return {
+      text: `c1: ${signed(ns)} ns per call`,
+      ok: limit === undefined || ns <= limit,
+      miss: `${fmt(ns - (limit ?? 0))} ns over`,
+    }
+  }
+}
+
 /** The in-process call's cost over a bare `await fn()`, at most `limit` ns. */
 function callOverBare(limit: number): Check['measure'] {
   return (f) => {
@@ -160,6 +192,26 @@ const CHECKS: Check[] = [
   {
     target: 'plain events across two nodes over NATS, c100: ≥ 1.5× Moleculer-NATS events',
     measure: atLeast('nats-emit', 100, 'moleculer', 1.5),
+  },
+  {
+    target:
+      'gateway aliased GET → inline action, c100: ≥ 0.95× bare fastify, ≥ 1.25× moleculer-web',
+    measure: all(
+      atLeast('http-get', 100, 'floor-fastify', 0.95),
+      atLeast('http-get', 100, 'moleculer', 1.25),
+    ),
+  },
+  {
+    target: 'gateway WebSocket call path, c100: ≥ 2× the HTTP path in calls/s',
+    measure: variantAtLeast('http-ws', 100, 'plexus-ws', 2),
+  },
+  {
+    target: 'in-process call with the metrics plug-in on: within +10 ns of metrics off',
+    measure: variantCost('call-observe', 'plexus-metrics', 10),
+  },
+  {
+    target: 'in-process call with tracing on (one span per call): reported',
+    measure: variantCost('call-observe', 'plexus-tracing'),
   },
   {
     target: 'call to an active actor (memory kv): ≤ 2× a plain in-process call (≥ 0.5× its rate)',

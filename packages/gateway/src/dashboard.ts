@@ -7,6 +7,7 @@ import type { GatewayStats } from './gateway-stats.js'
 import { withStatus } from './http-status.js'
 import { RecentEvents } from './recent-events.js'
 import { statusChanges } from './status-diff.js'
+import type { TraceLinkOptions } from './options.js'
 
 /** What the dashboard pushes every interval. */
 export interface DashboardSnapshot {
@@ -28,6 +29,7 @@ export class Dashboard {
   readonly #viewers = new Set<WebSocket>()
   readonly #interval: number
   readonly #token: string | undefined
+  readonly #traceLinks: TraceLinkOptions | undefined
   #timer: NodeJS.Timeout | undefined
   // Empty at first, so the first snapshot lists every service as registered.
   #last: ServiceStatus[] = []
@@ -38,18 +40,34 @@ export class Dashboard {
   constructor(
     kernel: Kernel<any>,
     stats: () => GatewayStats,
-    options: { interval: number; token: string | undefined },
+    options: {
+      interval: number
+      token: string | undefined
+      traceLinks?: TraceLinkOptions | undefined
+    },
   ) {
     this.#kernel = kernel
     this.#stats = stats
     this.#interval = options.interval
     this.#token = options.token
+    this.#traceLinks = options.traceLinks
+    const traced = options.traceLinks !== undefined
     // Bus events are read on the emit path; the step stays in place after close but does nothing.
+    // The trace id is read only when the page links to traces.
     kernel.intercept({
       name: 'gateway-dashboard',
-      emit: (next) => (topic, payload, options, caller) => {
-        if (this.#active) this.#recent.push({ at: Date.now(), kind: 'event', text: topic })
-        next(topic, payload, options, caller)
+      emit: (next) => (topic, payload, emitOptions, caller) => {
+        if (this.#active) {
+          const traceId = traced
+            ? traceIdOf(emitOptions?.meta?.['traceparent'] ?? caller?.peekMeta()?.['traceparent'])
+            : undefined
+          this.#recent.push(
+            traceId === undefined
+              ? { at: Date.now(), kind: 'event', text: topic }
+              : { at: Date.now(), kind: 'event', text: topic, traceId },
+          )
+        }
+        next(topic, payload, emitOptions, caller)
       },
     })
   }
@@ -65,7 +83,13 @@ export class Dashboard {
           'content-security-policy',
           "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
         )
-        .send(dashboardPage(`${path}/live`))
+        .send(
+          dashboardPage({
+            livePath: `${path}/live`,
+            interval: this.#interval,
+            traceLinks: this.#traceLinks,
+          }),
+        )
     })
     scope.get(`${path}/snapshot`, { onRequest: guard }, async () => this.snapshot())
     scope.get(`${path}/live`, { websocket: true, onRequest: guard }, (socket: WebSocket) => {
@@ -138,6 +162,15 @@ export class Dashboard {
       throw withStatus(new PlexusError('UNAUTHORIZED', 'The dashboard needs a valid token'), 401)
     }
   }
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
+
+/** The trace id of a W3C `traceparent`, unless it is malformed or the all-zero invalid id. */
+function traceIdOf(traceparent: unknown): string | undefined {
+  if (typeof traceparent !== 'string') return undefined
+  const id = TRACEPARENT.exec(traceparent)?.[1]
+  return id === undefined || /^0+$/.test(id) ? undefined : id
 }
 
 function tokenOf(request: FastifyRequest): string | undefined {

@@ -51,13 +51,3 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
   'x-dns-prefetch-control': 'off',
 }
-
-/** Adds the security headers to every answer (the dashboard page's own CSP stays its own). */
-export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
-      if (!reply.hasHeader(name)) reply.header(name, value)
-    }
-    return payload
-  })
-}

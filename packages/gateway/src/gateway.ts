@@ -19,7 +19,8 @@ import { EdgeDrain } from './edge-drain.js'
 import { registerEndpoints } from './endpoints.js'
 import { openApiEndpoints } from './openapi-endpoints.js'
 import { EdgeAuth } from './edge-auth.js'
-import { registerRateLimit, registerSecurityHeaders } from './edge-limits.js'
+import { registerRateLimit, SECURITY_HEADERS } from './edge-limits.js'
+import { SocketAborts } from './socket-aborts.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
@@ -67,43 +68,46 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
   })
   const dashboard =
     config.dashboard === false ? undefined : new Dashboard(kernel, stats, config.dashboard)
-  // Upgraded requests never get an onResponse, so only plain HTTP requests count as in flight.
-  const counted = new WeakSet<FastifyRequest>()
   const edge = new EdgeDrain()
   const auth = config.auth === undefined ? undefined : new EdgeAuth(config.auth)
-  const kernelCallOptions = (meta: Record<string, unknown>, signal: AbortSignal) => ({
-    meta,
-    signal,
-    ...(config.deadline === undefined ? {} : { deadline: config.deadline }),
-  })
+  const aborts = new SocketAborts()
+  const security = config.securityHeaders ? Object.entries(SECURITY_HEADERS) : []
+  const idHeader = config.requestIdHeader
 
-  app.addHook('onRequest', async (request, reply) => {
+  // One callback-style hook for every request, compiled once: no promise, no per-request
+  // lookups. Upgraded requests never get an onResponse, so only plain HTTP requests count as
+  // in flight (and onResponse reads the same header to undo it).
+  app.addHook('onRequest', (request, reply, done) => {
     counters.requests++
-    if (request.headers.upgrade === undefined) {
-      counters.inFlight++
-      counted.add(request)
+    if (request.headers.upgrade === undefined) counters.inFlight++
+    reply.header(idHeader, request.id)
+    // Set before anything can fail, so error answers carry them too; a route setting one of
+    // these itself later wins, as it did when they were added on send.
+    for (const [name, value] of security) reply.header(name, value)
+    try {
+      assertCleanRequest(request)
+    } catch (error) {
+      done(error as Error)
+      return
     }
-    reply.header(config.requestIdHeader, request.id)
-    assertCleanRequest(request)
-    const route = request.routeOptions.config as { endpoint?: boolean; stream?: boolean }
-    if (route.endpoint === true) return
-    if (edge.refusing) {
-      reply.header('connection', 'close')
-      throw new PlexusError(
-        'UNAVAILABLE',
-        `The gateway is draining; not accepting ${request.method} ${request.url.split('?')[0]}`,
-      )
-    }
-    // A stream may stay open for as long as its client reads; the kernel's stop closes it.
-    if (request.headers.upgrade === undefined && route.stream !== true) edge.track(reply)
+    done()
   })
-  app.addHook('onResponse', async (request, reply) => {
-    if (counted.delete(request)) counters.inFlight--
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.headers.upgrade === undefined) counters.inFlight--
     if (reply.statusCode >= 500) counters.serverErrors++
     else if (reply.statusCode >= 400) counters.clientErrors++
+    done()
+  })
+  // What the drain does per route is known when the route is declared: endpoints are let
+  // through, streams are not waited for, every other request is counted until it answers.
+  app.addHook('onRoute', (route) => {
+    const flags = (route.config ?? {}) as { endpoint?: boolean; stream?: boolean }
+    if (flags.endpoint === true) return
+    const guard = edgeGuard(edge, flags.stream !== true)
+    const own = route.onRequest
+    route.onRequest = own === undefined ? [guard] : [guard, ...(Array.isArray(own) ? own : [own])]
   })
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, config))
-  if (config.securityHeaders) registerSecurityHeaders(app)
   if (config.rateLimit !== false) registerRateLimit(app, config.rateLimit)
 
   if (config.cors !== false) {
@@ -144,30 +148,35 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
       method: route.method,
       url: route.path,
       config: { stream: route.kind === 'stream' },
-      handler: async (request, reply) => {
-        const input = mergeInput(route, {
-          query: request.query,
-          body: request.body,
-          params: request.params,
-        })
-        // The token is checked before anything reaches the kernel; the principal rides in meta.
-        const principal = await auth?.principal(request, optional)
-        const meta = EdgeAuth.withPrincipal(requestMeta(request, config), principal)
-        const abort = abortOnDisconnect(reply)
-        if (route.kind === 'stream') {
-          return openStream(kernel, route, input, meta, request, reply, abort, config, counters)
-        }
-        const result = await kernel.call(
-          route.address,
-          input,
-          kernelCallOptions(meta, abort.signal),
-        )
-        if (result === undefined) return reply.code(204).send()
-        return reply
-          .code(route.status)
-          .type('application/json; charset=utf-8')
-          .send(JSON.stringify(result))
-      },
+      handler:
+        route.kind === 'call' && auth === undefined
+          ? callHandler(kernel, route, config, aborts)
+          : async (request, reply) => {
+              const input = mergeInput(route, request)
+              // The token is checked before anything reaches the kernel; the principal rides in meta.
+              const principal = await auth?.principal(request, optional)
+              const meta = EdgeAuth.withPrincipal(requestMeta(request, config), principal)
+              if (route.kind === 'stream') {
+                const abort = abortOnDisconnect(reply)
+                return openStream(
+                  kernel,
+                  route,
+                  input,
+                  meta,
+                  request,
+                  reply,
+                  abort,
+                  config,
+                  counters,
+                )
+              }
+              const result = await kernel.call(
+                route.address,
+                input,
+                callOptions(meta, aborts.of(request.raw.socket), config),
+              )
+              return answer(reply, route, result)
+            },
     })
   }
 
@@ -180,8 +189,11 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
   } else {
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '/'
+      // No route, so no route guard: a draining edge refuses here as it does on its routes.
       sendError(
-        new PlexusError('NOT_FOUND', `No route for ${request.method} ${path}`),
+        edge.refusing
+          ? refusal(request, reply)
+          : new PlexusError('NOT_FOUND', `No route for ${request.method} ${path}`),
         request,
         reply,
         config,
@@ -243,6 +255,71 @@ function buildServer(config: ResolvedOptions): FastifyInstance {
   })
   installJsonParser(app, config.bodyLimit)
   return app
+}
+
+/**
+ * The handler of a call route without auth, built once per route: input, meta, the kernel
+ * call and the JSON answer, with no per-request closures or option spreading.
+ */
+function callHandler(
+  kernel: Kernel,
+  route: Route,
+  config: ResolvedOptions,
+  aborts: SocketAborts,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  const { address } = route
+  return (request, reply) =>
+    kernel
+      .call(
+        address,
+        mergeInput(route, request),
+        callOptions(requestMeta(request, config), aborts.of(request.raw.socket), config),
+      )
+      .then((result) => answer(reply, route, result))
+}
+
+/** The kernel call's options: meta, the connection's cancel signal, the gateway's deadline. */
+function callOptions(
+  meta: Record<string, unknown>,
+  signal: AbortSignal,
+  config: ResolvedOptions,
+): { meta: Record<string, unknown>; signal: AbortSignal; deadline?: number } {
+  return config.deadline === undefined
+    ? { meta, signal }
+    : { meta, signal, deadline: config.deadline }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+/** A call's result as the answer: 204 when there is none, else the route's status and JSON. */
+function answer(reply: FastifyReply, route: Route, result: unknown): FastifyReply {
+  if (result === undefined) return reply.code(204).send()
+  return reply.code(route.status).header('content-type', JSON_TYPE).send(JSON.stringify(result))
+}
+
+/** The route-level hook the drain needs: refuse once refusing, else count until answered. */
+function edgeGuard(
+  edge: EdgeDrain,
+  track: boolean,
+): (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void {
+  return (request, reply, done) => {
+    if (edge.refusing) {
+      done(refusal(request, reply))
+      return
+    }
+    // A stream may stay open for as long as its client reads; the kernel's stop closes it.
+    if (track && request.headers.upgrade === undefined) edge.track(reply)
+    done()
+  }
+}
+
+/** The answer to a request arriving while the edge refuses: 503, and the connection closes. */
+function refusal(request: FastifyRequest, reply: FastifyReply): PlexusError {
+  reply.header('connection', 'close')
+  return new PlexusError(
+    'UNAVAILABLE',
+    `The gateway is draining; not accepting ${request.method} ${request.url.split('?')[0]}`,
+  )
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/

@@ -23,7 +23,7 @@ export function installJsonParser(app: FastifyInstance, bodyLimit: number): void
         return
       }
       try {
-        assertNotPoisoned(value, 'body')
+        assertNotPoisoned(value, 'body', text)
       } catch (error) {
         done(error as Error, undefined)
         return
@@ -38,9 +38,11 @@ export function installJsonParser(app: FastifyInstance, bodyLimit: number): void
  * query is read, not the parsed one, so no parser's reading of `a[__proto__]` can slip by.
  */
 export function assertCleanRequest(request: FastifyRequest): void {
-  const q = request.url.indexOf('?')
-  if (q >= 0) {
-    for (const pair of request.url.slice(q + 1).split('&')) {
+  const url = request.url
+  const q = url.indexOf('?')
+  // Without a `%`, decoding changes no letter of a key, so a query naming neither word is clean.
+  if (q >= 0 && mayBePoisoned(url, q + 1)) {
+    for (const pair of url.slice(q + 1).split('&')) {
       const rawKey = pair.split('=', 1)[0] ?? ''
       let key: string
       try {
@@ -56,16 +58,32 @@ export function assertCleanRequest(request: FastifyRequest): void {
       }
     }
   }
-  for (let i = 0; i < request.raw.rawHeaders.length; i += 2) {
-    const name = request.raw.rawHeaders[i] ?? ''
+  const raw = request.raw.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? ''
     // No real header has `__proto__` in its name; some parsers turn header names into keys.
-    if (name.includes('__proto__') || isPoisonedKey(name.toLowerCase())) {
+    if (
+      SUSPECT_HEADER.test(name) &&
+      (name.includes('__proto__') || isPoisonedKey(name.toLowerCase()))
+    ) {
       throw badRequest(`Rejected headers: forbidden header name '${name.slice(0, 64)}'`, {
         where: 'headers',
         path: name,
       })
     }
   }
+}
+
+// A header name can only be poisoned if it spells one of the two words, in any case.
+const SUSPECT_HEADER = /proto|constructor/i
+
+/** Whether `text` from `from` on could decode to a poisoned key (a cheap superset test). */
+function mayBePoisoned(text: string, from: number): boolean {
+  return (
+    text.includes('%', from) ||
+    text.includes('__proto__', from) ||
+    text.includes('constructor', from)
+  )
 }
 
 /** Answers malformed, oversized or too-slow request heads with a JSON body, then closes. */

@@ -16,7 +16,13 @@ export { gateway, type GatewayPlugin } from './plugin.js'
 /** Builds a gateway over a kernel by hand (tests, custom lifecycles). */
 export { createGateway, type Gateway } from './gateway.js'
 /** Configuration shapes. */
-export type { GatewayOptions, CorsOptions, WebSocketOptions, DashboardOptions } from './options.js'
+export type {
+  GatewayOptions,
+  CorsOptions,
+  WebSocketOptions,
+  DashboardOptions,
+  TraceLinkOptions,
+} from './options.js'
 /** Route alias shapes. */
 export type { RouteTable, RouteSpec, InputSource, Route } from './route-table.js'
 /** Extra endpoints served beside the routes (metrics, API docs). */

@@ -5,6 +5,7 @@ import type { HealthOptions } from './health.js'
 import type { LegacyOptions } from './legacy-proxy.js'
 import type { OpenApiOptions } from './openapi.js'
 import { parseRoutes, type Route, type RouteTable } from './route-table.js'
+import { PlexusError } from '@plexus/kernel'
 
 /** Cross-origin access for browsers; off unless configured. */
 export interface CorsOptions {
@@ -34,6 +35,17 @@ export interface WebSocketOptions {
   maxInFlight?: number
 }
 
+/**
+ * Links from the dashboard to a trace UI (Jaeger, Tempo, Zipkin...), for when tracing is on.
+ * Values are URL-encoded into the templates.
+ */
+export interface TraceLinkOptions {
+  /** One trace's page; `{traceId}` is replaced, e.g. `http://localhost:16686/trace/{traceId}`. */
+  trace: string
+  /** A service's traces; `{service}` is replaced, e.g. `http://localhost:16686/search?service={service}`. */
+  service?: string
+}
+
 /** The live dashboard page. */
 export interface DashboardOptions {
   /** Path of the page (default `/_plexus`). */
@@ -42,6 +54,11 @@ export interface DashboardOptions {
   token?: string
   /** Milliseconds between pushed snapshots (default 1000). */
   interval?: number
+  /**
+   * Trace-UI links: recent events emitted inside a traced call link to their trace, services
+   * to their traces. Off unless set.
+   */
+  traceLinks?: TraceLinkOptions
 }
 
 /** Everything the gateway can be told; every field has a safe default. */
@@ -124,7 +141,12 @@ export interface ResolvedOptions {
   cors: CorsOptions | false
   websocket: Required<WebSocketOptions> | false
   legacy: LegacyOptions | undefined
-  dashboard: (Required<Omit<DashboardOptions, 'token'>> & { token: string | undefined }) | false
+  dashboard:
+    | (Required<Omit<DashboardOptions, 'token' | 'traceLinks'>> & {
+        token: string | undefined
+        traceLinks: TraceLinkOptions | undefined
+      })
+    | false
   health: Required<HealthOptions> | false
   drainDelay: number
   openapi: Required<OpenApiOptions> | false
@@ -180,6 +202,7 @@ export function resolveOptions(
             path: (dash === true ? undefined : dash.path) ?? '/_plexus',
             token: dash === true ? undefined : dash.token,
             interval: (dash === true ? undefined : dash.interval) ?? 1000,
+            traceLinks: traceLinks(dash === true ? undefined : dash.traceLinks),
           },
     health:
       options.health === false
@@ -195,6 +218,32 @@ export function resolveOptions(
     rateLimit: options.rateLimit ?? false,
     securityHeaders: options.securityHeaders ?? true,
   }
+}
+
+function traceLinks(links: TraceLinkOptions | undefined): TraceLinkOptions | undefined {
+  if (links === undefined) return undefined
+  // The page puts these in hrefs: only web URLs, never `javascript:`.
+  for (const [key, url] of Object.entries(links)) {
+    if (url !== undefined && (typeof url !== 'string' || !/^https?:\/\//i.test(url))) {
+      throw new PlexusError(
+        'INVALID_CONFIG',
+        `dashboard.traceLinks.${key} must be an http(s) URL template, got ${JSON.stringify(url)}`,
+      )
+    }
+  }
+  if (!links.trace.includes('{traceId}')) {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      'dashboard.traceLinks.trace needs a {traceId} placeholder',
+    )
+  }
+  if (links.service !== undefined && !links.service.includes('{service}')) {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      'dashboard.traceLinks.service needs a {service} placeholder',
+    )
+  }
+  return { ...links }
 }
 
 function resolveOpenApi(

@@ -32,8 +32,20 @@ export function findPoisonedPath(value: unknown): string | undefined {
   return undefined
 }
 
-/** Throws `VALIDATION` (answered 400) when `value` carries a prototype-polluting key; `where` names the part. */
-export function assertNotPoisoned(value: unknown, where: string): void {
+/**
+ * Whether JSON `text` may parse to a value with a poisoned key: only if it spells one of the
+ * two words, or hides letters behind a `\u` escape. False means clean, without walking the value.
+ */
+export function jsonMayBePoisoned(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
+}
+
+/**
+ * Throws `VALIDATION` (answered 400) when `value` carries a prototype-polluting key; `where`
+ * names the part. `text`, the JSON `value` was parsed from, lets a clean payload skip the walk.
+ */
+export function assertNotPoisoned(value: unknown, where: string, text?: string): void {
+  if (text !== undefined && !jsonMayBePoisoned(text)) return
   const path = findPoisonedPath(value)
   if (path !== undefined) {
     throw badRequest(`Rejected ${where}: forbidden key at '${path}'`, { where, path })

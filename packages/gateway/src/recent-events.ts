@@ -7,6 +7,8 @@ export interface RecentEvent {
   text: string
   /** How many identical events in a row this line stands for. */
   count: number
+  /** The trace the event was emitted in (the newest, for a folded line), when it was traced. */
+  traceId?: string
 }
 
 /** A bounded ring of recent events, newest first when read. */
@@ -23,6 +25,7 @@ export class RecentEvents {
     const last = this.#items.at(-1)
     if (last && last.kind === event.kind && last.text === event.text && event.at - last.at < 1000) {
       last.count++
+      if (event.traceId !== undefined) last.traceId = event.traceId
       return
     }
     this.#items.push({ ...event, count: 1 })

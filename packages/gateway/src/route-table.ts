@@ -87,7 +87,8 @@ export function mergeInput(
     const part = parts[source]
     if (part === null || typeof part !== 'object' || Array.isArray(part)) continue
     // Poisoned keys were refused earlier; skipping them here keeps the merge safe on its own.
-    for (const [k, v] of Object.entries(part)) if (k !== '__proto__') input[k] = v
+    const from = part as Record<string, unknown>
+    for (const k of Object.keys(from)) if (k !== '__proto__') input[k] = from[k]
   }
   return input
 }

@@ -22,14 +22,17 @@ export function registerWebSocket(
   extra: (scope: FastifyInstance) => void,
 ): void {
   const ws = config.websocket
-  void app.register(fastifyWebsocket, {
-    options: {
-      // ws accepts 100 MiB frames by default; a bigger frame now closes the socket with 1009.
-      maxPayload: ws === false ? 1024 * 1024 : ws.maxPayload,
-      perMessageDeflate: false,
-    },
-  })
   void app.register(async (scope) => {
+    // Registered inside this scope, the plug-in's per-request hooks (an onRequest and an
+    // onResponse, and a wrapper around each handler) stay on the socket routes: the alias
+    // routes pay none of them. Upgrades still reach every route through the one router.
+    await scope.register(fastifyWebsocket, {
+      options: {
+        // ws accepts 100 MiB frames by default; a bigger frame now closes the socket with 1009.
+        maxPayload: ws === false ? 1024 * 1024 : ws.maxPayload,
+        perMessageDeflate: false,
+      },
+    })
     extra(scope)
     if (ws === false) return
     const actions = new Set(ws.actions)

@@ -46,7 +46,7 @@ export function parseClientFrame(text: string): ClientFrame {
     throw new PlexusError('PROTOCOL', 'Frame needs an id (string or number)')
   }
   try {
-    assertNotPoisoned(value, 'message')
+    assertNotPoisoned(value, 'message', text)
   } catch (error) {
     const { message, data } = error as PlexusError
     throw badRequest(message, { ...(data as object), id })

@@ -107,12 +107,16 @@ export class WsSession implements TopicListener {
     }
     const abort = new AbortController()
     this.#inFlight.set(id, abort)
-    const options = {
-      // Reserved keys (the principal) come from the upgrade's token only, never from a frame.
-      meta: { ...withoutReserved(frame.meta ?? {}), ...this.#deps.meta },
-      signal: abort.signal,
-      ...(this.#deps.deadline === undefined ? {} : { deadline: this.#deps.deadline }),
-    }
+    // Reserved keys (the principal) come from the upgrade's token only, never from a frame.
+    const meta =
+      frame.meta === undefined
+        ? { ...this.#deps.meta }
+        : { ...withoutReserved(frame.meta), ...this.#deps.meta }
+    const deadline = this.#deps.deadline
+    const options =
+      deadline === undefined
+        ? { meta, signal: abort.signal }
+        : { meta, signal: abort.signal, deadline }
     try {
       if (frame.type === 'call') {
         const data = await this.#deps.kernel.call(action, frame.input, options)

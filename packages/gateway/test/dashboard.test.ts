@@ -62,3 +62,55 @@ test('the live socket pushes snapshots on its interval', async (t) => {
   await viewer.until((f) => f.length >= 3)
   assert.ok(viewer.frames.every((f) => f.type === 'snapshot' && Array.isArray(f.services)))
 })
+
+test('with trace links set, an event emitted inside a traced request carries its trace id', async (t) => {
+  const { base } = await startGateway(t, await startKernel(t, greeter), {
+    routes,
+    dashboard: { traceLinks: { trace: 'http://traces.test/trace/{traceId}' } },
+  })
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+  await send(`${base}/api/hello/ada`, {
+    headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+  })
+  await send(`${base}/api/hello/bob`)
+  const snap = (await send(`${base}/_plexus/snapshot`)).json as DashboardSnapshot
+  const greeted = snap.events.filter((e) => e.text === 'greeted.once')
+  assert.equal(
+    greeted.reduce((n, e) => n + e.count, 0),
+    2,
+  )
+  // Both land on one folded line (which keeps the traced event's id) unless a second passed.
+  assert.ok(
+    greeted.some((e) => e.traceId === traceId),
+    JSON.stringify(greeted),
+  )
+  assert.ok(greeted.every((e) => e.traceId === undefined || e.traceId === traceId))
+  const page = await send(`${base}/_plexus`)
+  assert.match(page.text, /"trace":"http:\/\/traces\.test\/trace\/\{traceId\}"/)
+})
+
+test('without trace links, events carry no trace id', async (t) => {
+  const { base } = await startGateway(t, await startKernel(t, greeter), { routes, dashboard: true })
+  await send(`${base}/api/hello/ada`, {
+    headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  })
+  const snap = (await send(`${base}/_plexus/snapshot`)).json as DashboardSnapshot
+  const greeted = snap.events.find((e) => e.text === 'greeted.once')
+  assert.ok(greeted !== undefined)
+  assert.equal(greeted.traceId, undefined)
+})
+
+test('trace links must be http(s) templates with their placeholder', async (t) => {
+  const kernel = await startKernel(t, greeter)
+  for (const traceLinks of [
+    { trace: 'javascript:alert(1)//{traceId}' },
+    { trace: 'http://traces.test/trace/' },
+    { trace: 'http://traces.test/trace/{traceId}', service: 'http://traces.test/search' },
+  ]) {
+    await assert.rejects(
+      startGateway(t, kernel, { routes, dashboard: { traceLinks } }),
+      (error: Error & { code?: string }) => error.code === 'INVALID_CONFIG',
+      JSON.stringify(traceLinks),
+    )
+  }
+})
