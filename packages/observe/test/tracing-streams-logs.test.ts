@@ -15,8 +15,10 @@ import {
   type LogFields,
   type Logger,
 } from '@plexus/kernel'
+import { installIsolation } from '@plexus/isolate'
 import { legacyTracing, tracedLogger, tracing } from '@plexus/observe'
 import { until } from '@plexus/testing'
+import chatty from './fixtures/traced-logger.js'
 import { KIND, startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js'
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
@@ -162,6 +164,45 @@ describe('log lines inside a traced handler', () => {
     const own = lines.filter((l) => l.msg === 'Service started')
     assert.ok(own.length > 0 && own.every((l) => l.span_id === undefined))
   })
+
+  for (const placement of ['worker', 'process'] as const) {
+    it(`carry them from a handler in a ${placement} guest too (its logger reads the span in meta)`, async (t) => {
+      const { provider, spans } = await traced(t)
+      const kernel = installIsolation(
+        createKernel({ logger: silentLogger, plugins: [tracing({ tracerProvider: provider })] }),
+      )
+      kernel.add(chatty, {
+        placement,
+        module: new URL('./fixtures/traced-logger.ts', import.meta.url).href,
+      })
+      await kernel.start()
+      t.after(() => kernel.stop())
+      // The guest's console logger writes JSON lines to its stderr, which reaches this
+      // process's stderr (a worker's through Node, a child's forwarded by the link): read them.
+      const written: string[] = []
+      const write = process.stderr.write.bind(process.stderr)
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        written.push(String(chunk))
+        return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
+      }) as typeof process.stderr.write
+      t.after(() => {
+        process.stderr.write = write
+      })
+      const word = `w${placement}`
+      await kernel.call('chatty.say', { word }, { meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` } })
+      const line = await until('the guest log line', () =>
+        written
+          .join('')
+          .split('\n')
+          .find((l) => l.includes(`chatty says ${word}`)),
+      )
+      const record = JSON.parse(line) as Record<string, unknown>
+      const server = (await spans(2)).find((s) => s.kind === KIND.SERVER)!
+      assert.equal(record['trace_id'], TRACE)
+      assert.equal(record['span_id'], server.spanId)
+      assert.equal(record['word'], word)
+    })
+  }
 
   it('are left alone without the tracing plug-in', async () => {
     const lines: LogFields[] = []
