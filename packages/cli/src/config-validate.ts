@@ -268,10 +268,18 @@ export function validateConfig(
     // `{ min, max }`: max instance slots, and the pool (worker and process) scales within them.
     const instances = pool !== undefined ? pool.max : (s.instances ?? 1)
     if (pool !== undefined && placement === 'inline') {
-      fail(`${key}.instances`, pool, "a number (autoscaled pools need placement 'worker' or 'process')")
+      fail(
+        `${key}.instances`,
+        pool,
+        "a number (autoscaled pools need placement 'worker' or 'process')",
+      )
     }
     if (!Number.isInteger(instances) || (instances as number) < 1) {
-      fail(pool !== undefined ? `${key}.instances.max` : `${key}.instances`, instances, 'a positive integer')
+      fail(
+        pool !== undefined ? `${key}.instances.max` : `${key}.instances`,
+        instances,
+        'a positive integer',
+      )
     }
     if (s.settings !== undefined) object(`${key}.settings`, s.settings)
     const settings = (s.settings as Obj | undefined) ?? {}

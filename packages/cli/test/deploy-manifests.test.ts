@@ -70,18 +70,32 @@ describe('deploy/: the container image and the Kubernetes example', () => {
     for (const name of Object.keys(envOf(container))) {
       assert.ok(setters.has(name), `${name} sets a config key (set: ${[...setters].join(', ')})`)
     }
-    assert.ok(config.gateway !== false)
-    assert.equal(config.gateway.host, '0.0.0.0', 'the gateway listens beyond the loopback')
-    assert.equal(config.gateway.drainDelay, 3000)
-    assert.equal(config.kernel.drainTimeout, 5000)
-    assert.ok(config.cluster !== false, 'the cluster section comes from the environment alone')
-    assert.deepEqual(config.cluster.servers, ['nats://nats:4222'])
-    assert.equal(config.cluster.node, POD_NAME, 'each pod is a node named after itself')
-    const orders = config.services.find((s) => s.name === 'orders')!
-    assert.equal(orders.instances, 4, 'an autoscaled pool of at most 4')
-    assert.deepEqual(orders.settings['instances'], { min: 1, max: 4 })
-    const kv = config.services.find((s) => s.name === 'kv')!
-    assert.deepEqual(kv.config, { backend: 'nats', servers: ['nats://nats:4222'] })
+    assert.ok(config.gateway !== false && config.cluster !== false)
+    const gw = config.gateway
+    const cluster = config.cluster
+    const service = (name: string) => config.services.find((s) => s.name === name)!
+    // Each variable, read back where the loader put it: a misspelt key would land elsewhere.
+    const landed: Record<string, [unknown, unknown]> = {
+      PORT: [gw.port, 8080],
+      PLEXUS_GATEWAY__HOST: [gw.host, '0.0.0.0'],
+      PLEXUS_GATEWAY__DRAIN_DELAY: [gw.drainDelay, 3000],
+      PLEXUS_KERNEL__DRAIN_TIMEOUT: [config.kernel.drainTimeout, 5000],
+      PLEXUS_CLUSTER__NATS: [cluster.servers, ['nats://nats:4222']],
+      PLEXUS_CLUSTER__NODE: [cluster.node, POD_NAME],
+      PLEXUS_SERVICES__KV__CONFIG: [
+        service('kv').config,
+        { backend: 'nats', servers: ['nats://nats:4222'] },
+      ],
+      PLEXUS_SERVICES__ORDERS__INSTANCES: [
+        [service('orders').instances, service('orders').settings['instances']],
+        [4, { min: 1, max: 4 }],
+      ],
+      PLEXUS_LOG_LEVEL: [config.log.level, 'info'],
+    }
+    assert.deepEqual(Object.keys(envOf(container)).sort(), Object.keys(landed).sort())
+    for (const [name, [actual, expected]] of Object.entries(landed)) {
+      assert.deepEqual(actual, expected, name)
+    }
   })
 
   it("probes the gateway's own /healthz and /readyz on the port the config listens on", async (t) => {
@@ -90,9 +104,17 @@ describe('deploy/: the container image and the Kubernetes example', () => {
     assert.ok(config.gateway !== false)
     const named = (port: string | number) =>
       typeof port === 'number' ? port : container.ports.find((p) => p.name === port)?.containerPort
-    for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe]) {
+    for (const probe of [
+      container.livenessProbe,
+      container.readinessProbe,
+      container.startupProbe,
+    ]) {
       if (probe === undefined) continue
-      assert.equal(named(probe.httpGet.port), config.gateway.port, 'the probe port is the gateway port')
+      assert.equal(
+        named(probe.httpGet.port),
+        config.gateway.port,
+        'the probe port is the gateway port',
+      )
     }
     assert.equal(named(service.spec.ports[0].targetPort), config.gateway.port, 'the Service too')
     // A real gateway with the pod's health settings answers the paths the probes ask for.
@@ -123,8 +145,10 @@ describe('deploy/: the container image and the Kubernetes example', () => {
     const config = await podConfig(container)
     assert.ok(config.gateway !== false)
     // The kernel's settings with its own defaults filled in (stopTimeout, drainTimeout).
-    const { drainTimeout, stopTimeout } = createKernel({ ...config.kernel, logger: silentLogger })
-      .config
+    const { drainTimeout, stopTimeout } = createKernel({
+      ...config.kernel,
+      logger: silentLogger,
+    }).config
     // SIGTERM: readiness 503, drainDelay, the gateway's drain, the kernel's drain, stop hooks.
     const stop = (config.gateway.drainDelay ?? 0) + 2 * drainTimeout + stopTimeout
     assert.ok(
@@ -141,7 +165,13 @@ describe('deploy/: the container image and the Kubernetes example', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)
     assert.ok(cmd, 'a CMD in exec form (the kernel is PID 1 and gets SIGTERM itself)')
     const args = JSON.parse(cmd[1]!) as string[]
-    assert.deepEqual(args.slice(0, 5), ['node', '--import', 'tsx', 'packages/cli/bin/plexus.js', 'start'])
+    assert.deepEqual(args.slice(0, 5), [
+      'node',
+      '--import',
+      'tsx',
+      'packages/cli/bin/plexus.js',
+      'start',
+    ])
     assert.ok(existsSync(new URL(args[5]!, root)), `${args[5]} exists`)
     const { container } = manifests()
     const exposed = Number(/^EXPOSE (\d+)$/m.exec(dockerfile)?.[1])

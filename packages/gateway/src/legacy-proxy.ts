@@ -18,11 +18,10 @@ export interface LegacyOptions {
    * Traces each forwarded request (`legacyTracing()` of `@plexus/observe`): called before it
    * leaves, it answers headers to add (`traceparent`) and is told how the request ended.
    */
-  trace?: (request: {
-    method: string
-    url: string
-    headers: IncomingHttpHeaders
-  }) => { headers: Readonly<Record<string, string>>; end(status: number | undefined, error?: Error): void }
+  trace?: (request: { method: string; url: string; headers: IncomingHttpHeaders }) => {
+    headers: Readonly<Record<string, string>>
+    end(status: number | undefined, error?: Error): void
+  }
 }
 
 // RFC 9110 §7.6.1: hop-by-hop headers describe one connection and must not be forwarded.

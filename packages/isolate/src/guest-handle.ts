@@ -77,7 +77,11 @@ export function exitError(
  * Ends a guest: closes its link, gives it `grace` ms to leave by itself, then kills it, and
  * resolves once `gone()` says its exit was handled (or at a ceiling, should it never be).
  */
-export async function endGuest(guest: GuestHandle, gone: () => boolean, grace: number): Promise<void> {
+export async function endGuest(
+  guest: GuestHandle,
+  gone: () => boolean,
+  grace: number,
+): Promise<void> {
   const left = new Promise<void>((resolve) => {
     const check = setInterval(() => {
       if (gone()) {

@@ -30,7 +30,7 @@ export interface LaunchedGuest {
   readonly session: Session
   readonly hello: Promise<void>
   /** Clears the HELLO timer. */
-  settle(): void
+  readonly settle: () => void
 }
 
 /**

@@ -57,7 +57,12 @@ export class InstancePool {
   #changedAt = -Infinity
   #stopped = false
 
-  constructor(settings: ResolvedPool, host: PoolHost, detail: Record<string, unknown>, now: () => number) {
+  constructor(
+    settings: ResolvedPool,
+    host: PoolHost,
+    detail: Record<string, unknown>,
+    now: () => number,
+  ) {
     this.settings = settings
     this.#host = host
     this.#detail = detail
@@ -157,7 +162,12 @@ export class InstancePool {
     await this.#step(() => this.#drainAndPark(leaving), from, fewer, reason)
   }
 
-  async #step(run: () => Promise<unknown>, from: number, to: number, reason: string): Promise<void> {
+  async #step(
+    run: () => Promise<unknown>,
+    from: number,
+    to: number,
+    reason: string,
+  ): Promise<void> {
     if (from === to) return
     this.#busy = true
     try {

@@ -6,13 +6,7 @@ import {
   type MessageContext,
   type PlacementRequest,
 } from '@plexus/kernel'
-import {
-  HostTraffic,
-  Liveness,
-  RESERVED_ACTIONS,
-  outboundOf,
-  type Session,
-} from '@plexus/wire'
+import { HostTraffic, Liveness, RESERVED_ACTIONS, outboundOf, type Session } from '@plexus/wire'
 import { endGuest, type GuestHandle, type Spawn } from './guest-handle.js'
 import { launchGuest } from './guest-session.js'
 import type { InstancePool, PoolMember } from './instance-pool.js'

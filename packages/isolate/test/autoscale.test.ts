@@ -65,7 +65,10 @@ for (const placement of ['worker', 'process'] as const) {
       const loop = (ms: number, going: () => boolean) => async () => {
         while (going()) {
           try {
-            const who = await kernel.call<{ pid: number; threadId: number }>('pooled.work', { ms })
+            const who = (await kernel.call('pooled.work', { ms })) as {
+              pid: number
+              threadId: number
+            }
             servedBy.add(`${who.pid}/${who.threadId}`)
             ok++
           } catch (error) {
@@ -76,7 +79,10 @@ for (const placement of ['worker', 'process'] as const) {
 
       // A burst of 16 callers: 16 in flight over one instance is 4× the target.
       let burst = true
-      const callers = Array.from({ length: 16 }, loop(20, () => burst))
+      const callers = Array.from(
+        { length: 16 },
+        loop(20, () => burst),
+      )
       await until('the pool to scale out to 3 running instances', () =>
         runningOf(kernel) === 3 ? true : undefined,
       )
@@ -96,7 +102,10 @@ for (const placement of ['worker', 'process'] as const) {
       // A trickle of 2 callers keeps calls flowing while the pool shrinks: the instances it
       // removes are drained (they stop receiving calls, the ones in flight finish).
       let trickle = true
-      const trickling = Array.from({ length: 2 }, loop(30, () => trickle))
+      const trickling = Array.from(
+        { length: 2 },
+        loop(30, () => trickle),
+      )
       await until('the pool to scale back in to 1 running instance', () =>
         runningOf(kernel) === 1 ? true : undefined,
       )
@@ -144,5 +153,4 @@ describe('autoscaled pool settings', () => {
       await kernel.stop()
     }
   })
-
 })

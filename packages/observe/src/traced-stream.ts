@@ -47,9 +47,7 @@ export function counted(
     },
     async return(value?: unknown) {
       try {
-        return it.return === undefined
-          ? { done: true as const, value }
-          : await it.return(value)
+        return it.return === undefined ? { done: true as const, value } : await it.return(value)
       } finally {
         close()
       }

@@ -76,9 +76,13 @@ describe('tracing streams', () => {
     await kernel.start()
     t.after(() => kernel.stop())
     const items: unknown[] = []
-    for await (const item of kernel.stream('numbers.count', { n: 5 }, {
-      meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` },
-    }))
+    for await (const item of kernel.stream(
+      'numbers.count',
+      { n: 5 },
+      {
+        meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` },
+      },
+    ))
       items.push(item)
     assert.deepEqual(items, [0, 1, 2, 3, 4])
     const got = await spans(2)
@@ -147,7 +151,9 @@ describe('log lines inside a traced handler', () => {
     }).add(shop)
     await kernel.start()
     t.after(() => kernel.stop())
-    await kernel.call('shop.buy', undefined, { meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` } })
+    await kernel.call('shop.buy', undefined, {
+      meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` },
+    })
     const got = await spans(4)
     const server = (name: string) => got.find((s) => s.kind === KIND.SERVER && s.name === name)!
     const byMsg = (msg: string) => lines.find((l) => l.msg === msg)!
@@ -181,15 +187,20 @@ describe('log lines inside a traced handler', () => {
       // process's stderr (a worker's through Node, a child's forwarded by the link): read them.
       const written: string[] = []
       const write = process.stderr.write.bind(process.stderr)
-      process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const capture = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
         written.push(String(chunk))
         return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
-      }) as typeof process.stderr.write
+      }
+      process.stderr.write = capture
       t.after(() => {
         process.stderr.write = write
       })
       const word = `w${placement}`
-      await kernel.call('chatty.say', { word }, { meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` } })
+      await kernel.call(
+        'chatty.say',
+        { word },
+        { meta: { traceparent: `00-${TRACE}-${CLIENT_SPAN}-01` } },
+      )
       const line = await until('the guest log line', () =>
         written
           .join('')
