@@ -35,6 +35,9 @@ function poolKernel(placement: 'worker' | 'process', slots: number, pool: PoolSe
   return { kernel, scaled }
 }
 
+/** Bounds of the waits: generous, as guests start slowly on a loaded machine. */
+const WAIT = { ms: 120_000 }
+
 const instancesOf = (kernel: Kernel<any>) =>
   kernel.services().find((s) => s.name === 'pooled')!.instances
 const runningOf = (kernel: Kernel<any>) =>
@@ -79,16 +82,26 @@ for (const placement of ['worker', 'process'] as const) {
 
       // A burst of 16 callers: 16 in flight over one instance is 4× the target.
       let burst = true
+      let trickle = true
+      // However a wait below ends, the callers stop (a failed wait must not leave them looping).
+      t.after(() => {
+        burst = false
+        trickle = false
+      })
       const callers = Array.from(
         { length: 16 },
         loop(20, () => burst),
       )
-      await until('the pool to scale out to 3 running instances', () =>
-        runningOf(kernel) === 3 ? true : undefined,
+      await until(
+        'the pool to scale out to 3 running instances',
+        () => (runningOf(kernel) === 3 ? true : undefined),
+        WAIT,
       )
       const before = ok
-      await until('100 more calls answered by the grown pool', () =>
-        ok >= before + 100 ? true : undefined,
+      await until(
+        '100 more calls answered by the grown pool',
+        () => (ok >= before + 100 ? true : undefined),
+        WAIT,
       )
       burst = false
       await Promise.all(callers)
@@ -101,16 +114,21 @@ for (const placement of ['worker', 'process'] as const) {
 
       // A trickle of 2 callers keeps calls flowing while the pool shrinks: the instances it
       // removes are drained (they stop receiving calls, the ones in flight finish).
-      let trickle = true
       const trickling = Array.from(
         { length: 2 },
         loop(30, () => trickle),
       )
-      await until('the pool to scale back in to 1 running instance', () =>
-        runningOf(kernel) === 1 ? true : undefined,
+      await until(
+        'the pool to scale back in to 1 running instance',
+        () => (runningOf(kernel) === 1 ? true : undefined),
+        WAIT,
       )
       const settled = ok
-      await until('20 more calls on the one left', () => (ok >= settled + 20 ? true : undefined))
+      await until(
+        '20 more calls on the one left',
+        () => (ok >= settled + 20 ? true : undefined),
+        WAIT,
+      )
       trickle = false
       await Promise.all(trickling)
 
