@@ -13,7 +13,12 @@ import {
   type ServiceDefinition,
 } from '@plexus/kernel'
 import { nats } from '@plexus/nats'
-import { metrics as metricsPlugin, metricsEndpoint } from '@plexus/observe'
+import {
+  legacyTracing,
+  metrics as metricsPlugin,
+  metricsEndpoint,
+  tracedLogger,
+} from '@plexus/observe'
 import { otlpTracing } from '@plexus/observe/otlp'
 import { createAdminServer } from './admin-server.js'
 import { configError } from './config-error.js'
@@ -103,6 +108,7 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
           defaultMetrics: metrics.defaultMetrics,
         })
       : undefined
+  const tracing = config.tracing === false ? undefined : otlpTracing(config.tracing)
   if (config.gateway !== false) {
     const endpoints = { ...config.gateway.endpoints }
     if (metrics !== false && ownPort === undefined) {
@@ -119,7 +125,12 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
               publicWebSocket: config.auth.publicWebSocket,
             },
           }
-    gateway = gatewayPlugin({ ...auth, ...config.gateway, endpoints })
+    // With tracing, the legacy façade's upstream requests are spans too (traceparent sent on).
+    const legacy =
+      config.gateway.legacy === undefined || tracing === undefined
+        ? {}
+        : { legacy: { ...config.gateway.legacy, trace: legacyTracing(tracing.tracerProvider) } }
+    gateway = gatewayPlugin({ ...auth, ...config.gateway, endpoints, ...legacy })
   }
   // The cluster joins before the services start, so they are announced as soon as they run.
   const cluster = config.cluster === false ? undefined : nats(config.cluster)
@@ -135,11 +146,12 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
   const kernel = createKernel({
     ...config.kernel,
     ...(config.cluster === false ? {} : { node: config.cluster.node }),
-    logger,
+    // With tracing, log lines written through ctx.logger carry trace_id and span_id.
+    logger: tracing === undefined ? logger : tracedLogger(logger),
     plugins: [
       ...(admin ? [admin] : []),
       ...(ownPort ? [ownPort] : []),
-      ...(config.tracing === false ? [] : [otlpTracing(config.tracing)]),
+      ...(tracing ? [tracing] : []),
       // Before other plug-ins, so forged principals are stripped outermost.
       ...(config.auth === false ? [] : [config.auth.plugin]),
       ...plugins,

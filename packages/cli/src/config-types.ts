@@ -11,8 +11,21 @@ export interface ServiceConfig {
   export?: string
   /** Where instances run: `inline` (default), `worker`, `process` (needs the isolation plug-in). */
   placement?: string
-  /** Number of instances (default 1). */
-  instances?: number
+  /**
+   * Number of instances (default 1), or an autoscaled pool for `worker` and `process`:
+   * `{ min, max, target?, rate?, interval?, cooldown?, settle? }` (docs/isolation.md).
+   */
+  instances?:
+    | number
+    | {
+        min?: number
+        max: number
+        target?: number
+        rate?: number
+        interval?: number
+        cooldown?: number
+        settle?: number
+      }
   /** Balancing across instances: `round-robin` (default) or `least-in-flight`. */
   balancer?: 'round-robin' | 'least-in-flight'
   /** Placement-specific settings (memory limits, restart policy), handed to the placement. */

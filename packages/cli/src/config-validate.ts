@@ -263,24 +263,39 @@ export function validateConfig(
     known(key, s, SERVICE)
     if (!bool(`${key}.enabled`, s.enabled, true)) continue
     const module = string(`${key}.module`, s.module)
-    const instances = s.instances ?? 1
-    if (!Number.isInteger(instances) || (instances as number) < 1) {
-      fail(`${key}.instances`, instances, 'a positive integer')
+    const placement = string(`${key}.placement`, s.placement, 'inline')
+    const pool = isObject(s.instances) ? s.instances : undefined
+    // `{ min, max }`: max instance slots, and the pool (worker and process) scales within them.
+    const instances = pool !== undefined ? pool.max : (s.instances ?? 1)
+    if (pool !== undefined && placement === 'inline') {
+      fail(
+        `${key}.instances`,
+        pool,
+        "a number (autoscaled pools need placement 'worker' or 'process')",
+      )
     }
+    if (!Number.isInteger(instances) || (instances as number) < 1) {
+      fail(
+        pool !== undefined ? `${key}.instances.max` : `${key}.instances`,
+        instances,
+        'a positive integer',
+      )
+    }
+    if (s.settings !== undefined) object(`${key}.settings`, s.settings)
+    const settings = (s.settings as Obj | undefined) ?? {}
     const balancer = s.balancer
     if (balancer !== undefined && balancer !== 'round-robin' && balancer !== 'least-in-flight') {
       fail(`${key}.balancer`, balancer, "'round-robin' or 'least-in-flight'")
     }
-    if (s.settings !== undefined) object(`${key}.settings`, s.settings)
     if (s.config !== undefined) object(`${key}.config`, s.config)
     services.push({
       name,
       module: isAbsolute(module) ? module : resolve(options.dir, module),
       export: string(`${key}.export`, s.export, 'default'),
-      placement: string(`${key}.placement`, s.placement, 'inline'),
+      placement,
       instances: instances as number,
       balancer: balancer as ResolvedService['balancer'],
-      settings: (s.settings as Obj | undefined) ?? {},
+      settings: pool === undefined ? settings : { ...settings, instances: pool },
       config: s.config as Obj | undefined,
     })
   }

@@ -14,6 +14,14 @@ export interface LegacyOptions {
   timeout?: number
   /** Distinct routes counted before the rest are lumped together (default 1000). */
   maxRoutes?: number
+  /**
+   * Traces each forwarded request (`legacyTracing()` of `@plexus/observe`): called before it
+   * leaves, it answers headers to add (`traceparent`) and is told how the request ended.
+   */
+  trace?: (request: { method: string; url: string; headers: IncomingHttpHeaders }) => {
+    headers: Readonly<Record<string, string>>
+    end(status: number | undefined, error?: Error): void
+  }
 }
 
 // RFC 9110 §7.6.1: hop-by-hop headers describe one connection and must not be forwarded.
@@ -57,6 +65,13 @@ export function registerLegacyProxy(
     }
     const path = request.url.split('?')[0] ?? '/'
     counter.record(request.method, path)
+    const span = options.trace?.({
+      method: request.method,
+      url: `${upstream.origin}${base}${path}`,
+      headers: request.headers,
+    })
+    const headers = forwardedHeaders(request, upstream.host, options.requestIdHeader)
+    if (span !== undefined) Object.assign(headers, span.headers)
     const outgoing = send({
       protocol: upstream.protocol,
       hostname: upstream.hostname,
@@ -64,13 +79,14 @@ export function registerLegacyProxy(
       method: request.method,
       // Joined as text, never resolved as a URL: `//other-host/x` must stay on the upstream.
       path: base + request.url,
-      headers: forwardedHeaders(request, upstream.host, options.requestIdHeader),
+      headers,
     })
     let settled = false
     const fail = (error: Error): void => {
       if (settled || reply.sent) return
       settled = true
       outgoing.destroy()
+      span?.end(undefined, error)
       if (error instanceof PlexusError) {
         reply.send(error)
         return
@@ -85,6 +101,7 @@ export function registerLegacyProxy(
     outgoing.on('response', (incoming: IncomingMessage) => {
       settled = true
       outgoing.setTimeout(0)
+      span?.end(incoming.statusCode)
       reply.code(incoming.statusCode ?? 502)
       for (const [name, value] of Object.entries(incoming.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value)

@@ -71,7 +71,12 @@ export class GuestContext implements Context {
   }
 
   get logger(): Logger {
-    return (this.#logger ??= this.#baseLogger.child({ service: this.service, action: this.action }))
+    // The kernel's tracing step put the handler's span in meta: its lines name the span.
+    return (this.#logger ??= this.#baseLogger.child({
+      service: this.service,
+      action: this.action,
+      ...traceFields(this.meta['traceparent']),
+    }))
   }
 
   remaining(): number {
@@ -135,4 +140,12 @@ export class GuestContext implements Context {
     if (this.#exchange !== undefined) meta[PARENT_KEY] = this.#exchange.id
     return meta
   }
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
+
+/** `trace_id` and `span_id` of a W3C `traceparent`, or nothing. */
+function traceFields(traceparent: unknown): { trace_id?: string; span_id?: string } {
+  const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null
+  return match === null ? {} : { trace_id: match[1]!, span_id: match[2]! }
 }

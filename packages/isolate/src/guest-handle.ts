@@ -72,3 +72,28 @@ export function exitError(
     ...(exit.error === undefined ? {} : { cause: exit.error }),
   })
 }
+
+/**
+ * Ends a guest: closes its link, gives it `grace` ms to leave by itself, then kills it, and
+ * resolves once `gone()` says its exit was handled (or at a ceiling, should it never be).
+ */
+export async function endGuest(
+  guest: GuestHandle,
+  gone: () => boolean,
+  grace: number,
+): Promise<void> {
+  const left = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (gone()) {
+        clearInterval(check)
+        resolve()
+      }
+    }, 5)
+    check.unref()
+  })
+  guest.close()
+  const kill = setTimeout(() => guest.kill(), grace)
+  const ceiling = new Promise<void>((resolve) => setTimeout(resolve, grace + 2000).unref())
+  await Promise.race([left, ceiling])
+  clearTimeout(kill)
+}

@@ -29,6 +29,9 @@ export {
 } from './supervision-group.js'
 /** Placement settings (memory limits, restart policy, liveness, stream window). */
 export type { IsolationSettings, RestartPolicy } from './isolation-settings.js'
+/** Autoscaled pools (`settings: { instances: { min, max } }`) and the event they announce. */
+export { POOL_SCALED_TOPIC } from './instance-pool.js'
+export type { PoolSettings } from './pool-settings.js'
 /** The link a placement builds, and the topics its supervisor emits. */
 export { FAILED_TOPIC, IsolatedInstance, RESTARTED_TOPIC } from './isolated-instance.js'
 /** The link engine, which moved to `@plexus/wire`; re-exported for code written against isolate. */

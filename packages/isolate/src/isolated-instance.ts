@@ -6,15 +6,10 @@ import {
   type MessageContext,
   type PlacementRequest,
 } from '@plexus/kernel'
-import {
-  HostTraffic,
-  Liveness,
-  RESERVED_ACTIONS,
-  Session,
-  createHello,
-  outboundOf,
-} from '@plexus/wire'
-import { exitError, type GuestHandle, type Spawn } from './guest-handle.js'
+import { HostTraffic, Liveness, RESERVED_ACTIONS, outboundOf, type Session } from '@plexus/wire'
+import { endGuest, type GuestHandle, type Spawn } from './guest-handle.js'
+import { launchGuest } from './guest-session.js'
+import type { InstancePool, PoolMember } from './instance-pool.js'
 
 import type { ResolvedSettings } from './isolation-settings.js'
 
@@ -28,12 +23,14 @@ export const RESTARTED_TOPIC = 'plexus.instance.restarted'
 
 /**
  * The link to one instance of a service running in a worker or a child process. It supervises
- * its own guest (one-for-one), or leaves the restart to its supervision group: when the guest dies every message in flight on it ends at once
- * with UNAVAILABLE (retryable), the guest is started again after a backoff, and past the
- * restart intensity the instance is FAILED. The kernel keeps the mailboxes, interceptors and
- * figures on its side of the link, so queued messages survive a restart in order; the guest's
- * own traffic is HostTraffic. What stays here is one concept, the supervised guest (launch,
- * liveness, exit, restart, give up) and the path to it.
+ * its own guest (one-for-one), or leaves the restart to its supervision group: when the guest
+ * dies every message in flight on it ends at once with UNAVAILABLE (retryable), the guest is
+ * started again after a backoff, and past the restart intensity the instance is FAILED. In an
+ * autoscaled pool it is a slot the pool starts a guest in, or drains and parks (`idle`). The
+ * kernel keeps the mailboxes, interceptors and figures on its side of the link, so queued
+ * messages survive a restart in order; the guest's own traffic is HostTraffic, the launch is
+ * `launchGuest`. What stays here is one concept, the supervised guest (start, liveness, exit,
+ * restart, give up, park) and the path to it.
  */
 export class IsolatedInstance implements InstanceLink {
   readonly id: string
@@ -61,7 +58,9 @@ export class IsolatedInstance implements InstanceLink {
   #stopped = false
   #failure: PlexusError | undefined
   readonly #group: SupervisionGroup | undefined
-  readonly #member: GroupMember
+  readonly #pool: InstancePool | undefined
+  /** What its supervision group and its pool may do to it (one object for both roles). */
+  readonly #member: GroupMember & PoolMember
   #exitReason: string | undefined
 
   constructor(
@@ -71,6 +70,7 @@ export class IsolatedInstance implements InstanceLink {
     settings: ResolvedSettings,
     module: string,
     group?: SupervisionGroup,
+    pool?: InstancePool,
   ) {
     this.id = request.id
     this.node = request.node
@@ -82,16 +82,27 @@ export class IsolatedInstance implements InstanceLink {
     this.#service = request.definition.name
     this.#group = group
     this.#budget = group?.budget ?? new RestartBudget(settings.restart)
+    this.#pool = pool
     this.#member = {
       id: this.id,
-      terminate: (reason) => this.#terminate(reason),
+      terminate: (reason) => this.#endGuest(reason, 'starting'),
       relaunch: () => {
         this.restarts++
         return this.#relaunch()
       },
       giveUp: (failure) => this.#fail(failure, failure),
       announce: (topic, detail) => this.#announce(topic, detail),
+      state: () => this.state,
+      pending: () => this.#session?.pending ?? 0,
+      activate: async () => {
+        if (this.state === 'idle') await this.#run(this.#traffic.lifecycleContext())
+      },
+      drain: () => {
+        if (this.state === 'running') this.state = 'draining'
+      },
+      park: () => this.#park(),
     }
+    pool?.join(this.#member)
     this.#traffic = new HostTraffic(request.bus, request.logger, this.#service, (id) =>
       this.#session?.ownerOf(id),
     )
@@ -126,6 +137,17 @@ export class IsolatedInstance implements InstanceLink {
   }
 
   async start(ctx: MessageContext): Promise<void> {
+    // A pool's slots past its `min` stay parked (no guest) until the pool scales out.
+    if (this.#pool !== undefined && !this.#pool.startsWithKernel(this.#member)) {
+      this.#stopped = false
+      this.state = 'idle'
+      return
+    }
+    await this.#run(ctx)
+  }
+
+  /** Starts the guest, retrying within the restart budget. */
+  async #run(ctx: MessageContext): Promise<void> {
     this.#stopped = false
     this.state = 'starting'
     this.#group?.join(this.#member)
@@ -155,22 +177,25 @@ export class IsolatedInstance implements InstanceLink {
   async stop(ctx: MessageContext): Promise<void> {
     this.#stopped = true
     this.state = 'stopped'
+    this.#pool?.stop()
     this.#group?.leave(this.#member)
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer)
     this.#liveness?.stop()
     const session = this.#session
     const guest = this.#guest
-    if (session !== undefined && session.closed === undefined) {
-      try {
-        await session.call(`${this.#service}.${RESERVED_ACTIONS.stopped}`, undefined, {
-          deadline: ctx.remaining(),
-        })
-      } catch (error) {
-        this.#request.logger.warn({ instance: this.id, err: error }, 'Guest stopped hook failed')
-      }
-    }
+    await this.#stoppedHook(session, ctx.remaining())
     this.#rejectWaiters(this.#unavailable('is stopped'))
     if (guest !== undefined) await this.#end(guest)
+  }
+
+  /** Runs the guest's `stopped` hook, if its link is up; a failure is logged. */
+  async #stoppedHook(session: Session | undefined, deadline: number): Promise<void> {
+    if (session === undefined || session.closed !== undefined) return
+    try {
+      await session.call(`${this.#service}.${RESERVED_ACTIONS.stopped}`, undefined, { deadline })
+    } catch (error) {
+      this.#request.logger.warn({ instance: this.id, err: error }, 'Guest stopped hook failed')
+    }
   }
 
   // ---- launch and supervision ----
@@ -178,65 +203,25 @@ export class IsolatedInstance implements InstanceLink {
   /** Starts one guest and runs its `started` hook; rejects if it dies or fails on the way. */
   async #launch(ctx: MessageContext | undefined): Promise<void> {
     const generation = ++this.#generation
-    const spec = {
-      module: this.#module,
+    const { guest, session, hello, settle } = launchGuest(this.#spawn, {
       id: this.id,
-      maxOldGenerationSizeMb: this.#settings.maxOldGenerationSizeMb,
-      maxYoungGenerationSizeMb: this.#settings.maxYoungGenerationSizeMb,
-      stackSizeMb: this.#settings.stackSizeMb,
-    }
-    let hello!: { resolve: () => void; reject: (error: PlexusError) => void }
-    const helloSeen = new Promise<void>((resolve, reject) => (hello = { resolve, reject }))
-    const guest = this.#spawn(spec, {
-      data: (chunk) => session.receive(chunk),
-      exit: (exit) => {
-        const error = exitError(exit, this.id, this.placement, this.#killReason)
-        hello.reject(error)
-        this.#exited(generation, error)
-      },
-    })
-    const session = new Session({
-      side: 'initiator',
-      hello: createHello({ role: 'kernel', name: `kernel pid ${process.pid}` }),
-      write: (chunk) => guest.write(chunk),
+      service: this.#service,
+      placement: this.placement,
+      module: this.#module,
+      settings: this.#settings,
       logger: this.#request.logger,
-      window: this.#settings.window,
-      onRefused: () => void this.refused++,
-      handlers: {
-        ready: (handshake) => {
-          const offered = handshake.peer.services[0]?.name
-          if (offered === this.#service) hello.resolve()
-          else {
-            hello.reject(
-              new PlexusError(
-                'PROTOCOL',
-                `Guest of '${this.id}' hosts '${String(offered)}', expected '${this.#service}'`,
-                { data: { reason: 'handshake' } },
-              ),
-            )
-          }
-        },
-        broken: (error) => this.#kill(generation, `link broken: ${error.message}`),
-        request: (request, exchange) => this.#traffic.request(request, exchange),
-        event: (event) => this.#traffic.event(event),
-        pong: (seq) => this.#liveness?.pong(seq),
-      },
+      traffic: this.#traffic,
+      killReason: () => this.#killReason,
+      exited: (error) => this.#exited(generation, error),
+      broken: (reason) => this.#kill(generation, reason),
+      refused: () => void this.refused++,
+      pong: (seq) => this.#liveness?.pong(seq),
     })
     this.#guest = guest
     this.#session = session
     this.#killReason = undefined
-    const timer = setTimeout(
-      () =>
-        hello.reject(
-          new PlexusError(
-            'START_TIMEOUT',
-            `Guest of '${this.id}' did not say HELLO within ${this.#settings.helloTimeout} ms`,
-          ),
-        ),
-      this.#settings.helloTimeout,
-    )
     try {
-      await helloSeen
+      await hello
       const budget = ctx !== undefined ? ctx.remaining() : this.#settings.helloTimeout
       await session.call(`${this.#service}.${RESERVED_ACTIONS.started}`, undefined, {
         deadline: budget,
@@ -245,7 +230,7 @@ export class IsolatedInstance implements InstanceLink {
       if (this.#generation === generation) await this.#end(guest)
       throw error
     } finally {
-      clearTimeout(timer)
+      settle()
     }
     if (this.#stopped || this.#generation !== generation) {
       throw this.#unavailable('was stopped while starting')
@@ -301,14 +286,18 @@ export class IsolatedInstance implements InstanceLink {
   /** Starts the guest again after it died or its group ended it; announces the restart. */
   async #relaunch(): Promise<void> {
     if (this.#stopped) return
-    await this.start(this.#traffic.lifecycleContext())
+    await this.#run(this.#traffic.lifecycleContext())
     this.#announce(RESTARTED_TOPIC, { reason: this.#exitReason })
   }
 
-  /** Its group ends this guest because a sibling failed: calls in flight end UNAVAILABLE. */
-  async #terminate(reason: string): Promise<void> {
+  /**
+   * Ends the guest on purpose, its state `state` meanwhile (so its exit starts no restart): its
+   * group ends it because a sibling failed (`starting`), or its pool parks it (`draining`).
+   * Calls still in flight on it end UNAVAILABLE.
+   */
+  async #endGuest(reason: string, state: InstanceState): Promise<void> {
     if (this.#stopped) return
-    this.state = 'starting'
+    this.state = state
     this.#exitReason = reason
     this.#liveness?.stop()
     this.#liveness = undefined
@@ -366,30 +355,16 @@ export class IsolatedInstance implements InstanceLink {
 
   /** Ends a guest: close the link, wait up to the grace, then kill, and wait for the exit. */
   async #end(guest: GuestHandle): Promise<void> {
-    const gone = new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (this.#guest !== guest) {
-          clearInterval(check)
-          resolve()
-        }
-      }, 5)
-      check.unref()
-    })
     this.#session?.flush()
-    guest.close()
-    const grace = setTimeout(() => guest.kill(), this.#settings.stopGrace)
-    const ceiling = new Promise<void>((resolve) =>
-      setTimeout(resolve, this.#settings.stopGrace + 2000).unref(),
-    )
-    await Promise.race([gone, ceiling])
-    clearTimeout(grace)
+    await endGuest(guest, () => this.#guest !== guest, this.#settings.stopGrace)
   }
 
   // ---- the remote call path ----
 
   #remote(address: string, ctx: MessageContext, input: unknown): Promise<unknown> {
     const session = this.#session
-    if (session !== undefined && this.state === 'running') {
+    // A draining pool slot still serves what was routed to it before it left routing.
+    if (session !== undefined && (this.state === 'running' || this.state === 'draining')) {
       return session.call(address, input, outboundOf(ctx))
     }
     return this.#ready().then(() => this.#remote(address, ctx, input))
@@ -401,7 +376,9 @@ export class IsolatedInstance implements InstanceLink {
     ctx: MessageContext,
     input: unknown,
   ): Promise<AsyncIterator<unknown>> {
-    if (this.#session === undefined || this.state !== 'running') await this.#ready()
+    if (this.#session === undefined || (this.state !== 'running' && this.state !== 'draining')) {
+      await this.#ready()
+    }
     return this.#session!.open(kind, address, input, outboundOf(ctx))
   }
 
@@ -411,6 +388,7 @@ export class IsolatedInstance implements InstanceLink {
     if (this.#stopped || this.state === 'stopped' || this.state === 'draining') {
       return Promise.reject(this.#unavailable(`is ${this.state}`))
     }
+    if (this.state === 'idle') this.#pool?.demand(this.#member)
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
 
@@ -418,6 +396,15 @@ export class IsolatedInstance implements InstanceLink {
     const waiters = this.#waiters
     this.#waiters = []
     for (const waiter of waiters) waiter.reject(error)
+  }
+
+  /** Scale-in, once drained: the `stopped` hook, then the guest ends; the slot is idle. */
+  async #park(): Promise<void> {
+    if (this.#stopped || this.state !== 'draining') return
+    this.#group?.leave(this.#member)
+    await this.#stoppedHook(this.#session, this.#settings.helloTimeout)
+    await this.#endGuest('scaled in', 'draining')
+    if (!this.#stopped) this.state = 'idle'
   }
 
   // ---- bookkeeping ----

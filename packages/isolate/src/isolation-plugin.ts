@@ -1,9 +1,18 @@
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { PlexusError, definePlugin, type Kernel, type Placement, type Plugin } from '@plexus/kernel'
+import {
+  PlexusError,
+  definePlugin,
+  type Kernel,
+  type Placement,
+  type PlacementRequest,
+  type Plugin,
+} from '@plexus/kernel'
 import type { Spawn } from './guest-handle.js'
+import { InstancePool, type PoolHost } from './instance-pool.js'
 import { IsolatedInstance } from './isolated-instance.js'
 import { resolveSettings, type IsolationSettings } from './isolation-settings.js'
+import { resolvePool, type ResolvedPool } from './pool-settings.js'
 import { spawnProcess } from './spawn-process.js'
 import { spawnWorker } from './spawn-worker.js'
 import { SupervisionGroup, type GroupPolicy } from './supervision-group.js'
@@ -16,13 +25,19 @@ export interface IsolationOptions extends IsolationSettings {
 
 type Groups = ReadonlyMap<string, SupervisionGroup>
 
-/** Builds a placement that runs each instance in a guest started by `spawn`. */
+/**
+ * Builds a placement that runs each instance in a guest started by `spawn`. With `kernel`, a
+ * service whose setting `instances` is `{ min, max }` gets an autoscaled pool over its slots.
+ */
 function isolatedPlacement(
   name: string,
   spawn: Spawn,
-  defaults: IsolationSettings,
+  defaults: IsolationOptions,
   groups: Groups,
+  kernel?: Kernel<any>,
 ): Placement {
+  // The kernel asks for a version's instances in one synchronous loop: one pool per loop.
+  let building: { pool: InstancePool; definition: unknown } | undefined
   return (request) => {
     const where = `Service '${request.definition.name}' (placement '${name}')`
     if (request.module === undefined) {
@@ -39,8 +54,54 @@ function isolatedPlacement(
         `${where}: no supervision group '${settings.group}' (groups: ${[...groups.keys()].join(', ') || 'none'})`,
       )
     }
-    return new IsolatedInstance(request, name, spawn, settings, moduleUrl(request.module), group)
+    const pooled = resolvePool(request.settings['instances'], where)
+    let pool: InstancePool | undefined
+    if (pooled !== undefined) {
+      if (kernel === undefined) {
+        throw new PlexusError(
+          'INVALID_ARGUMENT',
+          `${where}: setting 'instances: { min, max }' needs the placements of installIsolation(kernel) or isolation()`,
+        )
+      }
+      if (building === undefined || building.definition !== request.definition) {
+        building = { pool: newPool(kernel, request, name, pooled), definition: request.definition }
+        queueMicrotask(() => {
+          building = undefined
+        })
+      }
+      pool = building.pool
+    }
+    return new IsolatedInstance(
+      request,
+      name,
+      spawn,
+      settings,
+      moduleUrl(request.module),
+      group,
+      pool,
+    )
   }
+}
+
+/** A pool for one version, reading the kernel's figures of it. */
+function newPool(
+  kernel: Kernel<any>,
+  request: PlacementRequest,
+  placement: string,
+  settings: ResolvedPool,
+): InstancePool {
+  const service = request.definition.name
+  const version = request.definition.version ?? 1
+  const host: PoolHost = {
+    figures: () => {
+      const status = kernel.services().find((s) => s.name === service && s.version === version)
+      return new Map((status?.instances ?? []).map((i) => [i.id, i]))
+    },
+    announce: (topic, payload) => request.bus.announce(topic, payload),
+    drainTimeout: kernel.config.drainTimeout,
+    warn: (fields, message) => request.logger.warn(fields, message),
+  }
+  return new InstancePool(settings, host, { service, version, placement }, () => request.bus.now())
 }
 
 /** The `worker` placement: each instance in its own worker thread. */
@@ -71,8 +132,8 @@ export function installIsolation<K extends Kernel<any>>(
 ): K {
   // One set of groups for both placements: a group may hold workers and child processes.
   const groups = groupsOf(options)
-  kernel.placement('worker', isolatedPlacement('worker', spawnWorker, options, groups))
-  kernel.placement('process', isolatedPlacement('process', spawnProcess, options, groups))
+  kernel.placement('worker', isolatedPlacement('worker', spawnWorker, options, groups, kernel))
+  kernel.placement('process', isolatedPlacement('process', spawnProcess, options, groups, kernel))
   return kernel
 }
 

@@ -1,4 +1,5 @@
 import { PlexusError } from '@plexus/kernel'
+import type { PoolSettings } from './pool-settings.js'
 
 /** Restart policy of a supervised instance (Erlang-style one-for-one). */
 export interface RestartPolicy {
@@ -35,6 +36,8 @@ export interface IsolationSettings {
   stopGrace?: number
   /** The supervision group the instance belongs to (one of the plug-in's `groups`). */
   group?: string
+  /** Per service only: an autoscaled pool over its instance slots (`{ min, max }`). */
+  instances?: PoolSettings
 }
 
 /** Settings with every default filled in. */

@@ -22,8 +22,12 @@ export {
 export { metrics, type MetricsPlugin, type MetricsPluginOptions } from './metrics-plugin.js'
 /** The gateway figures the metrics read. */
 export type { EdgeFigures } from './edge-figures.js'
-/** OpenTelemetry tracing (calls, events), W3C trace context in `ctx.meta`; off unless added. */
+/** OpenTelemetry tracing (calls, events, streams), W3C trace context in `ctx.meta`; off unless added. */
 export { tracing, type TracingOptions } from './tracing-plugin.js'
 export { tracingInterceptor } from './tracing-interceptor.js'
+/** A logger whose children inside traced handlers carry `trace_id` / `span_id`. */
+export { tracedLogger } from './trace-logger.js'
+/** Spans for the requests the gateway's legacy façade forwards (`traceparent` upstream). */
+export { legacyTracing, type ForwardedRequest, type ForwardSpan } from './legacy-tracing.js'
 /** W3C `traceparent` parsing and formatting. */
 export { formatTraceparent, parseTraceparent } from './trace-context.js'

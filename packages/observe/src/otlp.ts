@@ -8,4 +8,4 @@
  */
 
 /** The OTLP/HTTP tracing plug-in. */
-export { otlpTracing, type OtlpTracingOptions } from './otlp-tracing.js'
+export { otlpTracing, type OtlpTracingOptions, type OtlpTracingPlugin } from './otlp-tracing.js'

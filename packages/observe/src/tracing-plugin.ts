@@ -1,5 +1,6 @@
 import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api'
 import { definePlugin, type Kernel, type Plugin } from '@plexus/kernel'
+import { spanScopeOf } from './trace-logger.js'
 import { tracingInterceptor } from './tracing-interceptor.js'
 
 /** Settings of the tracing plug-in. */
@@ -24,7 +25,7 @@ export function tracing(options: TracingOptions = {}): Plugin<Kernel<any>> {
       const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
         options.name ?? '@plexus/observe',
       )
-      kernel.intercept(tracingInterceptor(tracer))
+      kernel.intercept(tracingInterceptor(tracer, spanScopeOf(kernel.config.logger)))
     },
   })
 }
