@@ -16,7 +16,7 @@ export default defineScenario({
   title: 'call to an active actor',
   requests: 400_000,
   notes:
-    "Plexus: `kernel.call('adder.add', { id: 'k1', a, b })` to an actor defined with `defineActor` (memory kv backend, one key, activated by the warm-up), whose method answers a + b and leaves its state unchanged (no save). Floor: the same kernel API to a plain `math.add` service, i.e. the plain in-process call (not a bare function). At c100 all lanes queue on the one key: one turn at a time.",
+    "Plexus: `kernel.call('adder.add', { id: 'k1', a, b })` to an actor defined with `defineActor` (memory kv backend, one key, activated by the warm-up) whose `add` is a query (declared read-only, so its turn is never compared or saved) answering a + b + `self.state.offset` (0): it reads the state. Floor: the same kernel API to a plain `math.add` service, i.e. the plain in-process call (not a bare function). At c100 all lanes go to the one key: one turn at a time (synchronous turns never queue).",
   impls: {
     floor: async () => {
       const kernel = await startKernel()
@@ -28,8 +28,11 @@ export default defineScenario({
       const { kvService, memoryBackend } = await import('@plexus/kv')
       const adder = defineActor({
         name: 'adder',
-        state: () => ({ calls: 0 }),
-        actions: { add: (_self, input: { id: string } & AddInput) => add(input) },
+        state: () => ({ offset: 0 }),
+        actions: {},
+        queries: {
+          add: (self, input: { id: string } & AddInput) => add(input) + self.state.offset,
+        },
       })
       const kernel = createKernel()
       kernel.add(kvService({ backend: memoryBackend() })).add(adder)

@@ -12,7 +12,7 @@ export default defineScenario({
   requests: 40_000,
   unavailable: redisServerMissing,
   notes:
-    "A private redis-server per measurement (no persistence). Plexus: `kernel.call('kv.get', { key })` to `kvService({ store: redisStore({ url }) })` in the same process, which reads the entry's hash (`HMGET v r`) and parses its JSON. Floor: one node-redis client (the one the store uses, `redis` 6) doing `GET` of a plain string key holding the same JSON, not parsed. Both clients pipeline the commands of concurrent lanes on one connection.",
+    "A private redis-server per measurement (no persistence). Plexus: `kernel.call('kv.get', { key })` to `kvService({ store: redisStore({ url }) })` in the same process, which `GET`s the entry's string (`<revision>:<JSON>`) and parses its JSON. Floor: one node-redis client (the one the store uses, `redis` 6) doing `GET` of a plain string key holding the same JSON, not parsed. Both clients pipeline the commands of concurrent lanes on one connection.",
   impls: {
     floor: async () => {
       const redis = await startRedisServer()

@@ -15,7 +15,7 @@ export interface CartView {
   items: Item[]
 }
 
-const view = (user: string, items: Item[]): CartView => ({
+const view = (user: string, items: readonly Item[]): CartView => ({
   user,
   items: items.map((i) => ({ ...i })),
 })
@@ -48,8 +48,6 @@ export default defineActor({
       if (line.qty <= 0) self.state.items = self.state.items.filter((i) => i !== line)
       return view(self.key, self.state.items)
     },
-    /** The cart's lines. */
-    items: (self, _: { user: string }) => view(self.key, self.state.items),
     /** Places the cart as an order; the cart is emptied only when the order is placed. */
     checkout: async (self, _: { user: string }) => {
       if (self.state.items.length === 0) {
@@ -64,5 +62,10 @@ export default defineActor({
       self.state.items = []
       return order
     },
+  },
+  // Reads: turns like the others, never compared or saved.
+  queries: {
+    /** The cart's lines. */
+    items: (self, _: { user: string }) => view(self.key, self.state.items),
   },
 })

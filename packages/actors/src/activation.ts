@@ -1,4 +1,3 @@
-import { isThenable } from '@plexus/kernel'
 import type { Lease } from './actor-lease.js'
 
 /**
@@ -14,8 +13,13 @@ export class Activation<S> {
   state: S
   /** The store revision of the committed state (0 = never saved). */
   revision: number
-  /** When the last message or reminder turn ended (timers do not count). */
-  lastUsed: number
+  /** The committed state's JSON: a turn that touched the state is saved only when it differs. */
+  snapshot: string
+  /**
+   * Set by every message or reminder turn (timers do not count). Turns read no clock: whoever
+   * next asks `lastUsedAt` stamps the time, at most one sweep period late.
+   */
+  used = false
   /** Set when the activation must not take more turns (deactivated or stale). */
   dropped = false
   /** Set by `self.deactivate()`: drop after the current turn. */
@@ -25,6 +29,7 @@ export class Activation<S> {
   renewal: ReturnType<typeof setInterval> | undefined
   /** Timers by name. */
   readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
+  #lastUsed: number
   #tail: Promise<unknown> = Promise.resolve()
   #pending = 0
 
@@ -32,7 +37,8 @@ export class Activation<S> {
     this.key = key
     this.state = state
     this.revision = revision
-    this.lastUsed = now
+    this.snapshot = JSON.stringify(state)
+    this.#lastUsed = now
   }
 
   /** Turns waiting or running. */
@@ -40,30 +46,33 @@ export class Activation<S> {
     return this.#pending > 0
   }
 
-  /**
-   * Runs `turn` now when no turn is waiting or running — its answer as it comes, synchronous
-   * when the turn is — else after every turn queued before it; one at a time, in arrival order.
-   */
-  now<T>(turn: () => T | Promise<T>): T | Promise<T> {
-    if (this.#pending > 0) return this.#queue(turn)
-    this.#pending++
-    let result: T | Promise<T>
-    try {
-      result = turn()
-    } catch (error) {
-      this.#pending--
-      throw error
+  /** When the last message or reminder turn ended, as far as is known at `now`. */
+  lastUsedAt(now: number): number {
+    if (this.used) {
+      this.used = false
+      this.#lastUsed = now
     }
-    if (!isThenable(result)) {
-      this.#pending--
-      return result
-    }
-    const run = Promise.resolve(result)
-    this.#tail = run.then(this.#done, this.#done)
-    return run
+    return this.#lastUsed
   }
 
-  #queue<T>(turn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Takes the gate for a turn the caller runs at once, when no turn is waiting or running
+   * (false otherwise: queue it with `later`). The caller must `leave` after the turn.
+   */
+  enter(): boolean {
+    if (this.#pending > 0) return false
+    this.#pending = 1
+    return true
+  }
+
+  /** Opens the gate taken by `enter`: now, or once `running` (the turn's promise) settles. */
+  leave(running?: Promise<unknown>): void {
+    if (running === undefined) this.#pending--
+    else this.#tail = running.then(this.#done, this.#done)
+  }
+
+  /** Runs `turn` after every turn queued before it; one at a time, in arrival order. */
+  later<T>(turn: () => T | Promise<T>): Promise<T> {
     this.#pending++
     const run = this.#tail.then(turn)
     this.#tail = run.then(this.#done, this.#done)

@@ -1,4 +1,4 @@
-import { isPlexusError, PlexusError, type Context } from '@plexus/kernel'
+import { isPlexusError, PlexusError, type Context, type MessageContext } from '@plexus/kernel'
 
 /** The meta field carrying the chain of actors a call went through (`type/key`, outermost first). */
 export const ACTOR_CHAIN = 'plexus.actors.chain'
@@ -6,10 +6,16 @@ export const ACTOR_CHAIN = 'plexus.actors.chain'
 /** Re-entries allowed in one chain for a reentrant actor (Dapr's maxStackDepth). */
 export const MAX_DEPTH = 32
 
-/** The chain a message carries in meta (empty outside any actor). */
+const NO_CHAIN: readonly string[] = Object.freeze([])
+
+/**
+ * The chain a message carries in meta (empty outside any actor). Read through `peekMeta` where
+ * the context has it: `ctx.meta` would create an empty meta object on every call carrying none.
+ */
 export function chainOf(ctx: Context): readonly string[] {
-  const chain = ctx.meta[ACTOR_CHAIN]
-  return Array.isArray(chain) ? (chain as string[]) : []
+  const peek = (ctx as Partial<MessageContext>).peekMeta
+  const chain = (peek === undefined ? ctx.meta : peek.call(ctx))?.[ACTOR_CHAIN]
+  return Array.isArray(chain) ? (chain as string[]) : NO_CHAIN
 }
 
 /**

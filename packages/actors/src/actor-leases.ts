@@ -60,7 +60,8 @@ export class ActorLeases {
     act.renewal = setInterval(() => {
       const ctx = bus()
       if (ctx === undefined || act.dropped) return
-      if (!act.busy && Date.now() - act.lastUsed >= this.ttl && movedAway(act.key)) return drop()
+      const now = Date.now()
+      if (!act.busy && now - act.lastUsedAt(now) >= this.ttl && movedAway(act.key)) return drop()
       lease.take(ctx).catch((error: unknown) => {
         // Lost (or unreachable past its end): no more turns here; the next message reactivates.
         if (!lease.held()) drop()

@@ -42,6 +42,30 @@ export type ActorMethod<S, I = any, O = unknown> = (
   input: I,
 ) => O | PromiseLike<O>
 
+/** A value seen read-only all the way down: what a query gets of the state (plain JSON). */
+export type DeepReadonly<T> = T extends (...args: any[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly DeepReadonly<E>[]
+    : T extends object
+      ? { readonly [P in keyof T]: DeepReadonly<T[P]> }
+      : T
+
+/** What a query sees: its actor's `self` with the state read-only. */
+export interface ActorView<S> extends Omit<ActorSelf<S>, 'state'> {
+  /** The state, read-only: a query's turn is never saved, so it must not change it. */
+  readonly state: DeepReadonly<S>
+}
+
+/**
+ * One query of an actor: a turn that only reads the state, so it skips the change check
+ * (Orleans' `[ReadOnly]`). Assigning `self.state` in one fails `INVALID_STATE`.
+ */
+export type ActorQuery<S, I = any, O = unknown> = (
+  self: ActorView<S>,
+  input: I,
+) => O | PromiseLike<O>
+
 /** A reminder handler: runs as one turn when the reminder fires. */
 export type ReminderHandler<S> = (self: ActorSelf<S>, payload: unknown) => unknown
 
@@ -51,6 +75,7 @@ export interface ActorDefinition<
   K extends string,
   S,
   M extends Record<string, ActorMethod<S>>,
+  Q extends Record<string, ActorQuery<S>> = Record<never, never>,
 > {
   /** The service name: methods are addressed `name.method`. */
   name: N
@@ -58,8 +83,13 @@ export interface ActorDefinition<
   key?: K
   /** The state of an actor never saved before. */
   state: () => S
-  /** The methods, each a turn: `(self, input) => answer`. */
+  /** The methods, each a turn: `(self, input) => answer`; saved when it changed the state. */
   actions: M
+  /**
+   * Methods that only read the state: turns like any other (one at a time, in order) that
+   * never compare or save it. A name must not also be an action.
+   */
+  queries?: Q
   /** Reminder handlers by name (see `self.remind`). */
   reminders?: Record<string, ReminderHandler<S>>
   /** Deactivate an actor after this many ms without a message or reminder (default 10 min). */

@@ -1,55 +1,58 @@
-import {
-  isThenable,
-  PlexusError,
-  type ActionSpec,
-  type Context,
-  type LifecycleHook,
-} from '@plexus/kernel'
+import { PlexusError, type ActionSpec, type Context, type LifecycleHook } from '@plexus/kernel'
 import { Activation } from './activation.js'
 import { ActorLeases } from './actor-leases.js'
 import { ownerNode, placementView } from './actor-placement.js'
-import { actorCycle, chainOf, MAX_DEPTH, setChain } from './actor-chain.js'
-import { loadState, saveState } from './actor-state.js'
+import { loadState } from './actor-state.js'
+import { ActorTurns } from './actor-turns.js'
 import type {
   ActorDefinition,
   ActorMarker,
   ActorMethod,
-  ActorSelf,
+  ActorQuery,
   ReminderHandler,
-  Schedule,
 } from './actor-types.js'
-import { fireDueReminders, firstDue, forgetReminder, setReminder } from './reminders.js'
+import { fireDueReminders } from './reminders.js'
+import { TurnMethod, type TurnBody } from './turn-method.js'
 
 type InputOf<F> = F extends (self: any, input: infer I) => any ? I : never
 type OutputOf<F> = F extends (...args: any) => infer O ? Awaited<O> : never
 
-/** The service an actor type compiles to: one action per method, plus `$remind` and `$active`. */
-export type ActorService<N extends string, K extends string, M> = {
+type Compiled<M> = {
+  [P in keyof M]: ActionSpec<InputOf<M[P]>, OutputOf<M[P]>> & {
+    handler: (ctx: Context, input: InputOf<M[P]>) => Promise<OutputOf<M[P]>>
+  }
+}
+
+/**
+ * The service an actor type compiles to: one action per method and per query, plus `$remind`
+ * and `$active`.
+ */
+export type ActorService<N extends string, K extends string, M, Q = Record<never, never>> = {
   name: N
   dependencies: string[]
-  actions: {
-    [P in keyof M]: ActionSpec<InputOf<M[P]>, OutputOf<M[P]>> & {
-      handler: (ctx: Context, input: InputOf<M[P]>) => Promise<OutputOf<M[P]>>
+  actions: Compiled<M> &
+    Compiled<Q> & {
+      /** Fires a reminder as a turn (called by the reminder scan through the kernel). */
+      $remind: ActionSpec
+      /** The keys active in this process, sorted (for status and tests). */
+      $active: ActionSpec<unknown, string[]>
     }
-  } & {
-    /** Fires a reminder as a turn (called by the reminder scan through the kernel). */
-    $remind: ActionSpec
-    /** The keys active in this process, sorted (for status and tests). */
-    $active: ActionSpec<unknown, string[]>
-  }
   started: LifecycleHook
   stopped: LifecycleHook
 } & ActorMarker<K>
 
 const DEFAULT_IDLE = 10 * 60_000
-const RETRY = Symbol('retry on a fresh activation')
+
+// Queries left out infer as their constraint (an index signature): then there are none.
+type Declared<Q> = string extends keyof Q ? Record<never, never> : Q
 
 /**
  * Declares a virtual actor type and compiles it to an ordinary service (so every placement and
  * interceptor applies): `name.method` addressed with the key in the input (`{ id }` by
  * default). An actor is activated on its first message with its state from the kv service, runs
  * one turn at a time, saves its state with a revision check after each turn that changed it,
- * and deactivates when idle.
+ * and deactivates when idle. `queries` only read the state: their turns are never compared or
+ * saved.
  *
  * @example
  * const cart = defineActor({
@@ -57,7 +60,9 @@ const RETRY = Symbol('retry on a fresh activation')
  *   state: () => ({ items: [] as string[] }),
  *   actions: {
  *     add: (self, { item }: { id: string; item: string }) => self.state.items.push(item),
- *     get: (self, _: { id: string }) => self.state,
+ *   },
+ *   queries: {
+ *     items: (self, _: { id: string }) => self.state.items,
  *   },
  * })
  * kernel.add(kvService({ backend: fileBackend({ dir }) })).add(cart)
@@ -67,8 +72,10 @@ export function defineActor<
   const N extends string,
   S,
   const M extends Record<string, ActorMethod<S>>,
+  // No default: a default would be the queries' contextual type, leaving their `self` untyped.
+  const Q extends Record<string, ActorQuery<S>>,
   const K extends string = 'id',
->(definition: ActorDefinition<N, K, S, M>): ActorService<N, K, M> {
+>(definition: ActorDefinition<N, K, S, M, Q>): ActorService<N, K, M, Declared<Q>> {
   const { name } = definition
   const field = (definition.key ?? 'id') as K
   const store = definition.store ?? 'kv'
@@ -77,7 +84,6 @@ export function defineActor<
   const reentrant = definition.reentrant === true
   const active = new Map<string, Activation<S>>()
   const loading = new Map<string, Promise<Activation<S>>>()
-  const snapshots = new WeakMap<Activation<S>, string>()
   let bus: Context | undefined
   const leases =
     definition.lease === undefined || definition.lease === false
@@ -130,7 +136,6 @@ export function defineActor<
             movedAway,
             () => drop(act),
           )
-        snapshots.set(act, JSON.stringify(state))
         active.set(key, act)
         return act
       })
@@ -140,208 +145,44 @@ export function defineActor<
     }
     return pending
   }
-  // One small object per turn, its methods on a prototype shared by the type's turns.
-  class Self implements ActorSelf<S> {
-    constructor(
-      readonly act: Activation<S>,
-      readonly ctx: Context,
-    ) {}
-    get key(): string {
-      return this.act.key
-    }
-    get state(): S {
-      return this.act.state
-    }
-    set state(next: S) {
-      this.act.state = next
-    }
-    timer(timer: string, schedule: Schedule, fire: (self: ActorSelf<S>) => unknown): void {
-      startTimer(this.act, timer, schedule, fire)
-    }
-    cancelTimer(timer: string): boolean {
-      clearTimeout(this.act.timers.get(timer))
-      return this.act.timers.delete(timer)
-    }
-    async remind(reminder: string, schedule: Schedule, payload?: unknown): Promise<void> {
-      if (reminders[reminder] === undefined) {
-        throw new PlexusError(
-          'INVALID_ARGUMENT',
-          `Actor '${name}' has no reminder handler '${reminder}' (declare it in reminders)`,
-          { data: { reminder, known: Object.keys(reminders) } },
-        )
-      }
-      const key = this.act.key
-      const due = firstDue(schedule, Date.now(), `Reminder '${reminder}' of '${name}/${key}'`)
-      await setReminder(this.ctx, store, {
-        actor: name,
-        key,
-        name: reminder,
-        due,
-        ...(schedule.every === undefined ? {} : { every: schedule.every }),
-        ...(payload === undefined ? {} : { payload }),
-      })
-    }
-    forget(reminder: string): Promise<boolean> {
-      return forgetReminder(this.ctx, store, name, this.act.key, reminder)
-    }
-    deactivate(): void {
-      this.act.leaving = true
-    }
-  }
-
-  /** After the body: the save when the state changed, then activity and leaving. */
-  const commit = <T>(act: Activation<S>, ctx: Context, activity: boolean, answer: T) => {
-    const after = JSON.stringify(act.state)
-    const done = (): T => {
-      if (activity) act.lastUsed = Date.now()
-      if (act.leaving) drop(act)
-      return answer
-    }
-    if (after === snapshots.get(act)) return done()
-    return saveState(ctx, store, name, act.key, act.state, act.revision).then((revision) => {
-      act.revision = revision
-      snapshots.set(act, after)
-      return done()
-    })
-  }
-
-  /**
-   * One turn's body on `act`: synchronous end to end when the body is and the state did not
-   * change (then no promise is made at all), else a promise. A failed turn's changes are not
-   * committed: the activation is dropped, so the next message reloads the committed state.
-   */
-  const step = <T>(
-    act: Activation<S>,
-    ctx: Context,
-    chain: readonly string[] | undefined,
-    body: (self: ActorSelf<S>) => T | PromiseLike<T>,
-    activity: boolean,
-  ): T | typeof RETRY | Promise<T | typeof RETRY> => {
-    if (act.dropped) return RETRY
-    const failed = (error: unknown): never => {
-      drop(act)
-      throw error
-    }
-    // Strict mode: a turn starts only with the lease held for a good part of its length.
-    const lease = act.lease
-    if (lease !== undefined && !lease.held(lease.ttl / 2)) {
-      return lease.take(ctx).then(() => step(act, ctx, chain, body, activity), failed)
-    }
-    try {
-      if (chain !== undefined) setChain(ctx, chain)
-      const answer = body(new Self(act, ctx))
-      const settled = isThenable(answer)
-        ? Promise.resolve(answer).then((a) => commit(act, ctx, activity, a))
-        : commit(act, ctx, activity, answer)
-      return isThenable(settled) ? Promise.resolve(settled).catch(failed) : settled
-    } catch (error) {
-      return failed(error)
-    }
-  }
-
-  /** Runs one turn for `key`: activation, the body, the save when the state changed. */
-  const turn = <T>(
-    ctx: Context,
-    key: string,
-    body: (self: ActorSelf<S>) => T | PromiseLike<T>,
-    options: { activity: boolean; only?: Activation<S> },
-  ): T | undefined | Promise<T | undefined> => {
-    // A timer turn runs on the shared bus context: it starts a chain of its own, kept off
-    // that context's meta.
-    const own = options.only === undefined
-    const incoming = own ? chainOf(ctx) : []
-    const me = `${name}/${key}`
-    const reentry = incoming.includes(me)
-    if (reentry && !reentrant) throw actorCycle(incoming, me)
-    if (incoming.length >= MAX_DEPTH) {
-      throw new PlexusError(
-        'INVALID_STATE',
-        `Actor call chain deeper than ${MAX_DEPTH} at '${me}'`,
-        {
-          data: { cycle: [...incoming, me] },
-        },
-      )
-    }
-    const chain = own ? [...incoming, me] : undefined
-    const once = (act: Activation<S>) => () => step(act, ctx, chain, body, options.activity)
-    // The common case, an active actor: no activation, and no promise when nothing waits.
-    const current = options.only ?? active.get(key)
-    if (current === undefined) return slow(1)
-    const first = reentry ? once(current)() : current.now(once(current))
-    if (!isThenable(first)) return first === RETRY ? retried(1) : first
-    return Promise.resolve(first).then((result) => (result === RETRY ? retried(1) : result))
-
-    function retried(attempt: number): undefined | Promise<T | undefined> {
-      return options.only !== undefined ? undefined : slow(attempt) // a dropped timer's turn
-    }
-    async function slow(from: number): Promise<T | undefined> {
-      for (let attempt = from; attempt < 3; attempt++) {
-        const act = options.only ?? active.get(key) ?? (await activate(ctx, key))
-        const result = reentry ? await once(act)() : await act.now(once(act))
-        if (result !== RETRY) return result
-        if (options.only !== undefined) return undefined
-      }
-      throw new PlexusError('UNAVAILABLE', `Actor '${me}' could not be activated; try again`, {
-        retryable: true,
-        data: { actor: name, key },
-      })
-    }
-  }
-
-  const startTimer = (
-    act: Activation<S>,
-    timer: string,
-    schedule: Schedule,
-    fire: (self: ActorSelf<S>) => unknown,
-  ): void => {
-    const due = firstDue(schedule, Date.now(), `Timer '${timer}' of '${name}/${act.key}'`)
-    clearTimeout(act.timers.get(timer))
-    const handle = setTimeout(
-      () => {
-        if (schedule.every === undefined) act.timers.delete(timer)
-        else startTimer(act, timer, { in: schedule.every, every: schedule.every }, fire)
-        const ctx = bus
-        if (ctx === undefined || act.dropped) return
-        // turn() answers synchronously when it can, and may throw: make it one promise here.
-        ;(async () => turn(ctx, act.key, fire, { activity: false, only: act }))().catch(
-          (error: unknown) =>
-            ctx.logger.warn(
-              { err: error, actor: name, key: act.key, timer },
-              'Actor timer turn failed',
-            ),
-        )
-      },
-      Math.max(0, due - Date.now()),
-    )
-    handle.unref?.()
-    act.timers.set(timer, handle)
-  }
-
-  const method =
-    <I>(body: ActorMethod<S, I>) =>
-    (ctx: Context, input: I) =>
-      turn(ctx, keyOf(input), (self) => body(self, input), { activity: true })
-
-  const spec = <I>(body: ActorMethod<S, I>): ActionSpec<I> => ({
-    handler: method(body),
-    queue: definition.queue ?? 1000,
-    // One turn per key at a time, FIFO, other keys in parallel. A call that re-enters a key
-    // its own chain holds is refused here, before it queues behind the turn waiting for it.
-    serializeBy: (input: I, ctx: Context) => {
-      const key = keyOf(input)
-      const chain = chainOf(ctx)
-      if (chain.includes(`${name}/${key}`)) {
-        if (!reentrant) throw actorCycle(chain, `${name}/${key}`)
-        return Symbol('reentrant turn')
-      }
-      return key
-    },
+  const turns = new ActorTurns<S>({
+    name,
+    store,
+    reentrant,
+    reminders,
+    active,
+    activate,
+    drop,
+    bus: () => bus,
   })
 
+  const capacity = definition.queue ?? 1000
+  // No serializeBy: the activation's gate is the key's mailbox (see ActorTurns).
+  const spec = (m: string, body: TurnBody<S>, query: boolean): ActionSpec => {
+    const method = new TurnMethod(`${name}.${m}`, body, query, capacity)
+    return {
+      handler: (ctx: Context, input: unknown) => turns.run(ctx, keyOf(input), method, input),
+    }
+  }
+
   const actions: Record<string, ActionSpec> = {}
-  for (const [m, body] of Object.entries(definition.actions)) actions[m] = spec(body)
-  actions['$remind'] = spec((self, input: { reminder: string; payload?: unknown }) =>
-    reminders[input.reminder]?.(self, input.payload),
+  for (const [m, body] of Object.entries(definition.actions)) actions[m] = spec(m, body, false)
+  for (const [m, body] of Object.entries(definition.queries ?? {})) {
+    if (Object.hasOwn(actions, m)) {
+      throw new PlexusError(
+        'INVALID_DEFINITION',
+        `Actor '${name}': '${m}' is both an action and a query (give it one role)`,
+        { data: { actor: name, method: m } },
+      )
+    }
+    // A query's self is a TurnSelf whose state is typed read-only (DeepReadonly<S>).
+    actions[m] = spec(m, body as unknown as TurnBody<S>, true)
+  }
+  actions['$remind'] = spec(
+    '$remind',
+    (self, input: { reminder: string; payload?: unknown }) =>
+      reminders[input.reminder]?.(self, input.payload),
+    false,
   )
   actions['$active'] = { handler: () => [...active.keys()].sort() }
 
@@ -379,7 +220,7 @@ export function defineActor<
   })()
   const sweep = () => {
     const now = Date.now()
-    for (const act of active.values()) if (!act.busy && now - act.lastUsed >= idle) drop(act)
+    for (const act of active.values()) if (!act.busy && now - act.lastUsedAt(now) >= idle) drop(act)
   }
 
   const service = {
@@ -414,5 +255,5 @@ export function defineActor<
       return leases.settled().then(() => void (bus = undefined))
     },
   }
-  return service as unknown as ActorService<N, K, M>
+  return service as unknown as ActorService<N, K, M, Declared<Q>>
 }

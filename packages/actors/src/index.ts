@@ -9,6 +9,7 @@
  *   name: 'counter',
  *   state: () => ({ n: 0 }),
  *   actions: { bump: (self, _: { id: string }) => ++self.state.n },
+ *   queries: { get: (self, _: { id: string }) => self.state.n },
  * })
  * kernel.add(kvService({ backend: memoryBackend() })).add(counter)
  * await kernel.call('counter.bump', { id: 'a' }) // 1
@@ -22,7 +23,10 @@ export type {
   ActorDefinition,
   ActorMarker,
   ActorMethod,
+  ActorQuery,
   ActorSelf,
+  ActorView,
+  DeepReadonly,
   LeaseOptions,
   ReminderHandler,
   Schedule,

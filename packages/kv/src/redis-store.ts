@@ -15,25 +15,39 @@ export interface RedisStoreOptions {
   connectTimeout?: number
 }
 
-// An entry is a hash {v: JSON, r: revision} at <prefix>e:<key>; revisions come from one counter
-// (<prefix>rev) so a key deleted and written again never repeats a revision a stale writer holds.
-// Check, write and publish run in one script: Redis runs a script atomically.
-const SET = `
-local cur = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
+// An entry is one string `<revision>:<JSON>` at <prefix>s:<key>, so a get is one GET and one
+// parse; revisions come from one counter (<prefix>rev) so a key deleted and written again never
+// repeats a revision a stale writer holds. Check, write and publish run in one script (Redis
+// runs a script atomically); the script reads only the entry's head (GETRANGE), never the value.
+const REVISION = `
+local function revision(key)
+  local head = redis.call('GETRANGE', key, 0, 20)
+  if head == '' then return 0 end
+  return tonumber(string.sub(head, 1, string.find(head, ':', 1, true) - 1))
+end`
+const SET = `${REVISION}
+local cur = revision(KEYS[1])
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= cur then return {0, cur} end
 local rev = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'r', rev)
-if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end
+local entry = string.format('%d', rev) .. ':' .. ARGV[1]
+if ARGV[3] ~= '' then redis.call('SET', KEYS[1], entry, 'PX', ARGV[3]) else redis.call('SET', KEYS[1], entry) end
 redis.call('PUBLISH', ARGV[5], cjson.encode({k = ARGV[4], r = rev, v = ARGV[1]}))
 return {1, rev}`
-const DELETE = `
-local cur = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
+const DELETE = `${REVISION}
+local cur = revision(KEYS[1])
 if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= cur then return {0, cur} end
 if cur == 0 then return {1, 0} end
 redis.call('DEL', KEYS[1])
 local rev = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[3], cjson.encode({k = ARGV[2], r = rev}))
 return {1, rev}`
+
+/** An entry as stored (`<revision>:<JSON>`) as a store entry; null when absent. */
+function decode(key: string, raw: string | null | undefined): StoreEntry | null {
+  if (raw === null || raw === undefined) return null
+  const colon = raw.indexOf(':')
+  return { key, value: JSON.parse(raw.slice(colon + 1)), revision: Number(raw.slice(0, colon)) }
+}
 
 /**
  * A shared store on Redis (node-redis): compare-and-set and TTL by Lua script, watch by
@@ -45,7 +59,7 @@ export function redisStore(options: RedisStoreOptions = {}): SharedStore {
   const prefix = options.prefix ?? 'plexus:kv:'
   const revKey = `${prefix}rev`
   const channel = `${prefix}changes`
-  const entryKey = (key: string) => `${prefix}e:${key}`
+  const entryKey = (key: string) => `${prefix}s:${key}`
   const guard = new OutageGuard('redis', options.timeout ?? 2000)
   const connect = () => {
     const made = createClient({
@@ -96,11 +110,7 @@ export function redisStore(options: RedisStoreOptions = {}): SharedStore {
       }
       guard.up()
     },
-    get: (key) =>
-      guard.run(async () => {
-        const [v, r] = await client.hmGet(entryKey(key), ['v', 'r'])
-        return v === null || v === undefined ? null : { key, value: parse(v), revision: Number(r) }
-      }),
+    get: (key) => guard.run(() => client.get(entryKey(key)).then((raw) => decode(key, raw))),
     set: (key, value, write) =>
       guard.run(async () => {
         const args = [
@@ -134,16 +144,17 @@ export function redisStore(options: RedisStoreOptions = {}): SharedStore {
         for await (const batch of client.scanIterator({ MATCH: match, COUNT: 1000 })) {
           names.push(...batch)
         }
-        const rows = await Promise.all(names.map((name) => client.hmGet(name, ['v', 'r'])))
         const found: StoreEntry[] = []
-        rows.forEach(([v, r], i) => {
-          if (v === null || v === undefined) return // expired or deleted since the scan
-          found.push({
-            key: names[i]!.slice(entryKey('').length),
-            value: parse(v),
-            revision: Number(r),
+        const skip = entryKey('').length
+        for (let i = 0; i < names.length; i += 1000) {
+          const batch = names.slice(i, i + 1000)
+          const rows = await client.mGet(batch)
+          rows.forEach((raw, j) => {
+            // null: expired or deleted since the scan
+            const entry = decode(batch[j]!.slice(skip), raw)
+            if (entry !== null) found.push(entry)
           })
-        })
+        }
         found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
         return found.slice(0, limit)
       }),
