@@ -5,6 +5,7 @@ import { clientErrorHandler, assertCleanRequest, installJsonParser } from './htt
 import { toErrorAnswer, withStatus } from './http-status.js'
 import { PlexusError, type Kernel } from '@plexus/kernel'
 import { Dashboard } from './dashboard.js'
+import { DashboardGuard } from './dashboard-guard.js'
 import { kernelEventSource } from './kernel-events.js'
 import { registerLegacyProxy } from './legacy-proxy.js'
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js'
@@ -66,7 +67,13 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     proxied: { total: proxied.total, routes: proxied.snapshot() },
   })
   const dashboard =
-    config.dashboard === false ? undefined : new Dashboard(kernel, stats, config.dashboard)
+    config.dashboard === false
+      ? undefined
+      : new Dashboard(kernel, stats, {
+          interval: config.dashboard.interval,
+          // With edge auth the dashboard is behind the same verifier, unless made public.
+          guard: new DashboardGuard({ ...config.dashboard, verifier: config.auth?.verifier }),
+        })
   // Upgraded requests never get an onResponse, so only plain HTTP requests count as in flight.
   const counted = new WeakSet<FastifyRequest>()
   const edge = new EdgeDrain()
