@@ -86,8 +86,8 @@ export function devKeys(
       alg: DEV_ALGORITHM,
       issuer: options.issuer ?? DEV_ISSUER,
       audience: options.audience ?? 'plexus',
-      privateKey: privateKey.export({ format: 'jwk' }) as JWK,
-      publicKey: publicKey.export({ format: 'jwk' }) as JWK,
+      privateKey: privateKey.export({ format: 'jwk' }),
+      publicKey: publicKey.export({ format: 'jwk' }),
     }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     try {

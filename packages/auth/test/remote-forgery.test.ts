@@ -70,7 +70,7 @@ for (const transport of ['tcp', 'ws'] as const) {
     // Untyped: the host's `forger` is registered by the link, not by this file's definitions.
     const kernel: Kernel = createKernel({ logger: silentLogger, plugins: [security, link] }).add(
       target,
-    ) as unknown as Kernel
+    )
     await kernel.start()
     t.after(() => kernel.stop())
     const host = runHost(forger, {

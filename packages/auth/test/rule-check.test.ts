@@ -30,7 +30,7 @@ function rule(next: () => number): Rule {
   if (next() < 0.3)
     r.claims = next() < 0.5 ? { tenant: 't1' } : { plan: ['pro', 'team'], tenant: 't2' }
   if (next() < 0.4) r.callers = some(next, CALLERS)
-  return r as Rule
+  return r
 }
 
 function principal(next: () => number): Principal | undefined {

@@ -252,7 +252,7 @@ export function validateConfig(
           fail(`auth.operators.${list}`, v, 'a list of names')
         }
       }
-      operators = rule as Rule
+      operators = rule
     }
     const devIn = a.dev === undefined || a.dev === false ? undefined : a.dev
     const dev: Obj | undefined =
