@@ -16,6 +16,8 @@ const ORDER = [
   'call-deadline',
   'call-validation',
   'call-full',
+  'call-trust',
+  'call-acl',
   'actor-call',
   'emit',
   'emit-crowded',
@@ -33,6 +35,7 @@ const ORDER = [
   'startup-worker',
   'startup-process',
   'hot-replace',
+  'gateway-auth',
 ]
 
 /** Loads every scenario (their heavy modules load lazily, inside measurement processes only). */
