@@ -17,6 +17,8 @@ const ORDER = [
   'call-validation',
   'call-full',
   'call-observe',
+  'call-trust',
+  'call-acl',
   'actor-call',
   'emit',
   'emit-crowded',
@@ -38,6 +40,7 @@ const ORDER = [
   'startup-worker',
   'startup-process',
   'hot-replace',
+  'gateway-auth',
 ]
 
 /** Loads every scenario (their heavy modules load lazily, inside measurement processes only). */

@@ -229,6 +229,22 @@ const CHECKS: Check[] = [
       return { text: `${signed(mb)} MB RSS`, ok: mb <= 8, miss: `${fmt(mb - 8)} MB over` }
     },
   },
+  {
+    target: 'ACL check on the in-process path (issue 13): ≤ 30 ns per call',
+    measure: nsOver('call-acl', 30),
+  },
+  {
+    target: '@plexus/auth installed, call without a principal (trust interceptor): reported',
+    measure: (f) => {
+      const ns = ratio(f, 'call-trust', 1, 'plexus', 'floor')?.extra_ns?.median
+      if (ns === undefined || !Number.isFinite(ns)) return undefined
+      return { text: `c1: ${signed(ns)} ns`, ok: true }
+    },
+  },
+  {
+    target: 'gateway call with a verified, cached JWT (issue 13): ≤ 5 % throughput cost',
+    measure: atLeast('gateway-auth', 1, 'floor', 0.95),
+  },
   readyWithin('kernel + 10 inline services ready: < 20 ms', 'startup', 20),
   {
     target:
@@ -260,6 +276,22 @@ const CHECKS: Check[] = [
   readyWithin('one worker service ready (built): < 150 ms', 'startup-worker', 150),
   readyWithin('one process service ready (built, issue 3): < 300 ms', 'startup-process', 300),
 ]
+
+/** The Plexus side of `scenario` costs at most `limit` ns per op over its floor, at c1 and c100. */
+function nsOver(scenario: string, limit: number): Check['measure'] {
+  return (f) => {
+    const got = [1, 100].map(
+      (c) => [c, ratio(f, scenario, c, 'plexus', 'floor')?.extra_ns?.median] as const,
+    )
+    if (got.some(([, ns]) => ns === undefined || !Number.isFinite(ns))) return undefined
+    const over = got.filter(([, ns]) => (ns as number) > limit)
+    return {
+      text: got.map(([c, ns]) => `c${c}: ${signed(ns as number)} ns`).join('; '),
+      ok: over.length === 0,
+      miss: over.map(([c, ns]) => `c${c} ${fmt((ns as number) - limit)} ns over`).join('; '),
+    }
+  }
+}
 
 /** A start-up target: the Plexus side of `scenario` ready in under `limit` ms. */
 function readyWithin(target: string, scenario: string, limit: number): Check {

@@ -44,6 +44,14 @@ export default defineConfig({
   },
   // Prometheus metrics at {url}/metrics, read from the kernel's own figures when scraped.
   metrics: true,
+  // Bearer tokens at the edge: placing orders, carts and order history need one; the catalog and
+  // stock are public. The dev key pair is made on the first start in the data dir (mode 0600) and
+  // `npm run -s shop:token` (plexus token) prints a token signed with it. In production, replace
+  // `dev` with `jwt: { jwksUrl, algorithms, issuer, audience }` from your identity provider.
+  auth: {
+    dev: { keyFile: '.plexus/data/auth-dev-key.json' },
+    public: ['GET /api/catalog', 'GET /api/bestsellers', 'GET /api/stock/:sku'],
+  },
   gateway: {
     port: 8080,
     routes: {
@@ -67,14 +75,16 @@ export default defineConfig({
   hints: [
     'Try it:',
     `  npx plexus call orders.place '{"user":"ada","items":[{"sku":"tea","qty":2}]}'`,
-    `  curl -s -XPOST {url}/api/orders -H 'content-type: application/json' -d '{"user":"grace","items":[{"sku":"jam","qty":1}]}'`,
-    '  curl -s {url}/api/stock/tea',
-    `  curl -s -XPOST {url}/api/carts/ada/items -H 'content-type: application/json' -d '{"sku":"scones","qty":2}'`,
-    '  curl -s -XPOST {url}/api/carts/ada/checkout   # the cart becomes an order',
+    '  curl -s {url}/api/stock/tea                   # public: no token needed',
+    '  TOKEN=$(npm run -s shop:token)                 # a dev token (npx plexus token examples/shop/plexus.config.ts)',
+    `  curl -s -XPOST {url}/api/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"user":"grace","items":[{"sku":"jam","qty":1}]}'`,
+    `  curl -s -XPOST {url}/api/carts/ada/items -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"sku":"scones","qty":2}'`,
+    '  curl -s -XPOST {url}/api/carts/ada/checkout -H "authorization: Bearer $TOKEN"   # the cart becomes an order',
     '  npx plexus services      # what runs where',
     '  npx plexus top           # live figures per instance',
     '  curl -s {url}/metrics    # Prometheus metrics',
     '  curl -s {url}/readyz     # readiness (503 while draining)',
     '  open {url}/docs          # the API: routes and schemas (OpenAPI at {url}/openapi.json)',
+    '  open "{url}/_plexus?access_token=$TOKEN"   # the dashboard (open without a token under shop:dev)',
   ],
 })

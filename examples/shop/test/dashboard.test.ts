@@ -1,5 +1,6 @@
 // The dashboard against the real shop, started as a user starts it (`plexus start`), in
-// Debian's Chromium: its figures change live while orders flow through the gateway.
+// Debian's Chromium: refused without a token (the shop runs with auth on), live with one, its
+// figures changing while orders flow through the gateway.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -8,6 +9,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { chromiumSkip, openDashboard, startPlexus, until, userEnv } from '@plexus/testing'
+import { shopToken } from './running-shop.js'
 
 // Page functions run in the browser; the repo's typecheck has no DOM lib.
 declare const document: any
@@ -16,16 +18,14 @@ const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url))
 
 test(
-  'the dashboard of the running shop shows its services and live figures while orders flow',
-  { skip: chromiumSkip(), timeout: 90_000 },
+  'the dashboard of the running shop needs a token, and with one shows its services and live figures while orders flow',
+  // Generous: the shop, a token from the CLI and Chromium all start slowly on a loaded machine.
+  { skip: chromiumSkip(), timeout: 240_000 },
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'plexus-shop-ui-'))
     // Quiet: nothing of the shop's may keep the test runner alive.
-    const shop = startPlexus(['start', config, '--json'], {
-      cwd: dir,
-      env: userEnv({ PORT: '0' }),
-      quiet: true,
-    })
+    const env = userEnv({ PORT: '0' })
+    const shop = startPlexus(['start', config, '--json'], { cwd: dir, env, quiet: true })
     t.after(async () => {
       // SIGTERM lets the launcher stop the kernel it runs (and its workers and children).
       await shop.stop()
@@ -33,11 +33,20 @@ test(
     })
     const runFile = join(dir, '.plexus', 'admin.json')
     await until('the shop to start', () => (existsSync(runFile) ? true : undefined), {
-      ms: 20_000,
+      ms: 60_000, // generous: the shop's workers and child process start slowly on a loaded machine
     })
     const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
+    const token = await shopToken(dir, env, 'operator')
+    for (const path of ['/_plexus', '/_plexus/snapshot', '/_plexus?access_token=not.a.token']) {
+      const refused = await fetch(`${gateway}${path}`)
+      assert.equal(refused.status, 401, `${path} without a valid token`)
+      assert.equal(
+        ((await refused.json()) as { error: { code: string } }).error.code,
+        'UNAUTHORIZED',
+      )
+    }
 
-    const { page, handled } = await openDashboard(t, `${gateway}/_plexus`)
+    const { page, handled } = await openDashboard(t, `${gateway}/_plexus?access_token=${token}`)
     const before = await handled()
 
     let stop = false
@@ -47,7 +56,7 @@ test(
       for (let i = 0; !stop && i < 2_000; i++) {
         const res = await fetch(`${gateway}/api/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ user: users[(c + i) % 3], items: [{ sku: 'tea', qty: 1 }] }),
         })
         await res.arrayBuffer()
@@ -89,5 +98,19 @@ test(
       placements.some((text) => text.includes('process')),
       'payments shown in a child process',
     )
+    // In the browser too: the live socket and the page itself refuse a visitor without a token.
+    const socket = await page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const ws = new (globalThis as any).WebSocket(url)
+          ws.onopen = () => resolve('open')
+          ws.onerror = () => resolve('refused')
+        }),
+      `${gateway.replace('http', 'ws')}/_plexus/live`,
+    )
+    assert.equal(socket, 'refused')
+    const anonymous = await page.goto(`${gateway}/_plexus`)
+    assert.equal(anonymous?.status(), 401)
+    assert.match(await page.content(), /UNAUTHORIZED/)
   },
 )

@@ -1,5 +1,6 @@
 // The shop started as a user starts it (`plexus start` in a child process), and a client of its
-// HTTP gateway: what the cart and shared-stock tests drive it with.
+// HTTP gateway: what the cart and shared-stock tests drive it with. The shop runs with auth on,
+// so the client carries a dev token printed by `plexus token`, as the README tour gets one.
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,6 +24,8 @@ export interface Answer {
 /** A running shop and a client of its gateway. */
 export interface Shop {
   readonly process: RunningPlexus
+  /** The dev token every request of `api` carries. */
+  readonly token: string
   /** One request through the gateway. */
   api(method: string, path: string, body?: unknown): Promise<Answer>
   /** A cart's lines (`GET /api/carts/:user`). */
@@ -49,30 +52,37 @@ export async function startShop(
   const env = userEnv({ PORT: '0', ...extra })
   const child = startPlexus(['start', file, '--json'], { cwd: dir, env })
   const runFile = join(dir, '.plexus', 'admin.json')
+  let token: string
   try {
     await until('the shop to start', () => (existsSync(runFile) ? true : undefined), {
       // Generous: the shop's worker threads and child process start slowly on a loaded machine.
       ms: 60_000,
       context: () => child.output(),
     })
+    token = await shopToken(dir, env)
   } catch (error) {
     // A shop that never came up is not returned, so no caller could stop it: stop it here.
     await child.stop()
     throw error
   }
   const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
+  const authorization = `Bearer ${token}`
   const api = async (method: string, path: string, body?: unknown): Promise<Answer> => {
     const response = await fetch(`${gateway}${path}`, {
       method,
       ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        ? { headers: { authorization } }
+        : {
+            headers: { authorization, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          }),
     })
     const text = await response.text()
     return { status: response.status, body: text === '' ? undefined : JSON.parse(text) }
   }
   return {
     process: child,
+    token,
     api,
     cart: async (user) => {
       const { status, body } = await api('GET', `/api/carts/${user}`)
@@ -94,4 +104,17 @@ export async function startShop(
       assert.equal(existsSync(runFile), false, 'the shop has stopped')
     },
   }
+}
+
+/** A dev token for the shop started in `dir`, printed by `plexus token` as a user gets one. */
+export async function shopToken(
+  dir: string,
+  env: NodeJS.ProcessEnv = userEnv(),
+  sub = 'shop-test',
+): Promise<string> {
+  const printed = await runPlexus(['token', config, '--sub', sub], { cwd: dir, env })
+  assert.equal(printed.code, 0, printed.stderr)
+  const token = printed.stdout.trim()
+  assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT')
+  return token
 }

@@ -1,7 +1,7 @@
 // The shop run as a user runs it: `plexus start` in a child process, orders placed with
 // `plexus call`, effects checked through the kv store, payments SIGKILLed, then SIGTERM.
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +15,7 @@ import {
   type RunningPlexus,
 } from '@plexus/testing'
 import shopConfig from '../plexus.config.js'
+import { shopToken } from './running-shop.js'
 
 const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
 const env = userEnv({ PORT: '0', SHOP_PAYMENT_DELAY_MS: '150' })
@@ -27,6 +28,7 @@ interface Order {
 
 let dir: string
 let shop: RunningPlexus
+let token: string
 
 const plexus = (args: string[]) => runPlexus(args, { cwd: dir, env })
 
@@ -44,11 +46,13 @@ const until = <T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000
 
 const runFile = () => join(dir, '.plexus', 'admin.json')
 
-describe('the shop, started through the plexus CLI', { timeout: 180_000 }, () => {
+// Generous: on a loaded 2-core machine the start, the worker threads and the restart take minutes.
+describe('the shop, started through the plexus CLI', { timeout: 300_000 }, () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'plexus-shop-'))
     shop = startPlexus(['start', config, '--json'], { cwd: dir, env })
-    await until('the run file', async () => (existsSync(runFile()) ? true : undefined), 20_000)
+    await until('the run file', async () => (existsSync(runFile()) ? true : undefined), 60_000) // worker threads and a child process start slowly on a loaded machine
+    token = await shopToken(dir, env)
   })
 
   after(async () => {
@@ -147,7 +151,7 @@ describe('the shop, started through the plexus CLI', { timeout: 180_000 }, () =>
     const seq = await kv<number>('seq/orders')
     const bad = await fetch(`${gateway}/api/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ user: 'ada', items: [{ sku: 'tea', qty: 0 }] }),
     })
     const answer = (await bad.json()) as {
@@ -208,5 +212,41 @@ describe('the shop, started through the plexus CLI', { timeout: 180_000 }, () =>
     assert.deepEqual([after1.status, after2.status], ['paid', 'paid'])
     assert.notEqual((await call<{ pid: number }>('payments.info', {})).pid, pid)
     assert.equal(await kv<number>('stock/butter'), 28)
+  })
+  it('needs a token to place an order, none to read the catalog and stock; its dev key file is 0600', async () => {
+    const { gateway } = JSON.parse(readFileSync(runFile(), 'utf8')) as { gateway: string }
+    const order = JSON.stringify({ user: 'ada', items: [{ sku: 'jam', qty: 1 }] })
+    const post = (headers: Record<string, string>) =>
+      fetch(`${gateway}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: order,
+      })
+    const seq = await kv<number>('seq/orders')
+    const anonymous = await post({})
+    assert.equal(anonymous.status, 401)
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer')
+    const refused = (await anonymous.json()) as {
+      error: { code: string; data: { reason: string } }
+    }
+    assert.deepEqual([refused.error.code, refused.error.data.reason], ['UNAUTHORIZED', 'missing'])
+    const forged = await post({ authorization: `Bearer ${token.slice(0, -4)}AAAA` })
+    assert.equal(forged.status, 401, 'a tampered token is refused')
+    assert.equal(await kv<number>('seq/orders'), seq, 'no refused order reached orders.place')
+
+    const placed = await post({ authorization: `Bearer ${token}` })
+    assert.equal(placed.status, 201)
+    assert.equal(((await placed.json()) as Order).status, 'paid')
+    for (const path of ['/api/catalog', '/api/bestsellers', '/api/stock/tea']) {
+      assert.equal((await fetch(`${gateway}${path}`)).status, 200, `${path} is public`)
+    }
+    assert.equal((await fetch(`${gateway}/api/orders`)).status, 401, 'the order list is not')
+
+    const keyFile = join(dir, '.plexus', 'data', 'auth-dev-key.json')
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600)
+    const { privateKey } = JSON.parse(readFileSync(keyFile, 'utf8')) as {
+      privateKey: { d: string }
+    }
+    assert.ok(!shop.output().includes(privateKey.d), 'the private key is never logged')
   })
 })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { startPlexus, until, userEnv } from '@plexus/testing'
+import { shopToken } from './running-shop.js'
 
 const config = fileURLToPath(new URL('../plexus.config.ts', import.meta.url))
 const N = 6
@@ -17,16 +18,14 @@ describe('the shop on SIGTERM', { timeout: 180_000 }, () => {
   it('turns /readyz 503 before the requests in flight finish, refuses new ones, answers every accepted one 2xx, exits 0', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'plexus-shutdown-'))
     const release = join(dir, 'release-payments')
-    const shop = startPlexus(['start', config, '--json'], {
-      cwd: dir,
-      env: userEnv({
-        PORT: '0',
-        SHOP_PAYMENT_HOLD_FILE: release,
-        // Held calls must outlive the waits below on a busy machine; the drain must too.
-        PLEXUS_KERNEL__DEADLINE: '120000',
-        PLEXUS_KERNEL__DRAIN_TIMEOUT: '120000',
-      }),
+    const env = userEnv({
+      PORT: '0',
+      SHOP_PAYMENT_HOLD_FILE: release,
+      // Held calls must outlive the waits below on a busy machine; the drain must too.
+      PLEXUS_KERNEL__DEADLINE: '120000',
+      PLEXUS_KERNEL__DRAIN_TIMEOUT: '120000',
     })
+    const shop = startPlexus(['start', config, '--json'], { cwd: dir, env })
     t.after(async () => {
       // Released and SIGTERMed (the launcher passes SIGTERM on; a SIGKILL would orphan the kernel).
       await writeFile(release, '')
@@ -37,12 +36,17 @@ describe('the shop on SIGTERM', { timeout: 180_000 }, () => {
     const runFile = join(dir, '.plexus', 'admin.json')
     await until('the run file', () => (existsSync(runFile) ? true : undefined), context)
     const { gateway } = JSON.parse(readFileSync(runFile, 'utf8')) as { gateway: string }
+    // Orders need a token (the shop runs with auth on).
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await shopToken(dir, env)}`,
+    }
 
     const settled: number[] = []
     const orders = Array.from({ length: N }, (_, i) =>
       fetch(`${gateway}/api/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ user: 'ada', items: [{ sku: 'tea', qty: 1 }] }),
       }).then(async (r) => {
         settled.push(i)
@@ -77,7 +81,7 @@ describe('the shop on SIGTERM', { timeout: 180_000 }, () => {
     assert.deepEqual(notReady.reasons, ['the gateway is draining'])
     const late = await fetch(`${gateway}/api/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ user: 'ada', items: [{ sku: 'tea', qty: 1 }] }),
     })
     assert.equal(late.status, 503)

@@ -6,8 +6,9 @@ import {
   type Interceptor,
   type MessageContext,
 } from '@plexus/kernel'
-import { principalIn, type Principal } from './principal.js'
-import { decide, isInternal, ruleFor, type NamedRule, type Policies, type Verb } from './policy.js'
+import { principalIn, PRINCIPAL_KEY, type Principal } from './principal.js'
+import { isInternal, ruleFor, type NamedRule, type Policies, type Verb } from './policy.js'
+import { compileRule } from './rule-check.js'
 
 const VERB_OF: Record<HandlerInfo['kind'], Verb> = {
   action: 'actions',
@@ -57,9 +58,11 @@ function guard(
   }
   const { rule, name } = named
   if (rule.public === true) return next
+  // Compiled once per handler: the per-message work is the rule's own conditions, nothing else.
+  const check = compileRule(rule)
   return (ctx, input) => {
     const principal = principalOf(ctx)
-    const decision = decide(rule, principal, ctx.caller)
+    const decision = check(principal, ctx.caller)
     if (decision === 'allow') return next(ctx, input)
     throw decision === 'unauthorized'
       ? unauthorized(verb, address, name)
@@ -83,8 +86,9 @@ function eventGuard(next: HandleFn, info: HandlerInfo, policies: Policies): Hand
 
 // peekMeta reads the metadata without creating an empty object for calls that carry none.
 function principalOf(ctx: Context): Principal | undefined {
-  const peek = (ctx as Partial<MessageContext>).peekMeta
-  return principalIn(peek === undefined ? ctx.meta : peek.call(ctx))
+  const message = ctx as Partial<MessageContext> & Context
+  const meta = typeof message.peekMeta === 'function' ? message.peekMeta() : ctx.meta
+  return meta === undefined || meta[PRINCIPAL_KEY] === undefined ? undefined : principalIn(meta)
 }
 
 function forbidden(

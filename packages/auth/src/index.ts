@@ -42,5 +42,9 @@ export {
 } from './policy.js'
 /** Policies enforced where handlers run. */
 export { aclInterceptor } from './acl-interceptor.js'
+/** Dev key pairs and the tokens they sign (development only). */
+export { devKeys, DEV_ALGORITHM, DEV_ISSUER, type DevKeys, type DevClaims } from './dev-keys.js'
+/** Rules compiled once into checks. */
+export { compileRule, type RuleCheck } from './rule-check.js'
 /** The auth plug-in. */
 export { auth, type AuthOptions, type AuthPlugin } from './plugin.js'

@@ -86,3 +86,44 @@ test('a service cannot overwrite the principal of the message it handles, by cal
     await kernel.stop()
   }
 })
+
+test('a service that writes a principal into its own ctx.meta passes none on to its calls', async () => {
+  const seen: (string | null)[] = []
+  const who = defineService({
+    name: 'who',
+    actions: { whoami: (ctx: Context) => principalOf(ctx)?.sub ?? null },
+    events: { 'mutated.*': (ctx: Context) => void seen.push(principalOf(ctx)?.sub ?? null) },
+  })
+  const mutator = defineService({
+    name: 'mutator',
+    actions: {
+      relay: (ctx: Context) => {
+        ctx.meta[PRINCIPAL_KEY] = forged
+        return ctx.call('who.whoami', {})
+      },
+      emit: (ctx: Context) => {
+        ctx.meta[PRINCIPAL_KEY] = forged
+        ctx.emit('mutated.x', {})
+      },
+    },
+  })
+  const kernel = createKernel({ plugins: [auth({ verifier })] })
+    .add(who)
+    .add(mutator)
+  await kernel.start()
+  try {
+    assert.equal(await kernel.call('mutator.relay', {}), null)
+    const principal = await verifier.verify(await sign(key, { sub: 'frank' }))
+    // Overwriting the one it was given loses it: the forged one never travels, nor the original.
+    assert.equal(
+      await kernel.call('mutator.relay', {}, { meta: { [PRINCIPAL_KEY]: principal } }),
+      null,
+    )
+    await kernel.call('mutator.emit', {})
+    await kernel.call('mutator.emit', {}, { meta: { [PRINCIPAL_KEY]: principal } })
+    await until('both events handled', () => (seen.length === 2 ? true : undefined))
+    assert.deepEqual(seen, [null, null])
+  } finally {
+    await kernel.stop()
+  }
+})

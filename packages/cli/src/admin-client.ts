@@ -3,8 +3,9 @@ import { PlexusError } from '@plexus/kernel'
 import { readRunFile } from './run-file.js'
 
 /**
- * One request to a running kernel's admin endpoint, found through the run file in `dir`.
- * An error answer is rethrown as the PlexusError it carries.
+ * One request to a running kernel's admin endpoint, found through the run file in `dir`, with
+ * the run file's admin token or `token` (a JWT the kernel's verifier accepts). An error answer
+ * is rethrown as the PlexusError it carries.
  */
 export async function adminRequest(
   dir: string,
@@ -12,6 +13,7 @@ export async function adminRequest(
   path: string,
   body?: unknown,
   timeoutMs = 60_000,
+  token?: string,
 ): Promise<unknown> {
   const info = await readRunFile(dir)
   const payload = body === undefined ? undefined : JSON.stringify(body)
@@ -25,7 +27,7 @@ export async function adminRequest(
           path,
           timeout: timeoutMs,
           headers: {
-            authorization: `Bearer ${info.token}`,
+            authorization: `Bearer ${token ?? info.token}`,
             ...(payload === undefined
               ? {}
               : {

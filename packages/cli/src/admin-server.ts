@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { compileRule, PRINCIPAL_KEY, type Principal, type Rule, type Verifier } from '@plexus/auth'
 import { PlexusError, toPlexusError, type Kernel, type Logger } from '@plexus/kernel'
 import { readJsonBody } from './json-body.js'
 
@@ -8,6 +9,11 @@ import { readJsonBody } from './json-body.js'
 export interface AdminOptions {
   /** Bearer token every request must carry. */
   token: string
+  /**
+   * Bearer JWTs accepted besides the token: verified by `verifier`, allowed by `operators` (a
+   * policy rule; default any verified token). Calls made with one carry its principal.
+   */
+  auth?: { verifier: Pick<Verifier, 'verify'>; operators: Rule | undefined }
   /** Port on 127.0.0.1 (0 picks a free one). */
   port: number
   logger: Logger
@@ -44,20 +50,40 @@ const STATUS: Partial<Record<string, number>> = {
 export function createAdminServer(kernel: Kernel<any>, options: AdminOptions): AdminServer {
   const untyped = kernel as unknown as Kernel
   const expected = digest(options.token)
-  const routes: Record<string, (body: Record<string, unknown>) => Promise<unknown>> = {
+  const operators = compileRule(options.auth?.operators ?? { authenticated: true })
+  // Who a request is: the admin token (undefined) or a verified operator's principal.
+  const identify = async (header: string | undefined): Promise<Principal | undefined> => {
+    if (authorized(header, expected)) return undefined
+    const jwt = bearer(header)
+    if (options.auth === undefined || jwt === undefined) {
+      throw new PlexusError('UNAUTHORIZED', 'Missing or wrong admin token')
+    }
+    const principal = await options.auth.verifier.verify(jwt)
+    if (operators(principal, undefined) !== 'allow') {
+      throw new PlexusError('FORBIDDEN', `${principal.sub} may not operate this kernel`, {
+        data: { sub: principal.sub, rule: 'auth.operators' },
+      })
+    }
+    return principal
+  }
+  const routes: Record<
+    string,
+    (body: Record<string, unknown>, principal: Principal | undefined) => Promise<unknown>
+  > = {
     'GET /status': async () => ({ pid: process.pid, state: kernel.state, ...options.status() }),
     'GET /services': async () => ({ services: kernel.services(), ...options.status() }),
-    'POST /call': async (body) => {
+    'POST /call': async (body, principal) => {
       const address = text(body, 'address')
       const deadline = body.deadline
       const data = await untyped.call(address, body.input, {
-        meta: { caller: 'plexus-cli' },
+        meta: { caller: 'plexus-cli', ...asMeta(principal) },
         ...(typeof deadline === 'number' ? { deadline } : {}),
       })
       return { data: data === undefined ? null : data }
     },
-    'POST /emit': async (body) => {
-      untyped.emit(text(body, 'topic'), body.payload)
+    'POST /emit': async (body, principal) => {
+      const meta = asMeta(principal)
+      untyped.emit(text(body, 'topic'), body.payload, meta === undefined ? undefined : { meta })
       return { ok: true }
     },
     'POST /replace': async (body) => {
@@ -71,9 +97,7 @@ export function createAdminServer(kernel: Kernel<any>, options: AdminOptions): A
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
-      if (!authorized(request.headers.authorization, expected)) {
-        throw new PlexusError('UNAUTHORIZED', 'Missing or wrong admin token')
-      }
+      const principal = await identify(request.headers.authorization)
       const path = (request.url ?? '/').split('?')[0]
       const route = routes[`${request.method} ${path}`]
       if (route === undefined) {
@@ -83,7 +107,7 @@ export function createAdminServer(kernel: Kernel<any>, options: AdminOptions): A
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new PlexusError('VALIDATION', 'Request body must be a JSON object')
       }
-      answer(response, 200, await route(body as Record<string, unknown>))
+      answer(response, 200, await route(body as Record<string, unknown>, principal))
     } catch (caught) {
       const error = toPlexusError(caught)
       const status =
@@ -137,6 +161,16 @@ function digest(value: string): Buffer {
 function authorized(header: string | undefined, expected: Buffer): boolean {
   if (header === undefined || !header.startsWith('Bearer ')) return false
   return timingSafeEqual(digest(header.slice('Bearer '.length)), expected)
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match?.[1]
+}
+
+// The verified principal travels as the gateway's does: minted by the verifier, kept by auth-trust.
+function asMeta(principal: Principal | undefined): Record<string, unknown> | undefined {
+  return principal === undefined ? undefined : { [PRINCIPAL_KEY]: principal }
 }
 
 function answer(response: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,10 @@
 import type { AddressInfo } from 'node:net'
 import { dirname } from 'node:path'
-import { gateway as gatewayPlugin, type GatewayPlugin } from '@plexus/gateway'
+import {
+  gateway as gatewayPlugin,
+  type DashboardOptions,
+  type GatewayPlugin,
+} from '@plexus/gateway'
 import {
   createKernel,
   definePlugin,
@@ -45,12 +49,25 @@ export interface Running {
   stop(): Promise<void>
 }
 
+/** How `boot` runs a config. */
+export interface BootOptions {
+  /**
+   * `plexus dev`: the dashboard stays open to anyone on the machine. Otherwise, with an `auth`
+   * section, the dashboard needs a verified token (or the admin token).
+   */
+  readonly dev?: boolean
+}
+
 /**
  * Builds and starts a kernel from a validated config: plug-ins first (so placements such as
  * `worker` and `process` are registered), then the services with their placement and instance
  * count, then the gateway. The admin endpoint loads first so it stops last.
  */
-export async function boot(config: ResolvedConfig, logger: Logger): Promise<Running> {
+export async function boot(
+  config: ResolvedConfig,
+  logger: Logger,
+  options: BootOptions = {},
+): Promise<Running> {
   const dir = config.file === undefined ? process.cwd() : dirname(config.file)
   const plugins: Plugin<Kernel<any>>[] = []
   for (const [i, entry] of config.plugins.entries()) plugins.push(await loadPlugin(entry, i, dir))
@@ -82,12 +99,19 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
     return { service: name, version }
   }
 
+  const verifier = config.auth === false ? undefined : config.auth.plugin.verifier
+  // Tokens the verifier accepts may operate too, when the `operators` rule allows them.
+  const operatorAuth =
+    verifier === undefined || config.auth === false
+      ? undefined
+      : { verifier, operators: config.auth.operators }
   const admin = config.admin.enabled
     ? definePlugin<Kernel<any>>({
         name: 'plexus-admin',
         async setup(k) {
           const server = createAdminServer(k, {
             token,
+            ...(operatorAuth === undefined ? {} : { auth: operatorAuth }),
             port: config.admin.port,
             logger: logger.child({ component: 'admin' }),
             replace,
@@ -114,7 +138,6 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
     if (metrics !== false && ownPort === undefined) {
       endpoints[metrics.path] = metricsEndpoint({ defaultMetrics: metrics.defaultMetrics })
     }
-    const verifier = config.auth === false ? undefined : config.auth.plugin.verifier
     const auth =
       verifier === undefined || config.auth === false
         ? {}
@@ -130,7 +153,14 @@ export async function boot(config: ResolvedConfig, logger: Logger): Promise<Runn
       config.gateway.legacy === undefined || tracing === undefined
         ? {}
         : { legacy: { ...config.gateway.legacy, trace: legacyTracing(tracing.tracerProvider) } }
-    gateway = gatewayPlugin({ ...auth, ...config.gateway, endpoints, ...legacy })
+    const dashboard = dashboardAccess(config, token, options.dev === true)
+    gateway = gatewayPlugin({
+      ...auth,
+      ...config.gateway,
+      endpoints,
+      ...legacy,
+      ...(dashboard === undefined ? {} : { dashboard }),
+    })
   }
   // The cluster joins before the services start, so they are announced as soon as they run.
   const cluster = config.cluster === false ? undefined : nats(config.cluster)
@@ -233,6 +263,28 @@ function add(
       `a registered placement (${known}; 'worker' and 'process' need the '@plexus/isolate#isolation' plug-in in 'plugins')`,
       sources,
     )
+  }
+}
+
+// With auth, outside dev: the dashboard takes the admin token or a verified operator's token.
+function dashboardAccess(
+  config: ResolvedConfig,
+  adminToken: string,
+  dev: boolean,
+): DashboardOptions | undefined {
+  if (config.gateway === false || config.auth === false) return undefined
+  const given = config.gateway.dashboard
+  // The gateway's own default (on only when NODE_ENV is development) decides when unset.
+  const on = given === undefined ? process.env.NODE_ENV === 'development' : given !== false
+  if (!on) return undefined
+  const base = typeof given === 'object' ? given : {}
+  if (dev) return { ...base, public: true }
+  return {
+    ...base,
+    ...(config.admin.enabled ? { token: base.token ?? adminToken } : {}),
+    ...(config.auth.operators === undefined || base.viewers !== undefined
+      ? {}
+      : { viewers: config.auth.operators }),
   }
 }
 

@@ -10,6 +10,7 @@ import { parseJson } from './json-body.js'
 import { createLogger } from './logger.js'
 import { runHostCommand } from './run-host.js'
 import { runKernel } from './run-kernel.js'
+import { devToken } from './token-command.js'
 import { renderServices, renderTop, type ServicesAnswer } from './status-views.js'
 
 const ALIASES: Record<string, string> = { ls: 'services' }
@@ -27,6 +28,11 @@ interface Flags {
   connect: string | undefined
   token: string | undefined
   name: string | undefined
+  sub: string | undefined
+  roles: string | undefined
+  scopes: string | undefined
+  tenant: string | undefined
+  ttl: string | undefined
 }
 
 /** Runs the `plexus` command line; resolves with the exit code. */
@@ -63,6 +69,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return 0
   }
   const adminDir = resolve(flags.adminDir ?? process.env.PLEXUS_ADMIN__DIR ?? '.plexus')
+  // An operator's JWT instead of the run file's admin token (the kernel's verifier checks it).
+  const operator = nonEmpty(flags.token) ?? nonEmpty(process.env.PLEXUS_TOKEN)
 
   try {
     switch (command) {
@@ -85,6 +93,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
             ...(deadline === undefined ? {} : { deadline }),
           },
           (deadline ?? 60_000) + 5_000,
+          operator,
         )) as { data: unknown }
         process.stdout.write(
           flags.json ? `${JSON.stringify(answer)}\n` : `${pretty(answer.data, out)}\n`,
@@ -93,19 +102,45 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       }
       case 'emit': {
         const topic = need(rest[0], 'emit', '<topic>')
-        await adminRequest(adminDir, 'POST', '/emit', { topic, payload: input(rest[1]) })
+        await adminRequest(
+          adminDir,
+          'POST',
+          '/emit',
+          { topic, payload: input(rest[1]) },
+          undefined,
+          operator,
+        )
         process.stdout.write(flags.json ? `{"ok":true}\n` : `${out.green('emitted')} ${topic}\n`)
         return 0
       }
       case 'services': {
-        const answer = (await adminRequest(adminDir, 'GET', '/services')) as ServicesAnswer
+        const answer = (await adminRequest(
+          adminDir,
+          'GET',
+          '/services',
+          undefined,
+          undefined,
+          operator,
+        )) as ServicesAnswer
         process.stdout.write(
           flags.json ? `${JSON.stringify(answer)}\n` : `${renderServices(answer, out)}\n`,
         )
         return 0
       }
       case 'top':
-        return await top(adminDir, flags, out)
+        return await top(adminDir, flags, out, operator)
+      case 'token': {
+        const token = await devToken({
+          config: rest[0],
+          sub: flags.sub,
+          roles: flags.roles,
+          scopes: flags.scopes,
+          tenant: flags.tenant,
+          ttl: flags.ttl,
+        })
+        process.stdout.write(flags.json ? `${JSON.stringify({ token })}\n` : `${token}\n`)
+        return 0
+      }
       case 'host': {
         const module = need(rest[0], 'host', '<service module>')
         const connect = need(
@@ -124,12 +159,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       case 'replace': {
         const service = need(rest[0], 'replace', '<service>')
         const file = rest[1] === undefined ? undefined : resolve(rest[1])
-        const answer = (await adminRequest(adminDir, 'POST', '/replace', {
-          service,
-          ...(file ? { file } : {}),
-        })) as {
-          version: number
-        }
+        const answer = (await adminRequest(
+          adminDir,
+          'POST',
+          '/replace',
+          { service, ...(file ? { file } : {}) },
+          undefined,
+          operator,
+        )) as { version: number }
         process.stdout.write(
           flags.json
             ? `${JSON.stringify(answer)}\n`
@@ -167,6 +204,11 @@ function parse(argv: readonly string[]) {
       connect: { type: 'string' },
       token: { type: 'string' },
       name: { type: 'string' },
+      sub: { type: 'string' },
+      roles: { type: 'string' },
+      scopes: { type: 'string' },
+      tenant: { type: 'string' },
+      ttl: { type: 'string' },
     },
   })
   const flags: Flags = {
@@ -181,11 +223,21 @@ function parse(argv: readonly string[]) {
     connect: values.connect,
     token: values.token,
     name: values.name,
+    sub: values.sub,
+    roles: values.roles,
+    scopes: values.scopes,
+    tenant: values.tenant,
+    ttl: values.ttl,
   }
   return { flags, positionals }
 }
 
-async function top(adminDir: string, flags: Flags, c: Colors): Promise<number> {
+async function top(
+  adminDir: string,
+  flags: Flags,
+  c: Colors,
+  operator: string | undefined,
+): Promise<number> {
   const interval =
     flags.interval === undefined ? 1000 : Math.max(100, Number(flags.interval) || 1000)
   const live = !flags.once && process.stdout.isTTY === true && !flags.json
@@ -194,13 +246,24 @@ async function top(adminDir: string, flags: Flags, c: Colors): Promise<number> {
     stop = true
   })
   for (;;) {
-    const answer = (await adminRequest(adminDir, 'GET', '/services')) as ServicesAnswer
+    const answer = (await adminRequest(
+      adminDir,
+      'GET',
+      '/services',
+      undefined,
+      undefined,
+      operator,
+    )) as ServicesAnswer
     if (flags.json) process.stdout.write(`${JSON.stringify(answer)}\n`)
     else process.stdout.write(`${live ? '\u001b[H\u001b[2J' : ''}${renderTop(answer, c)}`)
     if (flags.once || stop) return 0
     await new Promise((r) => setTimeout(r, interval))
     if (stop) return 0
   }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
 }
 
 function need(value: string | undefined, command: string, what: string): string {

@@ -1,4 +1,4 @@
-import type { Policies, VerifierOptions } from '@plexus/auth'
+import type { Policies, Rule, VerifierOptions } from '@plexus/auth'
 import type { GatewayOptions } from '@plexus/gateway'
 import type { Kernel, LogLevel, Plugin } from '@plexus/kernel'
 import type { ClusterConfig } from './config-cluster.js'
@@ -77,6 +77,17 @@ export interface AuthConfig {
   public?: string[]
   /** Whether the gateway's WebSocket may be opened without a token (default false). */
   publicWebSocket?: boolean
+  /**
+   * Development keys instead of `jwt`: an Ed25519 pair made on the first start in `keyFile`
+   * (mode 0600; default `.plexus/data/auth-dev-key.json`); `plexus token` prints tokens signed
+   * with it. `true` for the defaults; never for production.
+   */
+  dev?: boolean | { keyFile?: string; issuer?: string; audience?: string }
+  /**
+   * Who may use the dashboard and the admin endpoint with a token (a policy rule; default any
+   * verified token). The admin token of `plexus start` is always accepted too.
+   */
+  operators?: Rule
 }
 
 /** A whole application: what `plexus start` runs. */

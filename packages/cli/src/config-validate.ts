@@ -1,5 +1,12 @@
 import { isAbsolute, resolve } from 'node:path'
-import { auth as authPlugin, type AuthPlugin } from '@plexus/auth'
+import {
+  auth as authPlugin,
+  devKeys,
+  DEV_ISSUER,
+  type AuthPlugin,
+  type DevKeys,
+  type Rule,
+} from '@plexus/auth'
 import { isPlexusError, type LogLevel } from '@plexus/kernel'
 import { validateCluster, type ResolvedCluster } from './config-cluster.js'
 import { configError, type Sources } from './config-error.js'
@@ -38,8 +45,19 @@ export interface ResolvedConfig {
   metrics: ResolvedMetrics | false
   /** Tracing, when on. */
   tracing: { url: string; serviceName: string } | false
-  /** The auth plug-in and the gateway's public routes, when the section is given. */
-  auth: { plugin: AuthPlugin; public: string[]; publicWebSocket: boolean } | false
+  /**
+   * The auth plug-in, the gateway's public routes, who may operate (dashboard, admin endpoint)
+   * and the dev keys (`auth.dev`), when the section is given.
+   */
+  auth:
+    | {
+        plugin: AuthPlugin
+        public: string[]
+        publicWebSocket: boolean
+        operators: Rule | undefined
+        dev: DevKeys | undefined
+      }
+    | false
   /** The nats plug-in's options, when the `cluster` section is given. */
   cluster: ResolvedCluster | false
   plugins: PluginConfig[]
@@ -65,7 +83,9 @@ const TOP = [
 ]
 const METRICS = ['enabled', 'path', 'port', 'host', 'defaultMetrics']
 const TRACING = ['enabled', 'url', 'serviceName']
-const AUTH = ['jwt', 'policies', 'public', 'publicWebSocket']
+const AUTH = ['jwt', 'policies', 'public', 'publicWebSocket', 'dev', 'operators']
+const DEV = ['keyFile', 'issuer', 'audience']
+const RULE_LISTS = ['roles', 'scopes', 'callers']
 const KERNEL = ['deadline', 'startTimeout', 'stopTimeout', 'drainTimeout']
 const SERVICE = [
   'module',
@@ -78,6 +98,8 @@ const SERVICE = [
   'enabled',
 ]
 const LEVELS = ['debug', 'info', 'warn', 'error', 'silent']
+/** Where `auth.dev` keeps its key pair unless told (relative to the working directory). */
+const DEV_KEY_FILE = '.plexus/data/auth-dev-key.json'
 const NAME = /^[A-Za-z][\w-]*$/
 
 type Obj = Record<string, unknown>
@@ -221,16 +243,51 @@ export function validateConfig(
     }
     if (a.jwt !== undefined) object('auth.jwt', a.jwt)
     if (a.policies !== undefined) object('auth.policies', a.policies)
+    let operators: Rule | undefined
+    if (a.operators !== undefined) {
+      const rule = object('auth.operators', a.operators)
+      for (const list of RULE_LISTS) {
+        const v = rule[list]
+        if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))) {
+          fail(`auth.operators.${list}`, v, 'a list of names')
+        }
+      }
+      operators = rule
+    }
+    const devIn = a.dev === undefined || a.dev === false ? undefined : a.dev
+    const dev: Obj | undefined =
+      devIn === true ? {} : devIn === undefined ? undefined : object('auth.dev', devIn)
+    if (dev !== undefined) {
+      known('auth.dev', dev, DEV)
+      if (a.jwt !== undefined) {
+        fail(
+          'auth.dev',
+          devIn,
+          'false or absent beside auth.jwt (one source of keys; PLEXUS_AUTH__DEV=false turns the dev keys off)',
+        )
+      }
+    }
     try {
+      // Made on the first start, read on every later one: tokens printed once stay valid.
+      const keys =
+        dev === undefined
+          ? undefined
+          : devKeys(resolve(options.cwd, string('auth.dev.keyFile', dev.keyFile, DEV_KEY_FILE)), {
+              issuer: string('auth.dev.issuer', dev.issuer, DEV_ISSUER),
+              audience: string('auth.dev.audience', dev.audience, appName),
+            })
+      const verifier = keys === undefined ? a.jwt : keys.verifierOptions()
       // The plug-in checks algorithms, keys and policies itself; its INVALID_CONFIG names the key.
       const plugin = authPlugin({
-        ...(a.jwt === undefined ? {} : { verifier: a.jwt as never }),
+        ...(verifier === undefined ? {} : { verifier: verifier as never }),
         ...(a.policies === undefined ? {} : { policies: a.policies as never }),
       })
       auth = {
         plugin,
         public: open as string[],
         publicWebSocket: bool('auth.publicWebSocket', a.publicWebSocket, false),
+        operators,
+        dev: keys,
       }
     } catch (error) {
       if (isPlexusError(error) && error.code === 'INVALID_CONFIG') throw error

@@ -13,11 +13,14 @@ Commands:
   top                            live per-instance figures, refreshed every second
   replace <service> [file]       hot replace a service on the running kernel
   host <module> --connect <url>  serve a service module to a kernel that listens for hosts
+  token [config]                 print a development token signed with the config's auth.dev keys
   help [command]                 help for a command
 
 Options:
   --json                  machine-readable output
   --admin-dir <dir>       where the running kernel's admin.json is (default .plexus; env PLEXUS_ADMIN__DIR)
+  --token <jwt>           call, emit, services, top, replace: an operator's token instead of the
+                          admin token of the run file (env PLEXUS_TOKEN; needs the auth section)
   --no-color              plain output (also NO_COLOR=1; colours are off when piped)
   -h, --help              this help
   -v, --version           the CLI's version
@@ -66,6 +69,14 @@ as JSON lines. Ctrl-C quits.`,
 Hot replaces a service on the running kernel with the definition exported by file (default: the
 service's module from the config, read again). The new version starts while the old one
 serves; then the old one drains and stops. If the new one fails, the old one keeps running.`,
+  token: `Usage: plexus token [config] [--sub <name>] [--roles a,b] [--scopes a,b] [--tenant <t>] [--ttl <s>] [--json]
+
+Prints a bearer token signed with the dev key pair of the config's auth.dev section (made on
+the first 'plexus start', mode 0600; made now if it is not there yet). sub defaults to 'dev',
+the lifetime to 3600 s. For development only: in production tokens come from your identity
+provider and the config names it in auth.jwt.
+
+Example: curl -H "authorization: Bearer $(plexus token --sub ada --roles customer)" localhost:8080/api/orders`,
   host: `Usage: plexus host <module> --connect <url> [--token <t>] [--name <n>] [--json]
 
 Serves the service module (its default export) to a kernel that listens for hosts with the

@@ -24,7 +24,7 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
   })
   let running: Running
   try {
-    running = await boot(config, logger)
+    running = await boot(config, logger, { dev: options.watch })
   } catch (error) {
     logger.error({ err: error }, 'Failed to start')
     throw error
@@ -58,7 +58,7 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
     },
     `${config.name} is running`,
   )
-  printHints(config, running, options.colors)
+  printHints(config, running, options.colors, options.watch)
 
   return await new Promise<number>((resolve) => {
     let stopping = false
@@ -86,14 +86,18 @@ export async function runKernel(config: ResolvedConfig, options: RunOptions): Pr
   })
 }
 
-function printHints(config: ResolvedConfig, running: Running, c: Colors): void {
+function printHints(config: ResolvedConfig, running: Running, c: Colors, dev: boolean): void {
   const lines: string[] = []
   if (running.gatewayUrl !== undefined)
     lines.push(`${c.bold('HTTP')}      ${c.cyan(running.gatewayUrl)}`)
   const dashboard = config.gateway !== false ? config.gateway.dashboard : undefined
   if (running.gatewayUrl !== undefined && dashboard !== undefined && dashboard !== false) {
     const path = typeof dashboard === 'object' ? (dashboard.path ?? '/_plexus') : '/_plexus'
-    lines.push(`${c.bold('Dashboard')} ${c.cyan(running.gatewayUrl + path)}`)
+    // Outside dev, with auth, the page needs a token: a browser passes it in the query.
+    const guarded = config.auth !== false && !dev
+    lines.push(
+      `${c.bold('Dashboard')} ${c.cyan(running.gatewayUrl + path)}${guarded ? c.dim('?access_token=<token>') : ''}`,
+    )
   }
   if (running.metricsUrl !== undefined)
     lines.push(`${c.bold('Metrics')}   ${c.cyan(running.metricsUrl)}`)

@@ -1,13 +1,13 @@
-import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { PlexusError, type Kernel, type ServiceStatus } from '@plexus/kernel'
+import type { Kernel, ServiceStatus } from '@plexus/kernel'
+import type { DashboardGuard } from './dashboard-guard.js'
 import { dashboardPage } from './dashboard-page.js'
 import type { GatewayStats } from './gateway-stats.js'
-import { withStatus } from './http-status.js'
 import { RecentEvents } from './recent-events.js'
 import { statusChanges } from './status-diff.js'
 import type { TraceLinkOptions } from './options.js'
+import { closeAtExpiry } from './ws-endpoint.js'
 
 /** What the dashboard pushes every interval. */
 export interface DashboardSnapshot {
@@ -28,7 +28,7 @@ export class Dashboard {
   readonly #recent = new RecentEvents()
   readonly #viewers = new Set<WebSocket>()
   readonly #interval: number
-  readonly #token: string | undefined
+  readonly #guard: DashboardGuard
   readonly #traceLinks: TraceLinkOptions | undefined
   #timer: NodeJS.Timeout | undefined
   // Empty at first, so the first snapshot lists every service as registered.
@@ -42,14 +42,14 @@ export class Dashboard {
     stats: () => GatewayStats,
     options: {
       interval: number
-      token: string | undefined
+      guard: DashboardGuard
       traceLinks?: TraceLinkOptions | undefined
     },
   ) {
     this.#kernel = kernel
     this.#stats = stats
     this.#interval = options.interval
-    this.#token = options.token
+    this.#guard = options.guard
     this.#traceLinks = options.traceLinks
     const traced = options.traceLinks !== undefined
     // Bus events are read on the emit path; the step stays in place after close but does nothing.
@@ -74,7 +74,7 @@ export class Dashboard {
 
   /** Registers the page, the snapshot and the live socket under `path`. */
   register(scope: FastifyInstance, path: string): void {
-    const guard = async (request: FastifyRequest): Promise<void> => this.#authorize(request)
+    const guard = async (request: FastifyRequest): Promise<void> => this.#guard.check(request)
     scope.get(path, { onRequest: guard }, async (_request, reply) => {
       return reply
         .type('text/html; charset=utf-8')
@@ -92,16 +92,22 @@ export class Dashboard {
         )
     })
     scope.get(`${path}/snapshot`, { onRequest: guard }, async () => this.snapshot())
-    scope.get(`${path}/live`, { websocket: true, onRequest: guard }, (socket: WebSocket) => {
-      this.#viewers.add(socket)
-      socket.on('error', () => {})
-      socket.once('close', () => {
-        this.#viewers.delete(socket)
-        if (this.#viewers.size === 0) this.#stopTimer()
-      })
-      socket.send(JSON.stringify({ type: 'snapshot', ...this.snapshot() }))
-      this.#timer ??= setInterval(() => this.#push(), this.#interval)
-    })
+    scope.get(
+      `${path}/live`,
+      { websocket: true, onRequest: guard },
+      (socket: WebSocket, request: FastifyRequest) => {
+        this.#viewers.add(socket)
+        // A viewer let in with a token is cut off when it expires, as API sockets are.
+        closeAtExpiry(socket, this.#guard.principalOf(request))
+        socket.on('error', () => {})
+        socket.once('close', () => {
+          this.#viewers.delete(socket)
+          if (this.#viewers.size === 0) this.#stopTimer()
+        })
+        socket.send(JSON.stringify({ type: 'snapshot', ...this.snapshot() }))
+        this.#timer ??= setInterval(() => this.#push(), this.#interval)
+      },
+    )
   }
 
   /** The current figures; also records lifecycle changes since the last call. */
@@ -152,16 +158,6 @@ export class Dashboard {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
   }
-
-  #authorize(request: FastifyRequest): void {
-    if (this.#token === undefined) return
-    const given = tokenOf(request) ?? ''
-    const a = Buffer.from(given)
-    const b = Buffer.from(this.#token)
-    if (a.length !== b.length || !timingSafeEqual(a, b)) {
-      throw withStatus(new PlexusError('UNAUTHORIZED', 'The dashboard needs a valid token'), 401)
-    }
-  }
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/
@@ -171,12 +167,4 @@ function traceIdOf(traceparent: unknown): string | undefined {
   if (typeof traceparent !== 'string') return undefined
   const id = TRACEPARENT.exec(traceparent)?.[1]
   return id === undefined || /^0+$/.test(id) ? undefined : id
-}
-
-function tokenOf(request: FastifyRequest): string | undefined {
-  const auth = request.headers.authorization
-  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7)
-  const query = request.query as Record<string, unknown> | undefined
-  const token = query?.['token']
-  return typeof token === 'string' ? token : undefined
 }

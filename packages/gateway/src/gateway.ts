@@ -5,6 +5,7 @@ import { clientErrorHandler, assertCleanRequest, installJsonParser } from './htt
 import { toErrorAnswer, withStatus } from './http-status.js'
 import { PlexusError, type Kernel } from '@plexus/kernel'
 import { Dashboard } from './dashboard.js'
+import { DashboardGuard } from './dashboard-guard.js'
 import { kernelEventSource } from './kernel-events.js'
 import { registerLegacyProxy } from './legacy-proxy.js'
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js'
@@ -67,7 +68,14 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     proxied: { total: proxied.total, routes: proxied.snapshot() },
   })
   const dashboard =
-    config.dashboard === false ? undefined : new Dashboard(kernel, stats, config.dashboard)
+    config.dashboard === false
+      ? undefined
+      : new Dashboard(kernel, stats, {
+          interval: config.dashboard.interval,
+          traceLinks: config.dashboard.traceLinks,
+          // With edge auth the dashboard is behind the same verifier, unless made public.
+          guard: new DashboardGuard({ ...config.dashboard, verifier: config.auth?.verifier }),
+        })
   const edge = new EdgeDrain()
   const auth = config.auth === undefined ? undefined : new EdgeAuth(config.auth)
   const aborts = new SocketAborts()

@@ -1,4 +1,5 @@
 import type { GatewayEndpoint } from './endpoint.js'
+import type { Rule } from '@plexus/auth'
 import type { GatewayAuthOptions } from './edge-auth.js'
 import type { RateLimitOptions } from './edge-limits.js'
 import type { HealthOptions } from './health.js'
@@ -52,6 +53,13 @@ export interface DashboardOptions {
   path?: string
   /** When set, the page and its socket require `?token=` or `Authorization: Bearer`. */
   token?: string
+  /**
+   * Open to anyone even when the gateway has `auth` (default false: with `auth`, the page, its
+   * snapshot and its socket need a verified token, or `token`). `plexus dev` sets it.
+   */
+  public?: boolean
+  /** Which verified principals may view, as a policy rule (default: any verified token). */
+  viewers?: Rule
   /** Milliseconds between pushed snapshots (default 1000). */
   interval?: number
   /**
@@ -142,9 +150,10 @@ export interface ResolvedOptions {
   websocket: Required<WebSocketOptions> | false
   legacy: LegacyOptions | undefined
   dashboard:
-    | (Required<Omit<DashboardOptions, 'token' | 'traceLinks'>> & {
+    | (Required<Omit<DashboardOptions, 'token' | 'traceLinks' | 'viewers'>> & {
         token: string | undefined
         traceLinks: TraceLinkOptions | undefined
+        viewers: Rule | undefined
       })
     | false
   health: Required<HealthOptions> | false
@@ -201,6 +210,8 @@ export function resolveOptions(
         : {
             path: (dash === true ? undefined : dash.path) ?? '/_plexus',
             token: dash === true ? undefined : dash.token,
+            public: dash === true ? false : (dash.public ?? false),
+            viewers: dash === true ? undefined : dash.viewers,
             interval: (dash === true ? undefined : dash.interval) ?? 1000,
             traceLinks: traceLinks(dash === true ? undefined : dash.traceLinks),
           },

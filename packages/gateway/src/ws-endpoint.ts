@@ -74,8 +74,8 @@ export function registerWebSocket(
 /** Close code for a socket whose token expired (policy violation). */
 export const TOKEN_EXPIRED_CLOSE = 1008
 
-// A socket lives as long as its token: at `exp` it is closed, and the client reconnects with a fresh one.
-function closeAtExpiry(socket: WebSocket, principal: Principal | undefined): void {
+/** Closes `socket` (1008) at its token's `exp`: a socket lives as long as its token; the client reconnects with a fresh one. */
+export function closeAtExpiry(socket: WebSocket, principal: Principal | undefined): void {
   const exp = principal?.claims['exp']
   if (typeof exp !== 'number') return
   const ms = Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1)

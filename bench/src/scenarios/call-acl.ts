@@ -1,0 +1,27 @@
+/** In-process call carrying a verified principal, with a roles rule on the handler vs no auth. */
+import { defineScenario } from '../scenario.js'
+import { ADD_PAYLOAD } from '../fixtures/payload.js'
+import { kernelWithAuth, principalMeta } from '../fixtures/plexus-auth.js'
+
+const POLICIES = { actions: { 'math.add': { roles: ['customer'] } } }
+
+export default defineScenario({
+  kind: 'requests',
+  name: 'call-acl',
+  title: 'in-process call with a principal, roles rule checked (ACL)',
+  requests: 1_000_000,
+  notes:
+    "Both sides are Plexus, in one run: 'plexus' has `auth({ policies: { actions: { 'math.add': { roles: ['customer'] } } } })` (the trust interceptor on the call, the rule on the handler); 'floor' is the same kernel without @plexus/auth. Both send the same meta (a principal a real verifier minted from a real token), so the extra ns is what the ACL costs per call (target ≤ 30 ns).",
+  impls: {
+    floor: async () => {
+      const kernel = await kernelWithAuth(undefined)
+      const options = { meta: await principalMeta() }
+      return { op: () => kernel.call('math.add', ADD_PAYLOAD, options), close: () => kernel.stop() }
+    },
+    plexus: async () => {
+      const kernel = await kernelWithAuth(POLICIES)
+      const options = { meta: await principalMeta() }
+      return { op: () => kernel.call('math.add', ADD_PAYLOAD, options), close: () => kernel.stop() }
+    },
+  },
+})
