@@ -18,6 +18,11 @@ export default defineConfig({
   // Each node writes its own run file; `npx plexus services` talks to `front`, which sees both.
   admin: { dir: node === 'front' ? '.plexus' : '.plexus/back' },
   cluster: { nats: process.env.PLEXUS_CLUSTER__NATS ?? 'nats://127.0.0.1:4222', node },
+  // The shop's own audience, so a token from `npm run -s shop:token` works on `front` too.
+  auth: {
+    ...shop.auth,
+    dev: { keyFile: '.plexus/data/auth-dev-key.json', audience: 'shop' },
+  },
   services: Object.fromEntries(
     Object.entries(shop.services).filter(([name]) => BACK.has(name) === (node === 'back')),
   ),
