@@ -214,6 +214,11 @@ export function nats(options: NatsOptions): NatsPlugin {
         micro?.stop()
         removeDrain()
         clearInterval(refresh)
+        // The last answers may still sit in the links' writers (flushed at the end of the tick):
+        // let them out and onto the server before the entry goes, or a peer that sees the entry
+        // deleted first fails the calls it still waits for as 'left' (a busy-core T11 run did).
+        await new Promise((resolve) => setImmediate(resolve))
+        await nc.flush().catch(() => {})
         try {
           await directory.stop(true)
         } catch (error) {
