@@ -130,6 +130,45 @@ test('a valid token sets the principal the handler reads; policies answer 403 wi
   )
 })
 
+// Declares a 10 MB JSON body, sends its first bytes only, and resolves with the answer: a
+// gateway that waited for (or parsed) the body would never answer.
+function bodyNeverSent(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; json: any; closed: boolean }>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '10000000', ...headers },
+      agent: false,
+    })
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode ?? 0,
+          json: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+          closed: res.headers.connection === 'close',
+        })
+        req.destroy()
+      })
+    })
+    req.on('error', reject)
+    req.write('{"malformed":')
+  })
+}
+
+test('a request without a valid token is answered 401 before its body is read, and its connection closed', async (t) => {
+  const host = await start(t)
+  for (const headers of [{}, bearer('nope')]) {
+    const answer = await bodyNeverSent(`http://${host}/orders`, headers)
+    assert.equal(answer.status, 401)
+    assert.equal(answer.json.error.code, 'UNAUTHORIZED')
+    assert.equal(answer.closed, true, 'the unread body is not drained on a kept-alive socket')
+  }
+  // With a valid token the same route reads and parses its body as before.
+  const token = await sign(key, { sub: 'dave' })
+  assert.equal((await http(`http://${host}/orders`, 'POST', bearer(token))).status, 200)
+})
+
 test('answers carry security headers', async (t) => {
   const host = await start(t)
   const answer = await http(`http://${host}/catalog`, 'GET')

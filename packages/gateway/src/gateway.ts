@@ -19,6 +19,7 @@ import { registerWebSocket } from './ws-endpoint.js'
 import { EdgeDrain } from './edge-drain.js'
 import { registerEndpoints } from './endpoints.js'
 import { openApiEndpoints } from './openapi-endpoints.js'
+import type { Principal } from '@plexus/auth'
 import { EdgeAuth } from './edge-auth.js'
 import { registerRateLimit, SECURITY_HEADERS } from './edge-limits.js'
 import { SocketAborts } from './socket-aborts.js'
@@ -150,19 +151,22 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     draining: () => edge.draining,
   })
 
+  // Verified in onRequest, before the body is read or parsed: a request without a valid token
+  // costs the gateway its headers only, and is answered 401 whatever body it carries.
+  const principals = new WeakMap<object, Principal>()
   for (const route of config.routes) {
     const optional = auth === undefined || auth.isPublic(route.method, route.path)
     app.route({
       method: route.method,
       url: route.path,
-      config: { stream: route.kind === 'stream' },
+      ...(auth === undefined ? {} : { onRequest: verifyFirst(auth, optional, principals) }),
       handler:
         route.kind === 'call' && auth === undefined
           ? callHandler(kernel, route, config, aborts)
-          : async (request, reply) => {
+          : async (request: FastifyRequest, reply: FastifyReply) => {
               const input = mergeInput(route, request)
-              // The token is checked before anything reaches the kernel; the principal rides in meta.
-              const principal = await auth?.principal(request, optional)
+              // The principal verified in onRequest rides in meta; nothing else can put one there.
+              const principal = principals.get(request)
               const meta = EdgeAuth.withPrincipal(requestMeta(request, config), principal)
               if (route.kind === 'stream') {
                 const abort = abortOnDisconnect(reply)
@@ -407,8 +411,8 @@ function sendError(
   config: ResolvedOptions,
 ): void {
   const answer = toErrorAnswer(fromFramework(error, config), config.statuses, request.id)
-  if (answer.status === 413) {
-    // Node would otherwise read and discard the rest of an oversized body; cut it off instead.
+  if (answer.status === 413 || (answer.status === 401 && unreadBody(request))) {
+    // Node would otherwise read and discard the rest of an oversized (or refused) body; cut it off.
     reply.header('connection', 'close')
     reply.raw.once('finish', () => request.raw.socket.destroy())
   }
@@ -418,6 +422,24 @@ function sendError(
     .code(answer.status)
     .type('application/json; charset=utf-8')
     .send(JSON.stringify(answer.body))
+}
+
+/** The onRequest hook of a route behind edge auth: the token checked from the headers alone. */
+function verifyFirst(auth: EdgeAuth, optional: boolean, principals: WeakMap<object, Principal>) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = await auth.principal(request, optional)
+    if (principal !== undefined) principals.set(request, principal)
+  }
+}
+
+/** A request refused before its body was read (a 401 from onRequest) that still carries one. */
+function unreadBody(request: FastifyRequest): boolean {
+  const headers = request.raw.headers
+  const length = headers['content-length']
+  return (
+    request.body === undefined &&
+    ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined)
+  )
 }
 
 /** Turns fastify's own errors (body limit, bad content type) into typed gateway errors. */
