@@ -237,12 +237,10 @@ export class IsolatedInstance implements InstanceLink {
     }
     this.state = 'running'
     if (this.#settings.pingInterval > 0) {
-      this.#liveness = new Liveness(this.#settings.pingInterval, this.#settings.pingMisses, {
-        ping: (seq) => session.ping(seq),
-        heardAt: () => session.receivedAt,
-        unresponsive: (missed) =>
-          this.#kill(generation, `unresponsive: ${missed} PINGs missed in a row`),
-      })
+      const { pingInterval, pingMisses } = this.#settings
+      this.#liveness = Liveness.of(session, pingInterval, pingMisses, (missed) =>
+        this.#kill(generation, `unresponsive: ${missed} PINGs missed in a row`),
+      )
     }
     const waiters = this.#waiters
     this.#waiters = []

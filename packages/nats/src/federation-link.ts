@@ -107,10 +107,11 @@ export class FederationLink {
       },
       send: (messages) => this.#publish(messages),
     })
-    this.#liveness = new Liveness(settings.pingInterval, settings.pingMisses, {
-      ping: (seq) => this.session.ping(seq),
-      heardAt: () => this.session.receivedAt,
-      unresponsive: (missed) =>
+    this.#liveness = Liveness.of(
+      this.session,
+      settings.pingInterval,
+      settings.pingMisses,
+      (missed) =>
         this.close(
           new PlexusError(
             'UNAVAILABLE',
@@ -119,7 +120,7 @@ export class FederationLink {
           ),
           true,
         ),
-    })
+    )
   }
 
   /** The other side: its cluster and node. */

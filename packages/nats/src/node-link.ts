@@ -111,10 +111,11 @@ export class NodeLink {
       },
       write: (chunk) => this.#publish(chunk),
     })
-    this.#liveness = new Liveness(settings.pingInterval, settings.pingMisses, {
-      ping: (seq) => this.session.ping(seq),
-      heardAt: () => this.session.receivedAt,
-      unresponsive: (missed) =>
+    this.#liveness = Liveness.of(
+      this.session,
+      settings.pingInterval,
+      settings.pingMisses,
+      (missed) =>
         this.close(
           new PlexusError(
             'UNAVAILABLE',
@@ -123,7 +124,7 @@ export class NodeLink {
           ),
           true,
         ),
-    })
+    )
   }
 
   /** The peer's process instance, once heard from. */

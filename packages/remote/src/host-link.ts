@@ -275,17 +275,15 @@ export class HostLink {
 
   #startLiveness(): void {
     if (this.#settings.pingInterval > 0) {
-      this.#liveness = new Liveness(this.#settings.pingInterval, this.#settings.pingMisses, {
-        ping: (seq) => this.session.ping(seq),
-        heardAt: () => this.session.receivedAt,
-        unresponsive: (missed) =>
-          this.close(
-            new PlexusError('UNAVAILABLE', `Host '${this.name}' missed ${missed} PINGs in a row`, {
-              retryable: true,
-              data: { host: this.name, reason: 'unresponsive' },
-            }),
-          ),
-      })
+      const { pingInterval, pingMisses } = this.#settings
+      this.#liveness = Liveness.of(this.session, pingInterval, pingMisses, (missed) =>
+        this.close(
+          new PlexusError('UNAVAILABLE', `Host '${this.name}' missed ${missed} PINGs in a row`, {
+            retryable: true,
+            data: { host: this.name, reason: 'unresponsive' },
+          }),
+        ),
+      )
     }
   }
 

@@ -95,4 +95,6 @@ export {
 export { LinkMac } from './link-mac.js'
 /** A host's own traffic routed through the kernel, and the PING-based liveness of a link. */
 export { HostTraffic, metaOf, outboundOf } from './host-traffic.js'
-export { Liveness, type LivenessHooks } from './liveness.js'
+/** An instance reached over a link session: calls, events and streams become envelopes on it. */
+export { SessionInstance } from './session-instance.js'
+export { Liveness, type LivenessHooks, type PingedLink } from './liveness.js'

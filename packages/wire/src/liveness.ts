@@ -6,6 +6,13 @@ export interface LivenessHooks {
   heardAt(): number
 }
 
+/** A link Liveness watches: how to PING over it, and when it last read anything. */
+export interface PingedLink {
+  ping(seq: number): void
+  /** performance.now() of the last bytes read from the peer. */
+  readonly receivedAt: number
+}
+
 /**
  * PINGs a guest every `interval` ms from the kernel's side; a PING still unanswered when the
  * next one is due counts as missed, and `misses` in a row declare the guest unresponsive. Any
@@ -42,6 +49,20 @@ export class Liveness {
       hooks.ping(this.#seq)
     }, interval)
     this.#timer.unref()
+  }
+
+  /** Liveness of the peer across `link` (a Session): PINGs over it, any traffic counts. */
+  static of(
+    link: PingedLink,
+    interval: number,
+    misses: number,
+    unresponsive: (missed: number) => void,
+  ): Liveness {
+    return new Liveness(interval, misses, {
+      ping: (seq) => link.ping(seq),
+      heardAt: () => link.receivedAt,
+      unresponsive,
+    })
   }
 
   /** The guest answered. */
