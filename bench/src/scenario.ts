@@ -29,6 +29,7 @@ export type ImplName =
   | 'floor'
   | 'floor-coalesced'
   | 'floor-fastify'
+  | 'floor-no-auth'
 
 /** One ready-to-drive implementation of a request scenario, built in a fresh process. */
 export interface RequestTarget {
