@@ -95,6 +95,27 @@ test('a verified token is cached until it expires, and the cache is bounded', as
   assert.deepEqual(await reasonOf(verifier.verify(t1)), ['UNAUTHORIZED', 'expired'])
 })
 
+test('cachedPrincipal knows a token verified before, without a promise, until it expires', async () => {
+  let now = Date.now()
+  const verifier = createVerifier({
+    keys: [key.jwk],
+    ...base,
+    clockTolerance: 0,
+    clock: { now: () => now },
+  })
+  const token = await sign(key, { exp: Math.floor(now / 1000) + 10 })
+  assert.equal(verifier.cachedPrincipal(token), undefined, 'never verified: unknown')
+  const principal = await verifier.verify(token)
+  assert.equal(verifier.cachedPrincipal(token), principal)
+  assert.equal(
+    verifier.cachedPrincipal(tamper(token, 3)),
+    undefined,
+    'another text is another token',
+  )
+  now += 11_000
+  assert.equal(verifier.cachedPrincipal(token), undefined, 'expired: unknown again')
+})
+
 test('configurations that allow none, HS with public keys or secrets are refused', () => {
   for (const algorithms of [['none'], ['HS256'], ['RS256', 'HS512'], []]) {
     assert.throws(() => createVerifier({ keys: [key.jwk], algorithms }), { code: 'INVALID_CONFIG' })

@@ -1,10 +1,10 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { PRINCIPAL_KEY, type Principal, type Verifier } from '@plexus/auth'
 
 /** Bearer-token authentication at the edge. */
 export interface GatewayAuthOptions {
   /** Checks tokens (`auth(...).verifier`, or `createVerifier(...)` from `@plexus/auth`). */
-  verifier: Pick<Verifier, 'verify'>
+  verifier: Pick<Verifier, 'verify'> & Partial<Pick<Verifier, 'cachedPrincipal'>>
   /**
    * Route keys exactly as in `routes` (`'GET /api/products'`) reachable without a token; a token
    * sent anyway is still verified. Every other route, and the WebSocket, require one.
@@ -16,7 +16,8 @@ export interface GatewayAuthOptions {
 
 /** Verifies requests' bearer tokens and says which routes need one. */
 export class EdgeAuth {
-  readonly #verifier: Pick<Verifier, 'verify'>
+  readonly #verifier: GatewayAuthOptions['verifier']
+  readonly #verified = new WeakMap<object, Principal>()
   readonly #public: ReadonlySet<string>
   readonly publicWebSocket: boolean
 
@@ -39,6 +40,33 @@ export class EdgeAuth {
     const token = tokenOf(request)
     if (token === undefined && optional) return undefined
     return this.#verifier.verify(token)
+  }
+
+  /**
+   * The onRequest hook of a route behind edge auth: the token is checked from the headers
+   * alone, before the body is read or parsed, so a request without a valid one costs the
+   * gateway its headers only. A token verified before answers at once, without a promise.
+   */
+  onRequest(
+    optional: boolean,
+  ): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+    return (request, _reply, done) => {
+      const token = tokenOf(request)
+      const known = token ? this.#verifier.cachedPrincipal?.(token) : undefined
+      if (known !== undefined) {
+        this.#verified.set(request, known)
+        return done()
+      }
+      this.principal(request, optional).then((principal) => {
+        if (principal !== undefined) this.#verified.set(request, principal)
+        done()
+      }, done)
+    }
+  }
+
+  /** The principal `onRequest` verified for `request`, if any. */
+  verified(request: FastifyRequest): Principal | undefined {
+    return this.#verified.get(request)
   }
 
   /** `meta` with the verified principal added, the only way one gets in. */

@@ -19,7 +19,6 @@ import { registerWebSocket } from './ws-endpoint.js'
 import { EdgeDrain } from './edge-drain.js'
 import { registerEndpoints } from './endpoints.js'
 import { openApiEndpoints } from './openapi-endpoints.js'
-import type { Principal } from '@plexus/auth'
 import { EdgeAuth } from './edge-auth.js'
 import { registerRateLimit, SECURITY_HEADERS } from './edge-limits.js'
 import { SocketAborts } from './socket-aborts.js'
@@ -151,44 +150,28 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     draining: () => edge.draining,
   })
 
-  // Verified in onRequest, before the body is read or parsed: a request without a valid token
-  // costs the gateway its headers only, and is answered 401 whatever body it carries.
-  const principals = new WeakMap<object, Principal>()
   for (const route of config.routes) {
+    // With edge auth the token is verified in onRequest, before the body is read (edge-auth.ts).
     const optional = auth === undefined || auth.isPublic(route.method, route.path)
     app.route({
       method: route.method,
       url: route.path,
-      ...(auth === undefined ? {} : { onRequest: verifyFirst(auth, optional, principals) }),
+      ...(auth === undefined ? {} : { onRequest: auth.onRequest(optional) }),
       handler:
-        route.kind === 'call' && auth === undefined
-          ? callHandler(kernel, route, config, aborts)
-          : async (request: FastifyRequest, reply: FastifyReply) => {
-              const input = mergeInput(route, request)
-              // The principal verified in onRequest rides in meta; nothing else can put one there.
-              const principal = principals.get(request)
-              const meta = EdgeAuth.withPrincipal(requestMeta(request, config), principal)
-              if (route.kind === 'stream') {
-                const abort = abortOnDisconnect(reply)
-                return openStream(
-                  kernel,
-                  route,
-                  input,
-                  meta,
-                  request,
-                  reply,
-                  abort,
-                  config,
-                  counters,
-                )
-              }
-              const result = await kernel.call(
-                route.address,
-                input,
-                callOptions(meta, aborts.of(request.raw.socket), config),
-              )
-              return answer(reply, route, result)
-            },
+        route.kind === 'call'
+          ? callHandler(kernel, route, config, aborts, auth)
+          : (request: FastifyRequest, reply: FastifyReply) =>
+              openStream(
+                kernel,
+                route,
+                mergeInput(route, request),
+                withPrincipal(requestMeta(request, config), request, auth),
+                request,
+                reply,
+                abortOnDisconnect(reply),
+                config,
+                counters,
+              ),
     })
   }
 
@@ -270,14 +253,16 @@ function buildServer(config: ResolvedOptions): FastifyInstance {
 }
 
 /**
- * The handler of a call route without auth, built once per route: input, meta, the kernel
- * call and the JSON answer, with no per-request closures or option spreading.
+ * The handler of a call route, built once per route: input, meta (with the principal edge auth
+ * verified, if any), the kernel call and the JSON answer, with no per-request closures or
+ * option spreading.
  */
 function callHandler(
   kernel: Kernel,
   route: Route,
   config: ResolvedOptions,
   aborts: SocketAborts,
+  auth: EdgeAuth | undefined,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   const { address } = route
   return (request, reply) =>
@@ -285,9 +270,22 @@ function callHandler(
       .call(
         address,
         mergeInput(route, request),
-        callOptions(requestMeta(request, config), aborts.of(request.raw.socket), config),
+        callOptions(
+          withPrincipal(requestMeta(request, config), request, auth),
+          aborts.of(request.raw.socket),
+          config,
+        ),
       )
       .then((result) => answer(reply, route, result))
+}
+
+/** The request's meta with the principal edge auth verified for it; nothing else puts one there. */
+function withPrincipal(
+  meta: Record<string, unknown>,
+  request: FastifyRequest,
+  auth: EdgeAuth | undefined,
+): Record<string, unknown> {
+  return auth === undefined ? meta : EdgeAuth.withPrincipal(meta, auth.verified(request))
 }
 
 /** The kernel call's options: meta, the connection's cancel signal, the gateway's deadline. */
@@ -422,14 +420,6 @@ function sendError(
     .code(answer.status)
     .type('application/json; charset=utf-8')
     .send(JSON.stringify(answer.body))
-}
-
-/** The onRequest hook of a route behind edge auth: the token checked from the headers alone. */
-function verifyFirst(auth: EdgeAuth, optional: boolean, principals: WeakMap<object, Principal>) {
-  return async (request: FastifyRequest): Promise<void> => {
-    const principal = await auth.principal(request, optional)
-    if (principal !== undefined) principals.set(request, principal)
-  }
 }
 
 /** A request refused before its body was read (a 401 from onRequest) that still carries one. */
