@@ -1,4 +1,9 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify'
 import { PRINCIPAL_KEY, type Principal, type Verifier } from '@plexus/auth'
 
 /** Bearer-token authentication at the edge. */
@@ -14,10 +19,13 @@ export interface GatewayAuthOptions {
   publicWebSocket?: boolean
 }
 
+// The request slot onRequest keeps the verified principal in (a decorated, fixed-shape field).
+const SLOT = 'plexusPrincipal'
+type Slotted = FastifyRequest & { [SLOT]?: Principal | null }
+
 /** Verifies requests' bearer tokens and says which routes need one. */
 export class EdgeAuth {
   readonly #verifier: GatewayAuthOptions['verifier']
-  readonly #verified = new WeakMap<object, Principal>()
   readonly #public: ReadonlySet<string>
   readonly publicWebSocket: boolean
 
@@ -54,11 +62,11 @@ export class EdgeAuth {
       const token = tokenOf(request)
       const known = token ? this.#verifier.cachedPrincipal?.(token) : undefined
       if (known !== undefined) {
-        this.#verified.set(request, known)
+        ;(request as Slotted)[SLOT] = known
         return done()
       }
       this.principal(request, optional).then((principal) => {
-        if (principal !== undefined) this.#verified.set(request, principal)
+        if (principal !== undefined) (request as Slotted)[SLOT] = principal
         done()
       }, done)
     }
@@ -66,7 +74,12 @@ export class EdgeAuth {
 
   /** The principal `onRequest` verified for `request`, if any. */
   verified(request: FastifyRequest): Principal | undefined {
-    return this.#verified.get(request)
+    return (request as Slotted)[SLOT] ?? undefined
+  }
+
+  /** Declares the request slot the principal is kept in, so every request has the same shape. */
+  static decorate(app: FastifyInstance): void {
+    app.decorateRequest(SLOT, null)
   }
 
   /** `meta` with the verified principal added, the only way one gets in. */

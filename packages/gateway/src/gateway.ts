@@ -78,6 +78,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
         })
   const edge = new EdgeDrain()
   const auth = config.auth === undefined ? undefined : new EdgeAuth(config.auth)
+  if (auth !== undefined) EdgeAuth.decorate(app)
   const aborts = new SocketAborts()
   const security = config.securityHeaders ? Object.entries(SECURITY_HEADERS) : []
   const idHeader = config.requestIdHeader
