@@ -30,6 +30,8 @@ export interface Ratio {
   ratio: Spread
   /** rps scenarios: nanoseconds per op that `a` costs on top of `b` (1e9/rps difference). */
   extra_ns?: Spread
+  /** load scenarios: server capacity of `a` over `b` (b's CPU per request ÷ a's); > 1 = a cheaper. */
+  capacity?: Spread
   /** memory: MB of RSS / heap that `a` holds on top of `b`. */
   extra_rss_mb?: Spread
   extra_heap_mb?: Spread
@@ -47,6 +49,7 @@ const FIELDS = [
   'switch_p99_us',
   'switch_ms',
   'errors',
+  'cpu_us',
 ] as const
 
 const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000)
@@ -133,6 +136,13 @@ export function ratios(all: Series[]): Ratio[] {
             extra_ns: roundSpread(
               spread(pairwise(a, b, (x, y) => 1e9 / (x.rps ?? NaN) - 1e9 / (y.rps ?? NaN))),
             ),
+            ...(a.runs.some((m) => m?.cpu_us !== undefined)
+              ? {
+                  capacity: roundSpread(
+                    spread(pairwise(a, b, (x, y) => (y.cpu_us ?? NaN) / (x.cpu_us ?? NaN))),
+                  ),
+                }
+              : {}),
           })
           break
         case 'memory':

@@ -24,6 +24,15 @@ function need<F>(factory: F | undefined, scenario: Scenario, impl: ImplName): F 
   return factory
 }
 
+/** A load measurement with this (the server's) process's CPU time per request the client sent. */
+async function withServerCpu(load: () => Promise<Measurement>): Promise<Measurement> {
+  const before = process.cpuUsage()
+  const measured = await load()
+  const used = process.cpuUsage(before)
+  if (measured.requests === undefined || measured.requests <= 0) return measured
+  return { ...measured, cpu_us: (used.user + used.system) / measured.requests }
+}
+
 async function measure(scenario: Scenario, impl: ImplName, options: ChildOptions) {
   switch (scenario.kind) {
     case 'requests': {
@@ -32,7 +41,7 @@ async function measure(scenario: Scenario, impl: ImplName, options: ChildOptions
       try {
         // A load target's client runs in a peer process (pinned above) and measures itself.
         return 'load' in target
-          ? await target.load(options.concurrency, options.counts)
+          ? await withServerCpu(() => target.load(options.concurrency, options.counts))
           : await measureRequests(target, options.concurrency, options.counts)
       } finally {
         await target.close?.()

@@ -80,12 +80,17 @@ function requestTables(result: RunResult, scenarios: Scenario[]): string[] {
     'Throughput of the first impl over the second, computed within each run, then median (min–max) over the runs; "extra ns/op" is the time per op the first costs on top of the second (1e9/rps difference; at c100 it is amortised).',
   )
   out.push('')
-  out.push('| scenario | c | pair | throughput ratio | extra ns/op |')
-  out.push('|---|---|---|---|---|')
+  out.push(
+    "For load scenarios (a client in a peer process), \"server capacity\" is the second impl's CPU time per request over the first's, measured in the server's process: the throughput each would reach with the server as the only bottleneck, whatever the client or a noisy neighbour did to the wall-clock rate.",
+  )
+  out.push('')
+  out.push('| scenario | c | pair | throughput ratio | extra ns/op | server capacity |')
+  out.push('|---|---|---|---|---|---|')
   for (const r of result.ratios.filter((x) => x.metric === 'rps')) {
     const title = scenarios.find((s) => s.name === r.scenario)?.title ?? r.scenario
+    const capacity = r.capacity === undefined ? '–' : times(r.capacity)
     out.push(
-      `| ${title} | ${r.concurrency} | ${r.a} ÷ ${r.b} | ${times(r.ratio)} | ${plain(r.extra_ns, 'ns')} |`,
+      `| ${title} | ${r.concurrency} | ${r.a} ÷ ${r.b} | ${times(r.ratio)} | ${plain(r.extra_ns, 'ns')} | ${capacity} |`,
     )
   }
   return out

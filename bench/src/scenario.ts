@@ -143,4 +143,11 @@ export interface Measurement {
   switch_p99_us?: number
   switch_ms?: number
   errors?: number
+  /** Load scenarios: requests the client sent in all, warm-up included. */
+  requests?: number
+  /**
+   * Load scenarios: CPU time (user + system) of the measured process per request, over the
+   * warm-up and the pass: what the server spends per request whatever the client's speed.
+   */
+  cpu_us?: number
 }
