@@ -50,12 +50,14 @@ export function kvService<const N extends string = 'kv'>(options: KvServiceOptio
   const attempts = options.incrAttempts ?? 100
   let opened = 0
   const key = (input: unknown) => keyOf(input, maxKey)
+  const readValue: (k: string) => Promise<unknown> =
+    store.value === undefined ? (k) => store.get(k).then(valueOf) : store.value.bind(store)
 
   return defineService({
     name,
     actions: {
       // No async wrapper: the store's promise is the answer, one hop less per read.
-      get: (_ctx, input: { key: string }): Promise<unknown> => store.get(key(input)).then(valueOf),
+      get: (_ctx, input: { key: string }): Promise<unknown> => readValue(key(input)),
       getEntry: async (_ctx, input: { key: string }): Promise<StoreEntry | null> =>
         store.get(key(input)),
       set: async (_ctx, input: { key: string; value: unknown; ttl?: number }) => {

@@ -43,10 +43,15 @@ redis.call('PUBLISH', ARGV[3], cjson.encode({k = ARGV[2], r = rev}))
 return {1, rev}`
 
 /** An entry as stored (`<revision>:<JSON>`) as a store entry; null when absent. */
-function decode(key: string, raw: string | null | undefined): StoreEntry | null {
+function decode(raw: string | null | undefined, key: string): StoreEntry | null {
   if (raw === null || raw === undefined) return null
   const colon = raw.indexOf(':')
   return { key, value: JSON.parse(raw.slice(colon + 1)), revision: Number(raw.slice(0, colon)) }
+}
+
+/** The value alone of an entry as stored; null when absent. */
+function decodeValue(raw: string | null | undefined): unknown {
+  return raw === null || raw === undefined ? null : JSON.parse(raw.slice(raw.indexOf(':') + 1))
 }
 
 /**
@@ -81,6 +86,7 @@ export function redisStore(options: RedisStoreOptions = {}): SharedStore {
   let client = connect()
   const subscribers = new Set<{ destroy(): void }>()
 
+  const read = (key: string) => client.get(entryKey(key))
   const parse = (raw: string | null | undefined): unknown =>
     raw === null || raw === undefined ? undefined : JSON.parse(raw)
 
@@ -110,7 +116,8 @@ export function redisStore(options: RedisStoreOptions = {}): SharedStore {
       }
       guard.up()
     },
-    get: (key) => guard.run(() => client.get(entryKey(key)).then((raw) => decode(key, raw))),
+    get: (key) => guard.map(read, key, decode),
+    value: (key) => guard.map(read, key, decodeValue),
     set: (key, value, write) =>
       guard.run(async () => {
         const args = [
@@ -151,7 +158,7 @@ export function redisStore(options: RedisStoreOptions = {}): SharedStore {
           const rows = await client.mGet(batch)
           rows.forEach((raw, j) => {
             // null: expired or deleted since the scan
-            const entry = decode(batch[j]!.slice(skip), raw)
+            const entry = decode(raw, batch[j]!.slice(skip))
             if (entry !== null) found.push(entry)
           })
         }

@@ -56,6 +56,8 @@ export interface SharedStore {
   open(): Promise<void>
   /** The entry with its revision, or null when absent. */
   get(key: string): Promise<StoreEntry | null>
+  /** Optional: the value alone, or null when absent (a read that needs no revision, no entry built). */
+  value?(key: string): Promise<unknown>
   /** Writes a value and answers the new revision. */
   set(key: string, value: unknown, options?: WriteOptions): Promise<number>
   /** Deletes a key; answers whether it existed. */
