@@ -15,6 +15,14 @@ export interface Deadlined {
   readonly budget: number
 }
 
+// `new Promise(capture)` hands its resolvers over without an executor closure per tracked call.
+let resolveNext: (value: unknown) => void = () => {}
+let rejectNext: (reason: unknown) => void = () => {}
+function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+  resolveNext = resolve
+  rejectNext = reject
+}
+
 class Bucket {
   items: Entry[] = []
   live = 0
@@ -79,23 +87,23 @@ export class DeadlineWheel {
     const deadline = ctx.deadline
     const signal = ctx.cancelSignal
     if (signal?.aborted) return this.#refuse(ctx, work, cancelled(ctx))
-    return new Promise<T>((resolve, reject) => {
-      const entry = this.#add(ctx, resolve as (value: unknown) => void, reject, deadline)
-      if (signal !== undefined) {
-        entry.onCancel = () => {
-          if (this.#settle(entry)) entry.expire(cancelled(ctx))
-        }
-        signal.addEventListener('abort', entry.onCancel, { once: true })
+    const promise = new Promise<T>(capture as never)
+    const entry = this.#add(ctx, resolveNext, rejectNext, deadline)
+    if (signal !== undefined) {
+      entry.onCancel = () => {
+        if (this.#settle(entry)) entry.expire(cancelled(ctx))
       }
-      work.then(
-        (value) => {
-          if (this.#settle(entry)) resolve(value)
-        },
-        (error: unknown) => {
-          if (this.#settle(entry)) reject(error)
-        },
-      )
-    })
+      signal.addEventListener('abort', entry.onCancel, { once: true })
+    }
+    work.then(
+      (value) => {
+        if (this.#settle(entry)) entry.resolve(value)
+      },
+      (error: unknown) => {
+        if (this.#settle(entry)) entry.reject(error)
+      },
+    )
+    return promise
   }
 
   /** Ends every pending call with `reason` (used when the kernel stops). */
