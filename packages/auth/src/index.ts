@@ -16,6 +16,8 @@ export {
   type Verifier,
   type VerifierOptions,
 } from './verifier.js'
+/** A verified token's cache entry, current until it expires or the cache is cleared. */
+export { CachedToken } from './token-cache.js'
 /** The verified principal and the reserved meta key it travels under. */
 export {
   PRINCIPAL_KEY,

@@ -11,7 +11,7 @@ import {
 import { PlexusError, type Clock } from '@plexus/kernel'
 import { fromJose, unauthorized } from './failure.js'
 import { mintPrincipal, type Principal } from './principal.js'
-import { TokenCache } from './token-cache.js'
+import { TokenCache, type CachedToken } from './token-cache.js'
 
 /** Where the trusted public keys come from: a static set, or a JWKS URL. */
 export type KeySource =
@@ -51,6 +51,8 @@ export interface Verifier {
   verify(token: string | undefined): Promise<Principal>
   /** The principal of a token verified before and not expired yet, without a promise; else undefined. */
   cachedPrincipal(token: string): Principal | undefined
+  /** The cache entry of a token verified before, to keep and ask `current()`; else undefined. */
+  cachedToken(token: string): CachedToken | undefined
   /** How many verified tokens are cached. */
   readonly cached: number
   /** Forgets every cached verification (after revoking a key). */
@@ -72,7 +74,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keys = keySet(options)
   // Token times are wall-clock seconds, so the kernel's monotonic clock is the wrong one here.
   const clock = options.clock ?? WALL_CLOCK
-  const cache = new TokenCache(options.cacheSize ?? 10_000)
+  const cache = new TokenCache(options.cacheSize ?? 10_000, clock)
   const tolerance = options.clockTolerance ?? 5
   const names = {
     roles: options.claims?.roles ?? 'roles',
@@ -91,9 +93,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (token === undefined || token.length === 0) {
         throw unauthorized('missing', 'A bearer token is required')
       }
+      const hit = cache.get(token)
+      if (hit !== undefined) return hit.principal
       const now = clock.now()
-      const hit = cache.get(token, now)
-      if (hit !== undefined) return hit
       let payload: JWTPayload
       try {
         payload = (await jwtVerify(token, keys, { ...verifyOptions, currentDate: new Date(now) }))
@@ -107,7 +109,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return principal
     },
     cachedPrincipal(token) {
-      return cache.get(token, clock.now())
+      return cache.get(token)?.principal
+    },
+    cachedToken(token) {
+      return cache.get(token)
     },
     get cached() {
       return cache.size

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { request } from 'node:http'
+import { Agent, request } from 'node:http'
 import { WebSocket } from 'ws'
 import { createKernel, defineService, silentLogger, type Context } from '@plexus/kernel'
 import { createGateway, type GatewayOptions } from '@plexus/gateway'
@@ -232,4 +232,69 @@ test('a WebSocket is closed with 1008 when its token expires', async (t) => {
   opened.socket.once('close', (c) => (code = c))
   const closed = await until('the socket closed', () => code)
   assert.equal(closed, 1008)
+})
+
+test('a connection resending its token is served from what it sent last only while that verification stands', async (t) => {
+  let now = Date.now()
+  const clocked = createVerifier({
+    keys: [key.jwk],
+    algorithms: ['RS256'],
+    issuer: 'test-issuer',
+    audience: 'test-aud',
+    clockTolerance: 0,
+    clock: { now: () => now },
+  })
+  let verified = 0
+  const counting = {
+    verify: (token: string | undefined) => {
+      verified++
+      return clocked.verify(token)
+    },
+    cachedToken: (token: string) => clocked.cachedToken(token),
+  }
+  const kernel = createKernel({ logger: silentLogger, plugins: [auth({ verifier: clocked })] })
+  kernel.add(shop)
+  await kernel.start()
+  const gateway = createGateway(kernel, {
+    port: 0,
+    routes: { 'POST /orders': 'shop.order' },
+    auth: { verifier: counting },
+  })
+  const { port } = await gateway.listen()
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.after(async () => {
+    agent.destroy()
+    await gateway.close()
+    await kernel.stop()
+  })
+  const token = await sign(key, { sub: 'dana', exp: Math.floor(now / 1000) + 60 })
+  const ports = new Set<number>()
+  const order = () =>
+    new Promise<{ status: number; by: unknown }>((resolve, reject) => {
+      const req = request(
+        `http://127.0.0.1:${port}/orders`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', ...bearer(token) } },
+        (res) => {
+          ports.add(res.socket.localPort ?? 0)
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            resolve({ status: res.statusCode ?? 0, by: body.by ?? body.error?.data?.reason })
+          })
+        },
+      )
+      req.on('error', reject)
+      req.end('{}')
+    })
+
+  assert.deepEqual(await order(), { status: 200, by: 'dana' })
+  assert.deepEqual(await order(), { status: 200, by: 'dana' })
+  assert.equal(verified, 1, 'verified once, then served from the cache and the connection')
+  clocked.clearCache()
+  assert.deepEqual(await order(), { status: 200, by: 'dana' })
+  assert.equal(verified, 2, 'a cleared cache reaches what the connection kept: verified again')
+  now += 61_000
+  assert.deepEqual(await order(), { status: 401, by: 'expired' })
+  assert.equal(ports.size, 1, 'every request went over one connection')
 })

@@ -116,6 +116,28 @@ test('cachedPrincipal knows a token verified before, without a promise, until it
   assert.equal(verifier.cachedPrincipal(token), undefined, 'expired: unknown again')
 })
 
+test('a kept cache entry stops being current when the cache is cleared or its token expires', async () => {
+  let now = Date.now()
+  const verifier = createVerifier({
+    keys: [key.jwk],
+    ...base,
+    clockTolerance: 0,
+    clock: { now: () => now },
+  })
+  const token = await sign(key, { exp: Math.floor(now / 1000) + 10 })
+  await verifier.verify(token)
+  const kept = verifier.cachedToken(token)!
+  assert.equal(kept.current(), true)
+  verifier.clearCache()
+  assert.equal(kept.current(), false, 'cleared: what was kept ends too')
+  await verifier.verify(token)
+  const again = verifier.cachedToken(token)!
+  assert.notEqual(again, kept)
+  now += 11_000
+  assert.equal(again.current(), false, 'expired')
+  assert.equal(kept.current(), false, 'ended for good')
+})
+
 test('configurations that allow none, HS with public keys or secrets are refused', () => {
   for (const algorithms of [['none'], ['HS256'], ['RS256', 'HS512'], []]) {
     assert.throws(() => createVerifier({ keys: [key.jwk], algorithms }), { code: 'INVALID_CONFIG' })
