@@ -27,6 +27,8 @@ export {
   isMinted,
   type Principal,
 } from './principal.js'
+/** Re-trusting the principal a proven cluster peer asserts. */
+export { type PeerTrust } from './peer-trust.js'
 /** Why a token was refused. */
 export { type AuthFailureReason } from './failure.js'
 /** Keeping reserved meta keys trustworthy. */

@@ -1,5 +1,6 @@
 import { definePlugin, type Kernel, type Plugin } from '@plexus/kernel'
 import { aclInterceptor } from './acl-interceptor.js'
+import { peerTrust, type PeerTrust } from './peer-trust.js'
 import { assertPolicies, type Policies } from './policy.js'
 import { trustInterceptor } from './trust-interceptor.js'
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js'
@@ -12,8 +13,14 @@ export interface AuthOptions {
   readonly policies?: Policies
 }
 
-/** The auth plug-in; `verifier` is the one the gateway and other edges verify with. */
-export type AuthPlugin = Plugin<Kernel<any>> & { readonly verifier: Verifier | undefined }
+/**
+ * The auth plug-in; `verifier` is the one the gateway and other edges verify with, `peers` what
+ * a proven cluster link re-trusts a peer's principal with (`nats({ trust: security.peers })`).
+ */
+export type AuthPlugin = Plugin<Kernel<any>> & {
+  readonly verifier: Verifier | undefined
+  readonly peers: PeerTrust
+}
 
 /**
  * Trusted identity and authorization for a kernel: strips forged principals from every
@@ -41,5 +48,5 @@ export function auth(options: AuthOptions = {}): AuthPlugin {
       if (hasRules) kernel.intercept(aclInterceptor(policies))
     },
   })
-  return Object.assign(plugin, { verifier })
+  return Object.assign(plugin, { verifier, peers: peerTrust() })
 }

@@ -11,7 +11,7 @@
 /** The plug-in and what it shows of the cluster. */
 export { nats, type NatsPlugin } from './nats-plugin.js'
 /** Its options. */
-export type { NatsOptions } from './nats-options.js'
+export type { NatsOptions, PeerMetaTrust } from './nats-options.js'
 /** Federation with other clusters: its options and what the plug-in shows of it. */
 export type { FederationOptions } from './federation-options.js'
 export type { FederationView } from './federation.js'

@@ -59,6 +59,18 @@ export interface NatsOptions extends NodeKeyOptions, NodeConnectionOptions {
   maxEventsInFlight?: number
   /** Federation with other clusters or namespaces (docs/cluster.md, "Federation"); off by default. */
   federation?: FederationOptions
+  /**
+   * Re-trusts the principal a proven peer forwards with a call, send, stream or event
+   * (`auth(...).peers`), so this node's own policies see the caller's token; needs link
+   * security (`identity` and `trustedKeys`). Without it a peer's principal is dropped here.
+   */
+  trust?: PeerMetaTrust
+}
+
+/** What re-trusts a proven peer's meta: `auth(...).peers` from `@plexus/auth`. */
+export interface PeerMetaTrust {
+  /** The meta with what it asserts checked and made trusted here (changed in place). */
+  admit(meta: Record<string, unknown>): Record<string, unknown>
 }
 
 /** The options with every default filled in. */

@@ -57,6 +57,13 @@ export interface NatsPlugin extends Plugin<Kernel<any>> {
  */
 export function nats(options: NatsOptions): NatsPlugin {
   const keys = NodeKeys.of(options)
+  if (options.trust !== undefined && keys === undefined) {
+    throw new PlexusError(
+      'INVALID_CONFIG',
+      'nats.trust needs link security (identity and trustedKeys): an unproven peer could assert any principal',
+      { data: { key: 'nats.trust' } },
+    )
+  }
   const connection = connectionOptionsOf(options)
   let self: { node: string; instance: string } | undefined
   let cluster: NodeCluster | undefined
@@ -123,6 +130,7 @@ export function nats(options: NatsOptions): NatsPlugin {
           maxFrameSize,
           segmentSize,
           keys,
+          trust: options.trust,
           refused: () => {},
           events: flow,
         },

@@ -3,7 +3,7 @@ import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@pl
 import { EnvelopeType, LinkMac, LinkProof, Liveness, Session, createHello } from '@plexus/wire'
 import type { EventFlow } from './event-flow.js'
 import type { LocalManifests } from './local-manifests.js'
-import type { NatsSettings } from './nats-options.js'
+import type { NatsSettings, PeerMetaTrust } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
 import type { NodeKeys } from './node-keys.js'
 import { NodeTraffic } from './node-traffic.js'
@@ -30,6 +30,8 @@ export interface LinkHost {
   readonly events?: EventFlow
   /** Link security (identity proofs and MACs), when configured. */
   readonly keys: NodeKeys | undefined
+  /** What re-trusts a proven peer's meta (`nats({ trust })`), if configured. */
+  readonly trust?: PeerMetaTrust | undefined
   /** The peer's HELLO (and proof, when required) arrived: the link is about to serve. */
   ready?(link: NodeLink): void
 }
@@ -73,7 +75,9 @@ export class NodeLink {
     this.id = `${host.instance}.${++opened}`
     this.#subject = linkSubject(settings.namespace, peer, settings.node)
     this.#secured = keys !== undefined
-    const traffic = new NodeTraffic(host.kernel, host.local, host.logger, settings.node, peer)
+    // Only a proven peer's meta is re-trusted (the link is proven before any request is served).
+    const trust = keys === undefined ? undefined : host.trust
+    const traffic = new NodeTraffic(host.kernel, host.local, host.logger, settings.node, peer, trust)
     this.session = new Session({
       // Both sides prove themselves over the other's challenge and agree per-link MAC keys.
       proof:

@@ -7,6 +7,7 @@ import {
   type RequestEnvelope,
 } from '@plexus/wire'
 import type { LocalManifests } from './local-manifests.js'
+import type { PeerMetaTrust } from './nats-options.js'
 
 const PINNED = /^([^@.]+)@(\d+)\.(.+)$/
 const EVENT_SUFFIX = `.${RESERVED_ACTIONS.event}`
@@ -24,15 +25,19 @@ export class NodeTraffic {
   readonly #logger: Logger
   readonly #peer: string
   readonly #self: string
+  readonly #trust: PeerMetaTrust | undefined
 
+  /** `trust` only for a proven peer (signed HELLO, MACs): it re-trusts what the peer's meta asserts. */
   constructor(
     kernel: Kernel<any>,
     local: LocalManifests,
     logger: Logger,
     self: string,
     peer: string,
+    trust?: PeerMetaTrust,
   ) {
     this.#kernel = kernel
+    this.#trust = trust
     this.#self = self
     this.#local = local
     this.#logger = logger
@@ -56,7 +61,7 @@ export class NodeTraffic {
       if (!this.#local.serves(service, version)) throw this.#notHere(`${service}@${version}`)
       const bus = this.#kernel.bus
       const caller = bus.context(request.caller ?? `node:${this.#peer}`, '$link')
-      const options = optionsOf(request, exchange)
+      const options = optionsOf(request, exchange, this.#trust)
       switch (request.kind) {
         case 'call':
           bus.call(request.address, request.input, options, caller).then(
@@ -91,7 +96,9 @@ export class NodeTraffic {
       )
     }
     if (!this.#local.servesCurrent(service)) throw this.#notHere(service)
-    const options = request.meta === undefined ? undefined : { meta: request.meta }
+    const meta = request.meta
+    const options =
+      meta === undefined ? undefined : { meta: this.#trust ? this.#trust.admit(meta) : meta }
     this.#kernel.dispatch(service, delivery.topic, delivery.payload, options).then(
       () => exchange?.respond(undefined),
       (error: unknown) => exchange?.fail(error),
@@ -106,10 +113,15 @@ export class NodeTraffic {
   }
 }
 
-function optionsOf(request: RequestEnvelope, exchange: Exchange | undefined): CallOptions {
+function optionsOf(
+  request: RequestEnvelope,
+  exchange: Exchange | undefined,
+  trust: PeerMetaTrust | undefined,
+): CallOptions {
   const options: CallOptions = {}
   if (request.deadline < NO_DEADLINE) options.deadline = Math.max(1, request.deadline)
-  if (request.meta !== undefined) options.meta = request.meta
+  const meta = request.meta
+  if (meta !== undefined) options.meta = trust ? trust.admit(meta) : meta
   if (exchange !== undefined) options.signal = exchange.signal
   return options
 }
