@@ -131,3 +131,16 @@ test("peers.admit mints a well-formed principal's copy and drops a malformed one
     assert.equal(PRINCIPAL_KEY in meta, false, JSON.stringify(bad).slice(0, 60))
   }
 })
+
+test("a peer's repeated principal is minted once and frozen through", () => {
+  const { peers } = auth()
+  const copy = () => ({ sub: 'tina', roles: ['teller'], scopes: [], claims: { groups: ['a'] } })
+  const first = peers.admit({ [PRINCIPAL_KEY]: copy() })[PRINCIPAL_KEY] as any
+  const again = peers.admit({ [PRINCIPAL_KEY]: copy() })[PRINCIPAL_KEY] as any
+  assert.equal(again, first, 'an equal copy reuses the principal')
+  assert.ok(Object.isFrozen(first.roles) && Object.isFrozen(first.claims.groups))
+  const changed = { ...copy(), roles: ['teller', 'admin'] }
+  const other = peers.admit({ [PRINCIPAL_KEY]: changed })[PRINCIPAL_KEY] as any
+  assert.notEqual(other, first, 'a different copy of the same subject is minted anew')
+  assert.deepEqual(other.roles, ['teller', 'admin'])
+})
