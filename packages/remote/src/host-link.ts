@@ -28,8 +28,10 @@ export type HostTransport =
 
 /** Settings of the kernel side of host links. */
 export interface HostLinkSettings {
-  /** The token every host must present in HELLO. */
-  readonly token: string
+  /** The shared token a host may present in HELLO, if one is configured. */
+  readonly token: string | undefined
+  /** Verifies a host's JWT instead (its `plexus.services` claim lists what it may serve). */
+  readonly verifier: HostTokenVerifier | undefined
   readonly pingInterval: number
   readonly pingMisses: number
   readonly helloTimeout: number
@@ -45,6 +47,18 @@ export interface HostLinkSettings {
   /** A `remote`-placement slot waiting for a host of this service version, if any. */
   readonly claim: (manifest: ServiceManifest) => AwaitedHost | undefined
 }
+
+/** Verifies a host's JWT (`auth(...).verifier` from `@plexus/auth`). */
+export interface HostTokenVerifier {
+  /** The token's principal; rejects UNAUTHORIZED (reason in `data`) or UNAVAILABLE. */
+  verify(token: string | undefined): Promise<{
+    readonly sub: string
+    readonly claims: Readonly<Record<string, unknown>>
+  }>
+}
+
+/** The claim of a host's JWT that lists the services it may serve. */
+export const SERVICES_CLAIM = 'plexus.services'
 
 let connections = 0
 
@@ -184,13 +198,38 @@ export class HostLink {
         ),
       )
     }
-    if (!sameToken(hello.token, this.#settings.token)) {
+    const { token, verifier } = this.#settings
+    if (token !== undefined && sameToken(hello.token, token)) return this.#accept(hello)
+    if (verifier === undefined || hello.token === undefined || hello.token.length === 0) {
       return this.#refuse(
         new PlexusError('UNAUTHORIZED', `Host '${this.name}' presented no valid token`, {
           data: { reason: hello.token === undefined ? 'missing-token' : 'bad-token' },
         }),
       )
     }
+    verifier.verify(hello.token).then(
+      (principal) => {
+        if (this.#closed) return
+        const refusal = servicesRefusal(this.name, principal, hello.services)
+        if (refusal !== undefined) this.#refuse(refusal)
+        else this.#accept(hello)
+      },
+      (error: unknown) => {
+        if (this.#closed) return
+        this.#refuse(
+          isPlexusError(error)
+            ? error
+            : new PlexusError('UNAUTHORIZED', `Host '${this.name}' presented no valid token`, {
+                data: { reason: 'bad-token' },
+                cause: error,
+              }),
+        )
+      },
+    )
+  }
+
+  /** A host whose token was accepted: checks what it serves, then starts and attaches it. */
+  #accept(hello: Handshake['peer']): void {
     if (hello.services.length === 0) {
       return this.#refuse(
         new PlexusError('PROTOCOL', `Host '${this.name}' serves no service`, {
@@ -313,6 +352,29 @@ export class HostLink {
     )
     this.#detach.push(this.#kernel.attach(manifest, instance))
   }
+}
+
+/** Why a host whose JWT verified may not serve what it says (undefined: it may). */
+function servicesRefusal(
+  name: string,
+  principal: { readonly sub: string; readonly claims: Readonly<Record<string, unknown>> },
+  services: readonly ServiceManifest[],
+): PlexusError | undefined {
+  const allowed = principal.claims[SERVICES_CLAIM]
+  if (!Array.isArray(allowed) || !allowed.every((s) => typeof s === 'string')) {
+    return new PlexusError(
+      'FORBIDDEN',
+      `Host '${name}' (token of '${principal.sub}') has no '${SERVICES_CLAIM}' claim listing what it may serve`,
+      { data: { reason: 'no-services-claim', sub: principal.sub } },
+    )
+  }
+  const refused = services.find((s) => !allowed.includes(s.name))
+  if (refused === undefined) return undefined
+  return new PlexusError(
+    'FORBIDDEN',
+    `Host '${name}' may not serve '${refused.name}' with the token of '${principal.sub}' (it may serve ${allowed.join(', ') || 'nothing'})`,
+    { data: { reason: 'service-not-allowed', service: refused.name, sub: principal.sub } },
+  )
 }
 
 /** Compares tokens in constant time (a timing side channel must not leak the configured one). */

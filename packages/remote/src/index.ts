@@ -12,6 +12,8 @@
 
 /** The kernel side: listeners and the plug-in. */
 export { remote, type RemoteOptions, type RemotePlugin } from './remote-plugin.js'
+/** How a host's JWT is checked, and the claim naming what it may serve. */
+export { SERVICES_CLAIM, type HostTokenVerifier } from './host-link.js'
 /** The host side: serve a definition to a kernel, reconnecting. */
 export { runHost, type HostHandle, type HostOptions } from './host-runner.js'
 /** Listener and dial addresses. */

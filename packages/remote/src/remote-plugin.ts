@@ -3,7 +3,7 @@ import { PlexusError, type Kernel, type Plugin, type ServiceManifest } from '@pl
 import { DEFAULT_LIMITS, keyIdOf, keyRingOf, publicKeyOf, type KeyInput } from '@plexus/wire'
 import { AwaitedHost } from './awaited-host.js'
 import { formatEndpoint, parseEndpoint } from './endpoint.js'
-import { HostLink, type HostLinkSettings } from './host-link.js'
+import { HostLink, type HostLinkSettings, type HostTokenVerifier } from './host-link.js'
 import { listenTcp, type Listener } from './tcp-listener.js'
 import { listenWebSocket } from './ws-listener.js'
 
@@ -13,8 +13,14 @@ export interface RemoteOptions {
   tcp?: string
   /** WebSocket listener for hosts, e.g. `ws://127.0.0.1:7071/plexus/link`. */
   ws?: string
-  /** The token every host must present in its HELLO (compared in constant time). */
-  token: string
+  /** A shared token a host may present in its HELLO (compared in constant time). */
+  token?: string
+  /**
+   * Verifies a JWT a host presents instead (`auth(...).verifier`): its `plexus.services` claim
+   * must list every service the host serves (FORBIDDEN otherwise). Checked when it dials in.
+   * `token`, `verifier` or both; with both, either is accepted.
+   */
+  verifier?: HostTokenVerifier
   /**
    * Hosts' Ed25519 public keys: with it, every host proves its identity in the handshake by
    * signing this kernel's fresh challenge (`runHost({ identity })`); `services` limits what a
@@ -54,7 +60,10 @@ export interface RemotePlugin extends Plugin<Kernel<any>> {
  * // elsewhere: plexus host ./services/payments.ts --connect tcp://127.0.0.1:7070 --token …
  */
 export function remote(options: RemoteOptions): RemotePlugin {
-  if (typeof options.token !== 'string' || options.token.length < 8) {
+  if (
+    (options.token !== undefined || options.verifier === undefined) &&
+    (typeof options.token !== 'string' || options.token.length < 8)
+  ) {
     throw new PlexusError(
       'INVALID_CONFIG',
       `remote.token: expected a string of at least 8 characters, got ${typeof options.token === 'string' ? `${options.token.length} characters` : typeof options.token}`,
@@ -111,6 +120,7 @@ export function remote(options: RemoteOptions): RemotePlugin {
         claim,
         trust,
         token: options.token,
+        verifier: options.verifier,
         pingInterval: options.pingInterval ?? 1000,
         pingMisses: options.pingMisses ?? 3,
         helloTimeout: options.helloTimeout ?? 5000,
