@@ -30,6 +30,7 @@ export type ImplName =
   | 'floor-coalesced'
   | 'floor-fastify'
   | 'floor-no-auth'
+  | 'floor-untimed'
 
 /** One ready-to-drive implementation of a request scenario, built in a fresh process. */
 export interface RequestTarget {
