@@ -228,9 +228,12 @@ const CHECKS: Check[] = [
     measure: atLeast('kv-redis', 100, 'floor', 0.8),
   },
   {
-    target: 'kv get on Redis vs a bare client with the same settings (no per-command timer): reported',
+    target:
+      'kv get on Redis vs a bare client with the same settings (no per-command timer): reported',
     measure: (f) => {
-      const got = [1, 100].map((c) => ratio(f, 'kv-redis', c, 'plexus', 'floor-untimed')?.ratio.median)
+      const got = [1, 100].map(
+        (c) => ratio(f, 'kv-redis', c, 'plexus', 'floor-untimed')?.ratio.median,
+      )
       if (got.some((r) => r === undefined || !Number.isFinite(r))) return undefined
       return { text: `c1: ${fmt(got[0]!)}×; c100: ${fmt(got[1]!)}×`, ok: true }
     },

@@ -273,7 +273,11 @@ test('a connection resending its token is served from what it sent last only whi
     new Promise<{ status: number; by: unknown }>((resolve, reject) => {
       const req = request(
         `http://127.0.0.1:${port}/orders`,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', ...bearer(token) } },
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', ...bearer(token) },
+        },
         (res) => {
           ports.add(res.socket.localPort ?? 0)
           const chunks: Buffer[] = []

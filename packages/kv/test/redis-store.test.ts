@@ -38,7 +38,9 @@ test(
     await blocker.connect()
     t.after(() => blocker.destroy())
     await blocker.configSet('busy-reply-threshold', '4000')
-    const busy = blocker.eval('while true do end', { keys: [], arguments: [] }).catch(() => 'killed')
+    const busy = blocker
+      .eval('while true do end', { keys: [], arguments: [] })
+      .catch(() => 'killed')
     let hung: unknown
     for (let i = 0; i < 200 && hung === undefined; i++) {
       hung = await kernel.call('kv.get', { key: 'k' }, { deadline: 10_000 }).then(

@@ -77,7 +77,14 @@ export class NodeLink {
     this.#secured = keys !== undefined
     // Only a proven peer's meta is re-trusted (the link is proven before any request is served).
     const trust = keys === undefined ? undefined : host.trust
-    const traffic = new NodeTraffic(host.kernel, host.local, host.logger, settings.node, peer, trust)
+    const traffic = new NodeTraffic(
+      host.kernel,
+      host.local,
+      host.logger,
+      settings.node,
+      peer,
+      trust,
+    )
     this.session = new Session({
       // Both sides prove themselves over the other's challenge and agree per-link MAC keys.
       proof:
