@@ -43,7 +43,7 @@ export interface ConsumerDeps {
 }
 
 /** A stored event: the payload and the emitter's meta. */
-type Body = { p?: unknown; m?: Record<string, unknown>; i?: unknown }
+type Body = { p?: unknown; m?: Record<string, unknown> }
 
 /** Codes a later attempt cannot fix: straight to the dead letters. */
 const PERMANENT = new Set(['VALIDATION', 'INVALID_ARGUMENT', 'PROTOCOL'])
@@ -195,15 +195,14 @@ export class DurableConsumer {
   async #deliver(m: JsMsg): Promise<void> {
     const { kernel, namespace, stats } = this.#deps
     const sub = this.#sub
+    const id = m.headers?.get('Nats-Msg-Id') || `${namespace}:${m.seq}`
     let delivery = m.info.deliveryCount
     let body: Body
     try {
       body = m.json<Body>()
     } catch (error) {
-      return this.#deadLetter(m, idOf(m, namespace), delivery, toPlexusError(error), undefined)
+      return this.#deadLetter(m, id, delivery, toPlexusError(error), undefined)
     }
-    // Our own emits carry their id in the body; anything else is named by its headers.
-    const id = typeof body.i === 'string' && body.i.length > 0 ? body.i : idOf(m, namespace)
     if (delivery > sub.maxDeliveries) {
       const error = toPlexusError(new Error(`No attempt finished in ${sub.maxDeliveries} tries`))
       return this.#deadLetter(m, id, delivery, error, body)
@@ -281,9 +280,4 @@ export class DurableConsumer {
     const now = Date.now()
     for (const [m, since] of this.#busy) if (now - since >= after) m.working()
   }
-}
-
-/** An event's id from its `Nats-Msg-Id` header, else from its stream sequence. */
-function idOf(m: JsMsg, namespace: string): string {
-  return m.headers?.get('Nats-Msg-Id') || `${namespace}:${m.seq}`
 }

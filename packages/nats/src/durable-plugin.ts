@@ -131,8 +131,7 @@ export function durableEvents(options: DurableOptions): DurablePlugin {
           const meta = storedMeta(emitOptions, caller)
           const chosen = emitOptions?.meta?.[DURABLE_META.id]
           const id = typeof chosen === 'string' && chosen.length > 0 ? chosen : nuid.next()
-          // The id rides in the body too, so a consumer need not decode the headers to read it.
-          const data = JSON.stringify({ p: payload, m: meta, i: id })
+          const data = JSON.stringify({ p: payload, m: meta })
           outbox.add({ id, subject: eventSubject(namespace, topic), data, ttl })
         },
       })
