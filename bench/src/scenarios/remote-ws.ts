@@ -10,7 +10,7 @@ export default defineScenario({
   title: 'call to a remote host (WebSocket, dialled in)',
   requests: 40_000,
   notes:
-    "Plexus: the host dials `ws://…/plexus/link`; each envelope is one binary WebSocket message (no per-message deflate), a tick's messages sent in one corked burst. Floor: the raw TCP socket of child-process.",
+    "Plexus: the host dials `ws://…/plexus/link`; the link is a byte stream in binary WebSocket messages (no per-message deflate): a tick's frames, length prefixes included, go as one message. Floor: the raw TCP socket of child-process.",
   impls: {
     'floor-coalesced': () => rawSocket(true),
     plexus: async () => {

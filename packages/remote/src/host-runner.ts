@@ -12,6 +12,7 @@ import { serveDefinition, type ServeTransport } from '@plexus/isolate'
 import { privateKeyOf, type KeyInput, type Session } from '@plexus/wire'
 import { parseEndpoint } from './endpoint.js'
 import { HostProver } from './host-proof.js'
+import { TEXT_MESSAGE_FRAME } from './ws-listener.js'
 
 /** Options of a service host that dials in to a kernel. */
 export interface HostOptions {
@@ -150,23 +151,22 @@ export function runHost(definition: ServiceDefinition, options: HostOptions): Ho
       again()
     }
     let live: Session | undefined
-    const prover = proverOf(false, (bytes) => socket.send(bytes, { binary: true }))
+    // A byte stream in binary messages, as over TCP: one message per tick's frames.
+    const prover = proverOf(true, (bytes) => socket.send(bytes, { binary: true }))
     socket.on('open', () => {
       connected = true
       live = serve({
-        send: (messages) => {
-          for (const message of messages) {
-            socket.send(message, { binary: true })
-            prover?.sent(message)
-          }
+        write: (chunk) => {
+          socket.send(chunk, { binary: true })
+          prover?.sent(chunk)
         },
         close: () => socket.terminate(),
       })
     })
     socket.on('message', (data: Buffer, isBinary: boolean) => {
-      const body = isBinary ? data : Buffer.from([0xff])
-      prover?.received(body)
-      live?.receiveMessage(body)
+      const bytes = isBinary ? data : TEXT_MESSAGE_FRAME
+      prover?.received(bytes)
+      live?.receive(bytes)
     })
     close = () => socket.terminate()
     socket.on('close', end)

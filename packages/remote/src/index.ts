@@ -1,6 +1,6 @@
 /**
  * @plexus/remote: services that dial in to a kernel over TCP (length-prefixed frames, optional
- * TLS) or WebSocket (one envelope per message), from the TypeScript host or any host written
+ * TLS) or WebSocket (frames in binary messages), from the TypeScript host or any host written
  * from docs/protocol.md (hosts/python).
  *
  * @example

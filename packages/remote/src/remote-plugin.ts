@@ -49,8 +49,9 @@ export interface RemotePlugin extends Plugin<Kernel<any>> {
 
 /**
  * Lets service hosts dial in: a listener on TCP (length-prefixed frames, optional TLS) and/or
- * WebSocket (one envelope per binary message). Each host says HELLO with its manifests and the
- * configured token; its services are attached to the kernel and routed like any other. It also
+ * WebSocket (the same frames, a tick's worth per binary message). Each host says HELLO with its
+ * manifests and the configured token (or a JWT); its services are attached to the kernel and
+ * routed like any other. It also
  * registers the `remote` placement: a service added with `placement: 'remote'` (its definition
  * known here, e.g. from a config file) runs in no process of this kernel; its instances wait for
  * hosts of that service to dial in, and messages wait for them within their deadline.
@@ -145,7 +146,7 @@ export function remote(options: RemoteOptions): RemotePlugin {
           const listener = await listenWebSocket(ws, settings.maxFrameSize, (connection) => {
             const link = new HostLink(kernel, connection, settings, connection.remote, closed)
             links.add(link)
-            connection.onMessage((body) => link.session.receiveMessage(body))
+            connection.onMessage((bytes) => link.session.receive(bytes))
             connection.onEnd(() => link.close(endOf(link.name)))
           })
           listeners.push(listener)

@@ -2,18 +2,26 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Endpoint } from './endpoint.js'
 import type { Listener } from './tcp-listener.js'
 
-/** What a message connection gives its link. */
+/** What a WebSocket connection gives its link: a byte stream carried in binary messages. */
 export interface MessageConnection {
   readonly remote: string
-  send(messages: Buffer[]): void
+  write(chunk: Buffer): void
   close(): void
-  onMessage(listener: (body: Buffer) => void): void
+  onMessage(listener: (bytes: Buffer) => void): void
   onEnd(listener: () => void): void
 }
 
+/** What a text message is fed as: one frame whose body cannot parse, so the link refuses it. */
+export const TEXT_MESSAGE_FRAME = Buffer.from([0, 0, 0, 1, 0xff])
+
+/** Room a message needs over the largest frame: a tick's run of smaller frames before it. */
+export const MESSAGE_HEADROOM = 2 * 1024 * 1024
+
 /**
- * Listens for WebSocket links on `endpoint.path`: one envelope body per binary message. A text
- * message is not an envelope: it is fed as bytes that cannot parse, so the link refuses it.
+ * Listens for WebSocket links on `endpoint.path`. The link is a byte stream, as over TCP: each
+ * binary message carries the frames (length prefixes included) one tick wrote, so a burst costs
+ * one WebSocket message instead of one per envelope. A text message is not part of the stream:
+ * it is fed as a frame that cannot parse, so the link refuses it.
  */
 export async function listenWebSocket(
   endpoint: Endpoint,
@@ -24,7 +32,7 @@ export async function listenWebSocket(
     host: endpoint.host,
     port: endpoint.port,
     path: endpoint.path,
-    maxPayload,
+    maxPayload: maxPayload + MESSAGE_HEADROOM,
     perMessageDeflate: false,
   })
   await new Promise<void>((resolve, reject) => {
@@ -48,12 +56,8 @@ export async function listenWebSocket(
     socket.on('error', end)
     accept({
       remote: `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`,
-      send: (messages) => {
-        if (socket.readyState !== socket.OPEN) return
-        // One corked burst per tick: the messages leave in as few writes as possible.
-        raw.cork()
-        for (const message of messages) socket.send(message, { binary: true })
-        process.nextTick(() => raw.uncork())
+      write: (chunk) => {
+        if (socket.readyState === socket.OPEN) socket.send(chunk, { binary: true })
       },
       // A closing handshake after what was sent (a refusal's ERROR); terminated if the peer stalls.
       close: () => {
@@ -62,7 +66,7 @@ export async function listenWebSocket(
       },
       onMessage: (listener) =>
         socket.on('message', (data, isBinary) => {
-          listener(isBinary ? toBuffer(data) : Buffer.from([0xff]))
+          listener(isBinary ? toBuffer(data) : TEXT_MESSAGE_FRAME)
         }),
       onEnd: (listener) => ends.push(listener),
     })

@@ -126,20 +126,18 @@ async function rawHost(
   let feed: (data: Buffer) => void = (data) => void early.push(data)
   socket.on('message', (data: Buffer) => feed(data))
   await new Promise((resolve) => socket.once('open', resolve))
+  // The WebSocket link is a byte stream in binary messages (docs/protocol.md §1), as over TCP.
   const session = serveDefinition(
     definition,
-    {
-      send: (messages) => messages.forEach((m) => socket.send(m)),
-      close: () => socket.terminate(),
-    },
+    { write: (c) => socket.send(c), close: () => socket.terminate() },
     { id: 'raw', token, onBroken: broke },
   )
-  feed = (data) => session.receiveMessage(data)
+  feed = (data) => session.receive(data)
   for (const data of early.splice(0)) feed(data)
   socket.on('close', () => broke(new PlexusError('UNAVAILABLE', 'closed')))
   return {
     session,
-    raw: (b) => socket.send(b.subarray(4)),
+    raw: (b) => socket.send(b),
     broken,
     close: () => socket.terminate(),
   }
