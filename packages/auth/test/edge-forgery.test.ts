@@ -7,16 +7,11 @@ import { request } from 'node:http'
 import { WebSocket } from 'ws'
 import { createKernel, defineService, silentLogger, type Context } from '@plexus/kernel'
 import { createGateway, type GatewayOptions } from '@plexus/gateway'
-import { auth, createVerifier, PRINCIPAL_KEY } from '@plexus/auth'
-import { rsaKey, sign } from './tokens.js'
+import { auth, PRINCIPAL_KEY } from '@plexus/auth'
+import { rsaKey, sign, testVerifier } from './tokens.js'
 
 const key = rsaKey('k1')
-const verifier = createVerifier({
-  keys: [key.jwk],
-  algorithms: ['RS256'],
-  issuer: 'test-issuer',
-  audience: 'test-aud',
-})
+const verifier = testVerifier(key)
 
 const forged = { sub: 'root', roles: ['admin'], scopes: [], tenant: 'all', iss: 'x', claims: {} }
 const forgedText = JSON.stringify(forged)

@@ -5,16 +5,11 @@ import { WebSocket } from 'ws'
 import { createKernel, defineService, silentLogger, type Context } from '@plexus/kernel'
 import { createGateway, type GatewayOptions } from '@plexus/gateway'
 import { until } from '@plexus/testing'
-import { auth, createVerifier, principalOf, PRINCIPAL_KEY } from '@plexus/auth'
-import { rsaKey, sign } from './tokens.js'
+import { auth, principalOf, PRINCIPAL_KEY } from '@plexus/auth'
+import { rsaKey, sign, testVerifier } from './tokens.js'
 
 const key = rsaKey('k1')
-const verifier = createVerifier({
-  keys: [key.jwk],
-  algorithms: ['RS256'],
-  issuer: 'test-issuer',
-  audience: 'test-aud',
-})
+const verifier = testVerifier(key)
 
 const shop = defineService({
   name: 'shop',
@@ -236,14 +231,7 @@ test('a WebSocket is closed with 1008 when its token expires', async (t) => {
 
 test('a connection resending its token is served from what it sent last only while that verification stands', async (t) => {
   let now = Date.now()
-  const clocked = createVerifier({
-    keys: [key.jwk],
-    algorithms: ['RS256'],
-    issuer: 'test-issuer',
-    audience: 'test-aud',
-    clockTolerance: 0,
-    clock: { now: () => now },
-  })
+  const clocked = testVerifier(key, { now: () => now })
   let verified = 0
   const counting = {
     verify: (token: string | undefined) => {

@@ -9,16 +9,10 @@ import {
 } from '@plexus/kernel'
 import { remote, runHost, SERVICES_CLAIM } from '@plexus/remote'
 import { until } from '@plexus/testing'
-import { createVerifier } from '@plexus/auth'
-import { nowSeconds, rsaKey, sign } from './tokens.js'
+import { nowSeconds, rsaKey, sign, testVerifier } from './tokens.js'
 
 const key = rsaKey('k1')
-const verifier = createVerifier({
-  keys: [key.jwk],
-  algorithms: ['RS256'],
-  issuer: 'test-issuer',
-  audience: 'test-aud',
-})
+const verifier = testVerifier(key)
 const pay = defineService({ name: 'pay', actions: { charge: (_ctx, n: number) => n * 2 } })
 
 /** A logger that keeps why the kernel refused the host (the host logs it as an error). */

@@ -4,16 +4,11 @@ import { generateKeyPairSync } from 'node:crypto'
 import { createKernel, defineService, silentLogger, type Context } from '@plexus/kernel'
 import { nats } from '@plexus/nats'
 import { serverSkip, startNatsServer, until } from '@plexus/testing'
-import { auth, createVerifier, isMinted, principalOf, PRINCIPAL_KEY } from '@plexus/auth'
-import { rsaKey, sign } from './tokens.js'
+import { auth, isMinted, principalOf, PRINCIPAL_KEY } from '@plexus/auth'
+import { rsaKey, sign, testVerifier } from './tokens.js'
 
 const key = rsaKey('k1')
-const verifier = createVerifier({
-  keys: [key.jwk],
-  algorithms: ['RS256'],
-  issuer: 'test-issuer',
-  audience: 'test-aud',
-})
+const verifier = testVerifier(key)
 
 // The serving node's own rule: only tellers may ask the vault who they are.
 const POLICIES = { actions: { 'vault.who': { roles: ['teller'] } } }

@@ -2,6 +2,7 @@ import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SignJWT, type JWK, type JWTPayload } from 'jose'
+import { createVerifier, type Verifier } from '@plexus/auth'
 
 /** An RS256 signing key with its public JWK. */
 export interface SigningKey {
@@ -16,6 +17,20 @@ export function rsaKey(kid: string): SigningKey {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg: 'RS256', use: 'sig' }
   return { kid, privateKey, publicKey, jwk }
+}
+
+/**
+ * A verifier of the tokens `sign` makes with `key` (RS256, `test-issuer`, `test-aud`); with a
+ * `clock`, it reads time there with no tolerance, so a test can move past a token's expiry.
+ */
+export function testVerifier(key: SigningKey, clock?: { now(): number }): Verifier {
+  return createVerifier({
+    keys: [key.jwk],
+    algorithms: ['RS256'],
+    issuer: 'test-issuer',
+    audience: 'test-aud',
+    ...(clock === undefined ? {} : { clockTolerance: 0, clock }),
+  })
 }
 
 /** Seconds since the epoch. */

@@ -13,6 +13,7 @@ import {
   serveJwks,
   sign,
   tamper,
+  testVerifier,
 } from './tokens.js'
 
 const key = rsaKey('k1')
@@ -97,12 +98,7 @@ test('a verified token is cached until it expires, and the cache is bounded', as
 
 test('cachedPrincipal knows a token verified before, without a promise, until it expires', async () => {
   let now = Date.now()
-  const verifier = createVerifier({
-    keys: [key.jwk],
-    ...base,
-    clockTolerance: 0,
-    clock: { now: () => now },
-  })
+  const verifier = testVerifier(key, { now: () => now })
   const token = await sign(key, { exp: Math.floor(now / 1000) + 10 })
   assert.equal(verifier.cachedPrincipal(token), undefined, 'never verified: unknown')
   const principal = await verifier.verify(token)
@@ -118,12 +114,7 @@ test('cachedPrincipal knows a token verified before, without a promise, until it
 
 test('a kept cache entry stops being current when the cache is cleared or its token expires', async () => {
   let now = Date.now()
-  const verifier = createVerifier({
-    keys: [key.jwk],
-    ...base,
-    clockTolerance: 0,
-    clock: { now: () => now },
-  })
+  const verifier = testVerifier(key, { now: () => now })
   const token = await sign(key, { exp: Math.floor(now / 1000) + 10 })
   await verifier.verify(token)
   const kept = verifier.cachedToken(token)!
