@@ -4,11 +4,11 @@ import type { Bus } from '@plexus/kernel'
 export interface EventFlowFigures {
   /** Events handed to a node link (refused ones included). */
   readonly sent: number
-  /** Events a peer's handler ran (finished, or failed with HANDLER / VALIDATION). */
+  /** Events a peer's handler ran (finished, or failed with HANDLER / VALIDATION), as its tallies say. */
   readonly handled: number
-  /** Events that were not handled: refused here (buffer full) or failed there; = sent - handled - inFlight. */
+  /** Events not handled: refused here (buffer full), failed there, or untallied when their link closed; = sent - handled - inFlight. */
   readonly dropped: number
-  /** Dropped events by reason: `full` (refused here) or the error code a peer answered. */
+  /** Dropped events by reason: `full` (refused here), `UNAVAILABLE` (link lost) or the code a peer tallied. */
   readonly reasons: Readonly<Record<string, number>>
   /** Events in flight to peers now. */
   readonly inFlight: number
@@ -19,17 +19,24 @@ export interface EventFlowFigures {
 }
 
 /** Codes that say the peer's handler ran (and failed): delivered, not dropped. */
-const RAN = new Set(['HANDLER', 'VALIDATION'])
+export const RAN_CODES: ReadonlySet<string> = new Set(['HANDLER', 'VALIDATION'])
 
 /** The topic drops are announced on, at most once a second: `{ dropped, total, reasons }`. */
 export const EVENTS_DROPPED = 'plexus.events.dropped'
+
+/** One node link's share of the buffer: its events in flight, lost if the link closes. */
+export interface LinkShare {
+  inFlight: number
+  closed: boolean
+}
 
 /**
  * The bounded buffer of plain events in flight from this kernel to its peers (T15). Core NATS is
  * at-most-once and a slow subscriber must not make the publisher hold events without bound: past
  * `limit` in flight, an event is dropped at once (`emit` never waits), and every drop — refused
- * here, or failed on the peer (its mailbox full, a deadline, a lost link) — is counted and
- * announced on `plexus.events.dropped`, so dropped = sent - handled, never silent.
+ * here, failed on the peer (its mailbox full, not served there), or lost with its link — is
+ * counted and announced on `plexus.events.dropped`, so dropped = sent - handled, never silent.
+ * Events go one way; the peer reports how they ended in batched tallies (`settle`).
  */
 export class EventFlow {
   readonly limit: number
@@ -48,32 +55,59 @@ export class EventFlow {
     this.limit = limit
   }
 
-  /** Sends one event through `send` unless the buffer is full; counts how it ends. */
-  deliver(send: () => Promise<unknown>): Promise<unknown> {
+  /** Counts one event for `share`'s link: true when it may be sent, false when it was dropped. */
+  admit(share: LinkShare): boolean {
     this.#sent++
-    if (this.#inFlight >= this.limit) {
-      // Resolved, not rejected: the drop is counted and announced here, without an error log
-      // per event from the kernel at the rate a flood arrives.
-      this.#drop('full')
-      return Promise.resolve()
+    if (share.closed) {
+      this.#drop('UNAVAILABLE', 1)
+      return false
     }
-    this.#inFlight++
-    if (this.#inFlight > this.#highWater) this.#highWater = this.#inFlight
-    return send().then(
-      (value) => {
-        this.#inFlight--
-        this.#handled++
-        return value
-      },
-      (error: unknown) => {
-        this.#inFlight--
-        const code = (error as { code?: string }).code ?? 'HANDLER'
-        // A handler that ran and failed was delivered: its failure is the kernel's to report.
-        if (RAN.has(code)) this.#handled++
-        else this.#drop(code)
-        throw error
-      },
-    )
+    if (this.#inFlight >= this.limit) {
+      this.#drop('full', 1)
+      return false
+    }
+    share.inFlight++
+    if (++this.#inFlight > this.#highWater) this.#highWater = this.#inFlight
+    return true
+  }
+
+  /**
+   * The peer's tally for `share`'s link: `handled` events ran, `dropped` did not (by error code).
+   * A tally naming more events than are in flight is cut to what is (a peer cannot forge handled
+   * events out of nothing); returns false when it had to be cut.
+   */
+  settle(share: LinkShare, handled: number, dropped: Readonly<Record<string, number>>): boolean {
+    let room = share.inFlight
+    const ran = Math.min(handled, room)
+    room -= ran
+    this.#handled += ran
+    let whole = ran === handled
+    for (const reason in dropped) {
+      const n = Math.min(dropped[reason]!, room)
+      if (n !== dropped[reason]) whole = false
+      room -= n
+      this.#drop(reason, n)
+    }
+    this.#inFlight -= share.inFlight - room
+    share.inFlight = room
+    return whole
+  }
+
+  /** One admitted event could not be written (`code`): it is dropped. */
+  unsent(share: LinkShare, code: string): void {
+    share.inFlight--
+    this.#inFlight--
+    this.#drop(code, 1)
+  }
+
+  /** `share`'s link closed: what is still in flight on it is lost (UNAVAILABLE), and so is any later event. */
+  lost(share: LinkShare): void {
+    share.closed = true
+    const n = share.inFlight
+    if (n === 0) return
+    share.inFlight = 0
+    this.#inFlight -= n
+    this.#drop('UNAVAILABLE', n)
   }
 
   /** The figures now. */
@@ -96,9 +130,10 @@ export class EventFlow {
     this.#announce()
   }
 
-  #drop(reason: string): void {
-    this.#dropped++
-    this.#reasons[reason] = (this.#reasons[reason] ?? 0) + 1
+  #drop(reason: string, n: number): void {
+    if (n <= 0) return
+    this.#dropped += n
+    this.#reasons[reason] = (this.#reasons[reason] ?? 0) + n
     if (this.#timer !== undefined) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined

@@ -1,6 +1,8 @@
-import type { MessageContext } from '@plexus/kernel'
+import { toPlexusError, type MessageContext } from '@plexus/kernel'
 import { SessionInstance, type Session } from '@plexus/wire'
-import type { EventFlow } from './event-flow.js'
+import type { EventFlow, LinkShare } from './event-flow.js'
+
+const SENT: Promise<undefined> = Promise.resolve(undefined)
 
 /**
  * One service version served by a peer node, as this kernel reaches it: messages become
@@ -17,6 +19,7 @@ export class NodeInstance extends SessionInstance {
     session: Session,
     readonly linkRefused: () => number,
     readonly events?: EventFlow,
+    readonly share?: LinkShare,
   ) {
     super(id, node, 'node', session, service, `${service}@${version}`)
   }
@@ -26,9 +29,22 @@ export class NodeInstance extends SessionInstance {
     return this.linkRefused()
   }
 
+  /**
+   * A plain event goes one way through this kernel's bounded event buffer (T15, event-flow.ts):
+   * it settles once written (or dropped), and the peer's tally says later how it ended there.
+   */
   override deliver(pattern: string, ctx: MessageContext, payload: unknown): Promise<unknown> {
-    // Plain events go through this kernel's bounded event buffer (T15, event-flow.ts).
-    if (this.events === undefined) return this.sendEvent(pattern, ctx, payload)
-    return this.events.deliver(() => this.sendEvent(pattern, ctx, payload))
+    const events = this.events
+    const share = this.share
+    if (events === undefined || share === undefined) return this.sendEvent(pattern, ctx, payload)
+    if (!events.admit(share)) return SENT
+    try {
+      this.postEvent(pattern, ctx, payload)
+    } catch (error) {
+      const typed = toPlexusError(error)
+      events.unsent(share, typed.code)
+      return Promise.reject(typed)
+    }
+    return SENT
   }
 }

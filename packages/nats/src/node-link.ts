@@ -1,7 +1,8 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@plexus/kernel'
 import { EnvelopeType, LinkMac, LinkProof, Liveness, Session, createHello } from '@plexus/wire'
-import type { EventFlow } from './event-flow.js'
+import type { EventFlow, LinkShare } from './event-flow.js'
+import { EventTally, SETTLED_ADDRESS, type Tally } from './event-tally.js'
 import type { LocalManifests } from './local-manifests.js'
 import type { NatsSettings, PeerMetaTrust } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
@@ -37,6 +38,8 @@ export interface LinkHost {
 }
 
 let opened = 0
+const TALLY_OPTIONS = { deadline: 0 }
+const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({})
 
 /**
  * The wire session between this node and one peer, as a byte stream of frames (length-prefixed
@@ -53,6 +56,8 @@ export class NodeLink {
   /** This side's link id: `<instance>.<n>`, new for every session. */
   readonly id: string
   readonly session: Session
+  /** This link's share of the plain-event buffer: events sent to the peer not yet tallied. */
+  readonly events: LinkShare = { inFlight: 0, closed: false }
   /** The peer side's link id, from the first message heard. */
   peerLink: string | undefined
   readonly #host: LinkHost
@@ -77,14 +82,12 @@ export class NodeLink {
     this.#secured = keys !== undefined
     // Only a proven peer's meta is re-trusted (the link is proven before any request is served).
     const trust = keys === undefined ? undefined : host.trust
-    const traffic = new NodeTraffic(
-      host.kernel,
-      host.local,
-      host.logger,
-      settings.node,
-      peer,
+    const tally = new EventTally((t) => this.session.send(SETTLED_ADDRESS, t, TALLY_OPTIONS))
+    const traffic = new NodeTraffic(host.kernel, host.local, host.logger, settings.node, peer, {
+      tally,
+      settled: (t) => this.#settled(t),
       trust,
-    )
+    })
     this.session = new Session({
       // Both sides prove themselves over the other's challenge and agree per-link MAC keys.
       proof:
@@ -228,8 +231,23 @@ export class NodeLink {
     }
     for (const detach of this.#attached.values()) detach()
     this.#attached.clear()
+    this.#host.events?.lost(this.events)
     this.session.close(gone)
     this.#host.closed(this, gone)
+  }
+
+  /** The peer's tally of the events this node sent it; a malformed or inflated one is refused. */
+  #settled(tally: Tally | undefined): void {
+    const flow = this.#host.events
+    if (tally !== undefined && flow !== undefined) {
+      if (flow.settle(this.events, tally.handled, tally.dropped ?? NO_DROPS)) return
+    }
+    this.#refused++
+    this.#host.refused()
+    this.#host.logger.debug(
+      { peer: this.peer },
+      'Event tally refused (malformed, or more than was sent)',
+    )
   }
 
   #authentic(seq: number, body: Uint8Array, mac: string | undefined): boolean {
@@ -262,6 +280,7 @@ export class NodeLink {
         this.session,
         () => this.#refused,
         this.#host.events,
+        this.events,
       )
       try {
         this.#attached.set(key, this.#host.kernel.attach(manifest, instance))

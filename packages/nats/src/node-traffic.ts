@@ -6,8 +6,19 @@ import {
   type Exchange,
   type RequestEnvelope,
 } from '@plexus/wire'
+import { SETTLED_ADDRESS, readTally, type EventTally, type Tally } from './event-tally.js'
 import type { LocalManifests } from './local-manifests.js'
 import type { PeerMetaTrust } from './nats-options.js'
+
+/** What a node link adds to its traffic (a federation link adds none). */
+export interface NodeTrafficLinks {
+  /** Counts the peer's one-way events; without it they are refused. */
+  readonly tally?: EventTally | undefined
+  /** Takes the peer's tallies of this node's events; without it they are refused. */
+  readonly settled?: ((tally: Tally | undefined) => void) | undefined
+  /** Re-trusts a proven peer's meta. */
+  readonly trust?: PeerMetaTrust | undefined
+}
 
 const PINNED = /^([^@.]+)@(\d+)\.(.+)$/
 const EVENT_SUFFIX = `.${RESERVED_ACTIONS.event}`
@@ -17,7 +28,9 @@ const EVENT_SUFFIX = `.${RESERVED_ACTIONS.event}`
  * exact version it saw here (`service@version.action`) and must never be bounced back to itself
  * or on to a third node, so a version this node does not serve (any more) is refused UNAVAILABLE
  * (retryable: the peer's kernel retries idempotent calls elsewhere). Events (`<service>.$event`)
- * are handed to `kernel.dispatch`, which delivers to this node's instances of that one service.
+ * are handed to `kernel.dispatch`, which delivers to this node's instances of that one service:
+ * one sent one way (`send`) is counted in the link's tally, one sent as a `call` is answered.
+ * The peer's tally of the events this node sent it (`link.$settled`) goes to `settled`.
  */
 export class NodeTraffic {
   readonly #kernel: Kernel<any>
@@ -26,17 +39,26 @@ export class NodeTraffic {
   readonly #peer: string
   readonly #self: string
   readonly #trust: PeerMetaTrust | undefined
+  readonly #tally: EventTally | undefined
+  readonly #settled: ((tally: Tally | undefined) => void) | undefined
 
-  /** `trust` only for a proven peer (signed HELLO, MACs): it re-trusts what the peer's meta asserts. */
+  /**
+   * `tally` counts one-way events (without it they are refused), `settled` takes the peer's
+   * tallies, `trust` is only for a proven peer (signed HELLO, MACs): it re-trusts what the
+   * peer's meta asserts.
+   */
   constructor(
     kernel: Kernel<any>,
     local: LocalManifests,
     logger: Logger,
     self: string,
     peer: string,
-    trust?: PeerMetaTrust,
+    links: NodeTrafficLinks = {},
   ) {
+    const { tally, settled, trust } = links
     this.#kernel = kernel
+    this.#tally = tally
+    this.#settled = settled
     this.#trust = trust
     this.#self = self
     this.#local = local
@@ -46,8 +68,11 @@ export class NodeTraffic {
 
   /** A REQUEST from the peer; answered through `exchange` (undefined for `send`). */
   request(request: RequestEnvelope, exchange: Exchange | undefined): void {
+    if (request.address.endsWith(EVENT_SUFFIX)) return this.#event(request, exchange)
+    if (request.address === SETTLED_ADDRESS && exchange === undefined && this.#settled) {
+      return this.#settled(readTally(request.input))
+    }
     try {
-      if (request.address.endsWith(EVENT_SUFFIX)) return this.#event(request, exchange)
       const pinned = PINNED.exec(request.address)
       if (pinned === null) {
         throw new PlexusError(
@@ -87,6 +112,26 @@ export class NodeTraffic {
   }
 
   #event(request: RequestEnvelope, exchange: Exchange | undefined): void {
+    const tally = this.#tally
+    if (exchange === undefined && tally === undefined) {
+      this.#logger.debug({ peer: this.#peer }, 'One-way event refused on this link')
+      return
+    }
+    let handled: Promise<void>
+    try {
+      handled = this.#dispatch(request)
+    } catch (error) {
+      handled = Promise.reject(error)
+    }
+    if (exchange === undefined) handled.then(tally!.ran, tally!.failed)
+    else
+      handled.then(
+        () => exchange.respond(undefined),
+        (error: unknown) => exchange.fail(error),
+      )
+  }
+
+  #dispatch(request: RequestEnvelope): Promise<void> {
     const service = request.address.slice(0, -EVENT_SUFFIX.length)
     const delivery = request.input as Partial<EventDelivery> | undefined
     if (delivery === undefined || delivery === null || typeof delivery.topic !== 'string') {
@@ -99,10 +144,7 @@ export class NodeTraffic {
     const meta = request.meta
     const options =
       meta === undefined ? undefined : { meta: this.#trust ? this.#trust.admit(meta) : meta }
-    this.#kernel.dispatch(service, delivery.topic, delivery.payload, options).then(
-      () => exchange?.respond(undefined),
-      (error: unknown) => exchange?.fail(error),
-    )
+    return this.#kernel.dispatch(service, delivery.topic, delivery.payload, options)
   }
 
   #notHere(what: string): PlexusError {

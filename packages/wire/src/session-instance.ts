@@ -49,6 +49,12 @@ export class SessionInstance implements InstanceLink {
     return this.#session.call(this.#events, { pattern, topic, payload }, outboundOf(ctx))
   }
 
+  /** Sends one event to the peer's `$event` action one way (no answer); throws if it cannot be written. */
+  protected postEvent(pattern: string, ctx: MessageContext, payload: unknown): void {
+    const topic = ctx.topic ?? pattern
+    this.#session.send(this.#events, { pattern, topic, payload }, outboundOf(ctx))
+  }
+
   open(
     kind: 'stream' | 'channel',
     name: string,
