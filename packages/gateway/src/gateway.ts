@@ -2,7 +2,6 @@ import type { Server } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyCors from '@fastify/cors'
 import { clientErrorHandler, assertCleanRequest, installJsonParser } from './http-hardening.js'
-import { toErrorAnswer } from './http-status.js'
 import { sendError } from './error-answer.js'
 import { PlexusError, type Kernel } from '@plexus/kernel'
 import { Dashboard } from './dashboard.js'
@@ -12,9 +11,8 @@ import { registerLegacyProxy } from './legacy-proxy.js'
 import { resolveOptions, type GatewayOptions, type ResolvedOptions } from './options.js'
 import { ProxyCounter } from './proxy-counter.js'
 import { requestIdFrom } from './request-id.js'
-import { mergeInput, type Route } from './route-table.js'
+import { registerRoutes } from './route-handlers.js'
 import { GatewayCounters, type GatewayStats } from './gateway-stats.js'
-import { STREAM_CONTENT_TYPES, StreamBody, type StreamFormat } from './stream-body.js'
 import { TopicHub } from './topic-hub.js'
 import { registerWebSocket } from './ws-endpoint.js'
 import { EdgeDrain } from './edge-drain.js'
@@ -152,30 +150,7 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
     draining: () => edge.draining,
   })
 
-  for (const route of config.routes) {
-    // With edge auth the token is verified in onRequest, before the body is read (edge-auth.ts).
-    const optional = auth === undefined || auth.isPublic(route.method, route.path)
-    app.route({
-      method: route.method,
-      url: route.path,
-      ...(auth === undefined ? {} : { onRequest: auth.onRequest(optional) }),
-      handler:
-        route.kind === 'call'
-          ? callHandler(kernel, route, config, aborts, auth)
-          : (request: FastifyRequest, reply: FastifyReply) =>
-              openStream(
-                kernel,
-                route,
-                mergeInput(route, request),
-                withPrincipal(requestMeta(request, config), request, auth),
-                request,
-                reply,
-                abortOnDisconnect(reply),
-                config,
-                counters,
-              ),
-    })
-  }
+  registerRoutes(app, { kernel, config, counters, aborts, auth })
 
   if (config.legacy !== undefined) {
     registerLegacyProxy(
@@ -254,61 +229,6 @@ function buildServer(config: ResolvedOptions): FastifyInstance {
   return app
 }
 
-/**
- * The handler of a call route, built once per route: input, meta (with the principal edge auth
- * verified, if any), the kernel call and the JSON answer, with no per-request closures or
- * option spreading.
- */
-function callHandler(
-  kernel: Kernel,
-  route: Route,
-  config: ResolvedOptions,
-  aborts: SocketAborts,
-  auth: EdgeAuth | undefined,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  const { address } = route
-  return (request, reply) =>
-    kernel
-      .call(
-        address,
-        mergeInput(route, request),
-        callOptions(
-          withPrincipal(requestMeta(request, config), request, auth),
-          aborts.of(request.raw.socket),
-          config,
-        ),
-      )
-      .then((result) => answer(reply, route, result))
-}
-
-/** The request's meta with the principal edge auth verified for it; nothing else puts one there. */
-function withPrincipal(
-  meta: Record<string, unknown>,
-  request: FastifyRequest,
-  auth: EdgeAuth | undefined,
-): Record<string, unknown> {
-  return auth === undefined ? meta : EdgeAuth.withPrincipal(meta, auth.verified(request))
-}
-
-/** The kernel call's options: meta, the connection's cancel signal, the gateway's deadline. */
-function callOptions(
-  meta: Record<string, unknown>,
-  signal: AbortSignal,
-  config: ResolvedOptions,
-): { meta: Record<string, unknown>; signal: AbortSignal; deadline?: number } {
-  return config.deadline === undefined
-    ? { meta, signal }
-    : { meta, signal, deadline: config.deadline }
-}
-
-const JSON_TYPE = 'application/json; charset=utf-8'
-
-/** A call's result as the answer: 204 when there is none, else the route's status and JSON. */
-function answer(reply: FastifyReply, route: Route, result: unknown): FastifyReply {
-  if (result === undefined) return reply.code(204).send()
-  return reply.code(route.status).header('content-type', JSON_TYPE).send(JSON.stringify(result))
-}
-
 /** The route-level hook the drain needs: refuse once refusing, else count until answered. */
 function edgeGuard(
   edge: EdgeDrain,
@@ -332,74 +252,4 @@ function refusal(request: FastifyRequest, reply: FastifyReply): PlexusError {
     'UNAVAILABLE',
     `The gateway is draining; not accepting ${request.method} ${request.url.split('?')[0]}`,
   )
-}
-
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/
-
-function requestMeta(request: FastifyRequest, config: ResolvedOptions): Record<string, unknown> {
-  const meta: Record<string, unknown> = { requestId: request.id }
-  // An incoming W3C trace context joins the caller's trace when tracing is on (one header read).
-  const traceparent = request.headers.traceparent
-  if (typeof traceparent === 'string' && TRACEPARENT.test(traceparent)) {
-    meta['traceparent'] = traceparent
-    const tracestate = request.headers.tracestate
-    if (typeof tracestate === 'string' && tracestate.length <= 512) meta['tracestate'] = tracestate
-  }
-  if (config.metaHeaders.length > 0) {
-    const headers: Record<string, string> = {}
-    for (const name of config.metaHeaders) {
-      const value = request.headers[name]
-      if (typeof value === 'string') headers[name] = value
-    }
-    meta['headers'] = headers
-  }
-  return meta
-}
-
-function abortOnDisconnect(reply: FastifyReply): AbortController {
-  const abort = new AbortController()
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished)
-      abort.abort(new PlexusError('CANCELLED', 'The client went away'))
-  })
-  return abort
-}
-
-async function openStream(
-  kernel: Kernel,
-  route: Route,
-  input: unknown,
-  meta: Record<string, unknown>,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  abort: AbortController,
-  config: ResolvedOptions,
-  counters: GatewayCounters,
-): Promise<FastifyReply> {
-  const format: StreamFormat = String(request.headers.accept ?? '').includes('text/event-stream')
-    ? 'sse'
-    : 'ndjson'
-  const iterable = kernel.stream(route.address, input, {
-    meta,
-    signal: abort.signal,
-    ...(config.deadline === undefined ? {} : { deadline: config.deadline }),
-  })
-  const iterator = iterable[Symbol.asyncIterator]()
-  // The first item is awaited before the headers go out, so an opening error keeps its status.
-  const first = await iterator.next()
-  counters.openStreams++
-  const body = new StreamBody({
-    iterator,
-    first,
-    format,
-    abort,
-    toErrorBody: (error) => toErrorAnswer(error, config.statuses, request.id).body,
-  })
-  body.once('close', () => counters.openStreams--)
-  return reply
-    .code(route.status)
-    .header('content-type', STREAM_CONTENT_TYPES[format])
-    .header('cache-control', 'no-cache')
-    .header('x-accel-buffering', 'no')
-    .send(body)
 }
