@@ -60,7 +60,7 @@ function countsFor(scenario: Scenario): Counts {
         warmup: at(scenario.requests / 4),
         untimed: at(scenario.requests),
         timed: at(scenario.requests / 4),
-        minMs: Math.round(MIN_PASS_MS * Math.min(1, scale)),
+        minMs: Math.round((scenario.minPassMs ?? MIN_PASS_MS) * Math.min(1, scale)),
       }
     case 'replace':
       return { warmup: 0, untimed: 0, timed: at(scenario.requests) }

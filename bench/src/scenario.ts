@@ -98,6 +98,12 @@ export interface RequestScenario extends ScenarioBase {
   readonly requests: number
   /** Concurrencies to measure; default [1, 100]. */
   readonly concurrency?: readonly number[]
+  /**
+   * Shortest untimed pass of a full run in ms (default 1000; the warm-up lasts half of it):
+   * more for links across processes, whose JIT and buffers take seconds to settle. Every side
+   * of the scenario gets the same.
+   */
+  readonly minPassMs?: number
   readonly impls: Partial<Record<ImplName, RequestFactory | LoadFactory>>
 }
 
