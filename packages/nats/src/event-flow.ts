@@ -28,6 +28,8 @@ export const EVENTS_DROPPED = 'plexus.events.dropped'
 export interface LinkShare {
   inFlight: number
   closed: boolean
+  /** The peer tallies one-way events (its HELLO names `event-tally`); else each is a call. */
+  oneWay: boolean
 }
 
 /**

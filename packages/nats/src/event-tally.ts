@@ -1,5 +1,8 @@
 import { RAN_CODES } from './event-flow.js'
 
+/** The HELLO feature of a node that tallies one-way events; a peer without it gets calls. */
+export const EVENT_TALLY_FEATURE = 'event-tally'
+
 /** The address a node's tally of the peer's one-way events goes to (a `send` on the node link). */
 export const SETTLED_ADDRESS = 'link.$settled'
 

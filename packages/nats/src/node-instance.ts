@@ -1,8 +1,9 @@
 import { toPlexusError, type MessageContext } from '@plexus/kernel'
 import { SessionInstance, type Session } from '@plexus/wire'
-import type { EventFlow, LinkShare } from './event-flow.js'
+import { RAN_CODES, type EventFlow, type LinkShare } from './event-flow.js'
 
 const SENT: Promise<undefined> = Promise.resolve(undefined)
+const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({})
 
 /**
  * One service version served by a peer node, as this kernel reaches it: messages become
@@ -38,6 +39,7 @@ export class NodeInstance extends SessionInstance {
     const share = this.share
     if (events === undefined || share === undefined) return this.sendEvent(pattern, ctx, payload)
     if (!events.admit(share)) return SENT
+    if (!share.oneWay) return this.#call(events, share, pattern, ctx, payload)
     try {
       this.postEvent(pattern, ctx, payload)
     } catch (error) {
@@ -46,5 +48,24 @@ export class NodeInstance extends SessionInstance {
       return Promise.reject(typed)
     }
     return SENT
+  }
+
+  /** A peer that does not tally (an older release) answers each event: it settles one by one. */
+  #call(
+    events: EventFlow,
+    share: LinkShare,
+    pattern: string,
+    ctx: MessageContext,
+    payload: unknown,
+  ): Promise<unknown> {
+    return this.sendEvent(pattern, ctx, payload).then(
+      () => void events.settle(share, 1, NO_DROPS),
+      (error: unknown) => {
+        const code = toPlexusError(error).code
+        if (RAN_CODES.has(code)) events.settle(share, 1, NO_DROPS)
+        else events.settle(share, 0, { [code]: 1 })
+        throw error
+      },
+    )
   }
 }

@@ -2,7 +2,7 @@ import { headers, type NatsConnection } from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@plexus/kernel'
 import { EnvelopeType, LinkMac, LinkProof, Liveness, Session, createHello } from '@plexus/wire'
 import type { EventFlow, LinkShare } from './event-flow.js'
-import { EventTally, SETTLED_ADDRESS, type Tally } from './event-tally.js'
+import { EVENT_TALLY_FEATURE, EventTally, SETTLED_ADDRESS, type Tally } from './event-tally.js'
 import type { LocalManifests } from './local-manifests.js'
 import type { NatsSettings, PeerMetaTrust } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
@@ -57,7 +57,7 @@ export class NodeLink {
   readonly id: string
   readonly session: Session
   /** This link's share of the plain-event buffer: events sent to the peer not yet tallied. */
-  readonly events: LinkShare = { inFlight: 0, closed: false }
+  readonly events: LinkShare = { inFlight: 0, closed: false, oneWay: false }
   /** The peer side's link id, from the first message heard. */
   peerLink: string | undefined
   readonly #host: LinkHost
@@ -104,6 +104,7 @@ export class NodeLink {
         role: 'kernel',
         name: settings.node,
         maxFrameSize: host.maxFrameSize,
+        features: [EVENT_TALLY_FEATURE],
       }),
       logger: host.logger,
       maxFrameSize: host.maxFrameSize,
@@ -112,7 +113,8 @@ export class NodeLink {
         host.refused()
       },
       handlers: {
-        ready: () => {
+        ready: (handshake) => {
+          this.events.oneWay = handshake.peer.features?.includes(EVENT_TALLY_FEATURE) === true
           this.#ready = true
           host.ready?.(this)
           this.#sync()

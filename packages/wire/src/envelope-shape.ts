@@ -4,6 +4,7 @@ import { TYPE_NAMES } from './layout.js'
 import { protocolError } from './protocol-error.js'
 
 const MAX_VERSIONS = 16
+const MAX_FEATURES = 16
 
 /**
  * Checks the fields of a decoded envelope (not its nested payloads, see assertSafeValue).
@@ -100,6 +101,15 @@ function checkHello(e: Record<string, unknown>): void {
   }
   if (e.maxFrameSize !== undefined && !isCount(e.maxFrameSize)) {
     fail('HELLO', 'maxFrameSize', 'a positive integer', e.maxFrameSize)
+  }
+  const features = e.features
+  if (
+    features !== undefined &&
+    (!Array.isArray(features) ||
+      features.length > MAX_FEATURES ||
+      !features.every((f) => typeof f === 'string' && f.length > 0 && f.length <= 64))
+  ) {
+    fail('HELLO', 'features', `at most ${MAX_FEATURES} names of 1-64 characters`, features)
   }
   if (!Array.isArray(e.services)) fail('HELLO', 'services', 'an array', e.services)
   for (const s of e.services as unknown[]) checkManifest(s)

@@ -45,6 +45,8 @@ export interface HelloEnvelope {
   challenge?: string
   /** An ephemeral X25519 public key for the link's MAC keys (§5.3; base64url, keyed links). */
   kx?: string
+  /** Optional behaviours the sender speaks (§5); unknown names are ignored. */
+  features?: string[]
 }
 
 /** Asks the peer to run an action, stream or channel. */

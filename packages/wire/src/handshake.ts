@@ -15,6 +15,8 @@ export interface HelloInit {
   maxFrameSize?: number
   /** A credential, for a kernel that asks hosts for one. */
   token?: string
+  /** Optional behaviours this side speaks (HELLO `features`); a peer uses one only when named. */
+  features?: readonly string[]
 }
 
 /** Builds the HELLO a side sends first on a new link. */
@@ -28,6 +30,7 @@ export function createHello(init: HelloInit): HelloEnvelope {
   if (init.name !== undefined) hello.name = init.name
   if (init.maxFrameSize !== undefined) hello.maxFrameSize = init.maxFrameSize
   if (init.token !== undefined) hello.token = init.token
+  if (init.features !== undefined) hello.features = [...init.features]
   return hello
 }
 

@@ -38,6 +38,19 @@ describe('handshake', () => {
     )
   })
 
+  it('carries the optional features a side speaks across the wire; a peer without them sends none', () => {
+    const hello = createHello({ role: 'kernel', features: ['event-tally'] })
+    assert.deepEqual(decodeEnvelope(encodeEnvelope(hello)), hello)
+    assert.equal('features' in createHello({ role: 'kernel' }), false)
+  })
+
+  it('refuses a HELLO whose features are not a short list of short names', () => {
+    for (const features of ['event-tally', [''], ['x'.repeat(65)], Array(17).fill('f'), [7]]) {
+      const bytes = encodeEnvelope({ ...createHello({ role: 'kernel' }), features } as never)
+      assert.throws(() => decodeEnvelope(bytes), { code: 'PROTOCOL' }, JSON.stringify(features))
+    }
+  })
+
   it('refuses a link whose first envelope is not HELLO', () => {
     assert.throws(() => acceptHello({ t: 12, seq: 1 }), {
       code: 'PROTOCOL',
