@@ -39,6 +39,13 @@ export interface LinkHost {
 
 let opened = 0
 const TALLY_OPTIONS = { deadline: 0 }
+/**
+ * Frames per NATS message under load (the wire's default is 16, tuned for a socket). Each NATS
+ * message costs headers, a sequence number (and a MAC) here and routing in nats-server; at 64,
+ * calls across two nodes at c100 read 0.77x and 0.71x the raw NATS floor against 0.64x and
+ * 0.62x at 16 (two interleaved pairs of runs). A tick with fewer frames still leaves as one.
+ */
+const BATCH_FRAMES = 64
 const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({})
 
 /**
@@ -108,6 +115,7 @@ export class NodeLink {
       }),
       logger: host.logger,
       maxFrameSize: host.maxFrameSize,
+      batchFrames: BATCH_FRAMES,
       onRefused: () => {
         this.#refused++
         host.refused()

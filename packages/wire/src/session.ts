@@ -65,6 +65,8 @@ export interface SessionCommon {
   maxFrameSize?: number
   /** Items a flow's producer may run ahead of its consumer (default 16). */
   window?: number
+  /** Byte streams: frames past which a write leaves before the end of the tick (FrameWriter's `batchFrames`). */
+  batchFrames?: number
   /** Runs for every envelope or frame refused (counted by the owner across sessions). */
   onRefused?: () => void
   /**
@@ -140,6 +142,7 @@ export class Session implements ExchangeLink {
     this.#limits = limits
     const writerOptions = {
       ...limits,
+      ...(options.batchFrames === undefined ? {} : { batchFrames: options.batchFrames }),
       onError: (error: unknown) => this.#broken(toPlexusError(error)),
     }
     this.#writer =
