@@ -51,7 +51,7 @@ const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({})
 /**
  * The wire session between this node and one peer, as a byte stream of frames (length-prefixed
  * envelope bodies) cut into NATS messages on `plexus.<ns>.link.<peer>.<self>`: the frames of one
- * tick go as one message (a big frame as several), with headers naming the sending link, the
+ * tick go as one message (up to 64 frames; a big frame as several), with headers naming the sending link, the
  * receiving link and a sequence number, so a message lost by core NATS (at-most-once) is seen as
  * a gap — the link closes, its calls end UNAVAILABLE (retryable) — never as a silent loss. The
  * node with the smaller id is the initiator. PINGs on it (any traffic counts) declare a silent
@@ -304,7 +304,7 @@ export class NodeLink {
   }
 
   /**
-   * One tick's frames (every envelope written in the tick, coalesced by the session): one NATS
+   * One tick's frames (up to 64 envelopes written in the tick, coalesced by the session): one NATS
    * message, or consecutive segments of at most `segmentSize` bytes when they are bigger.
    */
   #publish(chunk: Buffer): void {
