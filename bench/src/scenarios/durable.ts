@@ -14,14 +14,15 @@ export default defineScenario({
   minPassMs: 5000,
   unavailable: natsServerMissing,
   notes:
-    'A private nats-server (file storage) per measurement, one process. Each op emits one event and resolves when the handler has run. Floor: nats.js v3 `js.publish(subject, json, { msgID })` (PubAck awaited in the background) and a durable pull consumer (`consume()`, explicit ack after the handler). Plexus: `kernel.emit` with `durableEvents` (outbox with msgID, a durable consumer, `kernel.dispatch`, ack after the handler). The untimed pass lasts at least 5 s (warm-up 2.5 s) on every side.',
+    'A private nats-server (file storage) per measurement, one process. Each op emits one event and resolves when the handler has run. Floor: nats.js v3 (connected with `noAsyncTraces`, as Plexus is) `js.publish(subject, json, { msgID })` (PubAck awaited in the background) and a durable pull consumer (`consume()`, explicit ack after the handler). Plexus: `kernel.emit` with `durableEvents` (outbox with msgID, a durable consumer, `kernel.dispatch`, ack after the handler). The untimed pass lasts at least 5 s (warm-up 2.5 s) on every side.',
   impls: {
     floor: async () => {
       const nats = await startNatsServer()
       const { connect } = await import('@nats-io/transport-node')
       const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } =
         await import('@nats-io/jetstream')
-      const nc = await connect({ servers: nats.url })
+      // Without async traces, as Plexus connects: nats.js builds two Errors per request otherwise.
+      const nc = await connect({ servers: nats.url, noAsyncTraces: true })
       const jsm = await jetstreamManager(nc)
       await jsm.streams.add({ name: 'PLEXUS_BENCH_EVENTS', subjects: ['plexus.bench.evt.>'] })
       await jsm.consumers.add('PLEXUS_BENCH_EVENTS', {

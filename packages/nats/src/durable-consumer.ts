@@ -65,6 +65,11 @@ export class DurableConsumer {
   readonly #sub: DurableSubscription
   readonly #busy = new Map<JsMsg, number>()
   readonly #slots: (() => void)[] = []
+  // Acks of a turn go out together: nats.js writes to the socket once per microtask checkpoint
+  // that has output, so an ack per settled handler cost a write per event (2 per op with the
+  // emit's publish, against the floor's 1 in an strace of the durable bench).
+  #acks: JsMsg[] = []
+  readonly #ackTurn = (): void => this.#flushAcks()
   #messages: ConsumerMessages | undefined
   #stopped = false
   #loop: Promise<void> | undefined
@@ -135,7 +140,27 @@ export class DurableConsumer {
     clearTimeout(timer)
     while (this.#busy.size > 0 && Date.now() < end)
       await new Promise((resolve) => setTimeout(resolve, 10))
+    this.#flushAcks()
     clearInterval(this.#working)
+  }
+
+  /** Acknowledges a handled event with the others of this turn. */
+  #ack(m: JsMsg): void {
+    if (this.#acks.push(m) === 1) setImmediate(this.#ackTurn)
+  }
+
+  #flushAcks(): void {
+    const acks = this.#acks
+    if (acks.length === 0) return
+    this.#acks = []
+    for (const m of acks) {
+      try {
+        m.ack()
+      } catch (error) {
+        // A closed connection: the server hands the event out again after its ack wait.
+        this.#deps.logger.warn({ err: error, consumer: this.name }, 'Durable ack not sent')
+      }
+    }
   }
 
   async #run(): Promise<void> {
@@ -217,7 +242,7 @@ export class DurableConsumer {
       }
       try {
         await kernel.dispatch(sub.service, topic, body.p, { meta })
-        m.ack()
+        this.#ack(m)
         stats.handled++
         return
       } catch (thrown) {

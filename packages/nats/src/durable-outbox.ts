@@ -52,6 +52,13 @@ export class Outbox {
   #waiting = false
   #closed = false
   #idle: (() => void)[] = []
+  // Emits of a turn are published together (one socket write; nats.js writes once per
+  // microtask checkpoint that has output, and emits arrive from many).
+  #turn = false
+  readonly #publishTurn = (): void => {
+    this.#turn = false
+    this.#pump()
+  }
 
   constructor(
     js: JetStreamClient,
@@ -83,7 +90,9 @@ export class Outbox {
       )
     }
     this.#queue.push(entry)
-    this.#pump()
+    if (this.#turn) return
+    this.#turn = true
+    setImmediate(this.#publishTurn)
   }
 
   /** Resolves once every event added so far is acknowledged. */
