@@ -14,6 +14,11 @@ const SUITE = [
   { id: 'T11', file: 'packages/nats/test/drain.test.ts', name: 'T11' },
   { id: 'T13', file: 'packages/nats/test/bounce.test.ts', name: 'T13' },
   { id: 'T14', file: 'packages/nats/test/durable-chaos.test.ts', name: 'T14' },
+  {
+    id: 'T14-power',
+    file: 'packages/nats/test/durable-power-loss.test.ts',
+    name: 'T14, informative',
+  },
   { id: 'T6', file: 'packages/isolate/test/hung-instance.test.ts', name: 'T6' },
   { id: 'T7', file: 'packages/kernel/test/deadlines.test.ts', name: 'A -> B -> C' },
   { id: 'T8', file: 'packages/resilience/test/retry.test.ts', name: 'T8' },

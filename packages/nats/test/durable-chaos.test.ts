@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { natsStore } from '@plexus/kv'
 import { reportGates, scale, startNatsCluster, until } from '@plexus/testing'
+import { killProcess as kill, startProcess as start } from './chaos-processes.js'
 import { skip } from './helpers.js'
 
 const TOTAL = scale({ small: 1500, full: 30_000 })
@@ -39,34 +40,6 @@ class Log {
     else if (kind === 'o') this.ordered.push(Number(a))
     else if (kind === 'done') this.done = true
   }
-}
-
-function start(t: TestContext, file: string, args: string[], log: Log): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => void child.kill('SIGKILL'))
-  let rest = ''
-  let errors = ''
-  let ready = false
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split('\n')
-    rest = lines.pop()!
-    for (const line of lines) {
-      if (line === 'ready') ready = true
-      else log.line(line)
-    }
-  })
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()))
-  return until(`${file} to be ready`, () => (ready ? child : undefined), {
-    ms: 30_000,
-    context: () => errors,
-  })
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
 }
 
 test(

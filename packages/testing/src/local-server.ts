@@ -13,6 +13,8 @@ export interface LocalServer {
   readonly dir: string
   /** Stops it (SIGTERM) and waits for the exit. */
   stop(): Promise<void>
+  /** Kills it (SIGKILL: no shutdown of its own, as a crash or a power loss) and waits for the exit. */
+  kill(): Promise<void>
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>
 }
@@ -64,15 +66,16 @@ export async function startLocalServer(
   const dir = await mkdtemp(join(tmpdir(), `plexus-${binary}-`))
   let child: ChildProcess | undefined
   let output = ''
-  const stop = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     const running = child
     child = undefined
     if (running === undefined || running.exitCode !== null || running.signalCode !== null) return
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve())
-      running.kill()
+      running.kill(signal)
     })
   }
+  const stop = () => end('SIGTERM')
   const start = async () => {
     const made = spawn(binary, args(port, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
     child = made
@@ -92,7 +95,7 @@ export async function startLocalServer(
     await rm(dir, { recursive: true, force: true })
   })
   await start()
-  return { port, dir, stop, start }
+  return { port, dir, stop, kill: () => end('SIGKILL'), start }
 }
 
 /** A private redis-server (no persistence) for one test; `url` is its `redis://` address. */
