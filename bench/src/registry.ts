@@ -31,6 +31,7 @@ const ORDER = [
   'durable',
   'nats-emit',
   'kv-redis',
+  'kv-nats',
   'http-get',
   'http-ws',
   'memory',

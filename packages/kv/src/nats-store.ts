@@ -64,6 +64,9 @@ export function natsStore(options: NatsStoreOptions = {}): SharedStore {
       try {
         nc = await connect({
           servers,
+          // Every get is a JetStream request, for which nats.js otherwise builds two Errors
+          // (stack traces); its failures become typed UNAVAILABLE errors anyway.
+          noAsyncTraces: true,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 250,
           timeout: options.connectTimeout ?? 5000,
