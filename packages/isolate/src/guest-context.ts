@@ -2,6 +2,7 @@ import {
   PlexusError,
   type CallOptions,
   type Context,
+  type CancelSource,
   type EmitOptions,
   type Logger,
   type Meta,
@@ -130,7 +131,8 @@ export class GuestContext implements Context {
     }
   }
 
-  #signalFor(own: AbortSignal | undefined): AbortSignal | undefined {
+  #signalFor(given: AbortSignal | CancelSource | undefined): AbortSignal | undefined {
+    const own = given === undefined || given instanceof AbortSignal ? given : signalOf(given)
     if (this.#exchange === undefined) return own
     return own === undefined ? this.signal : AbortSignal.any([own, this.signal])
   }
@@ -148,4 +150,12 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
 function traceFields(traceparent: unknown): { trace_id?: string; span_id?: string } {
   const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null
   return match === null ? {} : { trace_id: match[1]!, span_id: match[2]! }
+}
+
+/** An AbortSignal that follows a CancelSource (the guest's link carries signals only). */
+function signalOf(source: CancelSource): AbortSignal {
+  const controller = new AbortController()
+  if (source.aborted) controller.abort(source.reason)
+  else source.addEventListener('abort', () => controller.abort(source.reason), { once: true })
+  return controller.signal
 }

@@ -1,4 +1,4 @@
-import type { CallOptions, EmitOptions, MessageContext, Meta } from './context.js'
+import type { CallOptions, CancelSource, EmitOptions, MessageContext, Meta } from './context.js'
 import type { Deadlined } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -64,7 +64,7 @@ export class CallContext implements MessageContext, Deadlined {
   t0 = NaN
   readonly #bus: Bus
   readonly #parent: MessageContext | undefined
-  readonly #cancel: AbortSignal | undefined
+  readonly #cancel: AbortSignal | CancelSource | undefined
   #deadline: number
   #meta: Meta | undefined
   #controller: AbortController | undefined
@@ -126,7 +126,7 @@ export class CallContext implements MessageContext, Deadlined {
   }
 
   /** The caller's cancel signal (its own `signal` option, or the parent's). */
-  get cancelSignal(): AbortSignal | undefined {
+  get cancelSignal(): AbortSignal | CancelSource | undefined {
     return this.#cancel
   }
 
@@ -144,8 +144,12 @@ export class CallContext implements MessageContext, Deadlined {
       const parent = this.#parent?.signal
       const sources = [controller.signal]
       if (parent !== undefined) sources.push(parent)
-      if (this.#cancel !== undefined && this.#cancel !== this.#parent?.cancelSignal) {
-        sources.push(this.#cancel)
+      const cancel = this.#cancel
+      if (cancel !== undefined && cancel !== this.#parent?.cancelSignal) {
+        if (cancel instanceof AbortSignal) sources.push(cancel)
+        else if (cancel.aborted) controller.abort(cancel.reason)
+        // A link's exchange: followed only once the handler asks for its signal.
+        else cancel.addEventListener('abort', () => controller.abort(cancel.reason))
       }
       this.#signal = sources.length === 1 ? controller.signal : AbortSignal.any(sources)
     }

@@ -11,7 +11,23 @@ export interface CallOptions {
   /** Metadata merged over the caller's metadata. */
   meta?: Meta
   /** Aborting it ends the call with `CANCELLED` and aborts the callee's `ctx.signal`. */
-  signal?: AbortSignal
+  signal?: AbortSignal | CancelSource
+}
+
+/**
+ * What cancels a call besides an AbortSignal (which is one): a link's exchange answers these
+ * without building an AbortController and an EventTarget per served call. `reason` is read once
+ * `aborted` is true; each listener added runs once, on abort.
+ */
+export interface CancelSource {
+  /** True once cancelled. */
+  readonly aborted: boolean
+  /** Why it was cancelled. */
+  readonly reason: unknown
+  /** Runs `listener` once when cancelled. */
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  /** Forgets a listener added before. */
+  removeEventListener(type: 'abort', listener: () => void): void
 }
 
 /** Options of `emit`. */
@@ -67,7 +83,7 @@ export interface MessageContext extends Context {
   /** Why the message was aborted (deadline, cancel, link loss), if it was. */
   readonly reason: PlexusError | undefined
   /** The caller's cancel signal, if it gave one (not created on demand, unlike `signal`). */
-  readonly cancelSignal: AbortSignal | undefined
+  readonly cancelSignal: AbortSignal | CancelSource | undefined
   /** The metadata if any was set, without creating it. */
   peekMeta(): Meta | undefined
   /** `'service.action'` or `event 'topic' in 'service'`, for messages and logs. */

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js'
+import type { CancelSource } from './context.js'
 import { PlexusError } from './errors.js'
 
 /** What the wheel needs from a call's context. */
@@ -6,7 +7,7 @@ export interface Deadlined {
   /** Absolute deadline on the kernel clock. */
   readonly deadline: number
   /** The external signal that cancels the call, if the caller passed one. */
-  readonly cancelSignal: AbortSignal | undefined
+  readonly cancelSignal: CancelSource | undefined
   /** Aborts the callee's signal with `reason`. */
   abort(reason: PlexusError): void
   /** Describes the call for error messages. */

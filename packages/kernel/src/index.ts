@@ -53,7 +53,14 @@ export {
   type StreamSpec,
 } from './service.js'
 /** What handlers receive. */
-export type { CallOptions, Context, EmitOptions, MessageContext, Meta } from './context.js'
+export type {
+  CallOptions,
+  CancelSource,
+  Context,
+  EmitOptions,
+  MessageContext,
+  Meta,
+} from './context.js'
 /** The error family. */
 export {
   ERROR_CODES,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { defineService } from '@plexus/kernel'
+import { defineService, type CancelSource } from '@plexus/kernel'
 import { eventually, quietKernel, rejectionOf, reportGates, scale, sleep } from './helpers.js'
 
 /** T7's runs: RELIABILITY.md asks 1,000. */
@@ -163,6 +163,68 @@ describe('deadlines and cancellation', () => {
     assert.equal(calleeAborted, true)
     const early = await rejectionOf(kernel.call('slow.wait', {}, { signal: AbortSignal.abort() }))
     assert.equal(early.code, 'CANCELLED')
+    assert.equal(kernel.pendingCalls, 0)
+    await kernel.stop()
+  })
+
+  it('cancels through a CancelSource that is not an AbortSignal (as a link serves calls): CANCELLED, the callee aborted, no listener left once calls end', async () => {
+    /** A link's exchange, as the kernel sees it. */
+    class Source implements CancelSource {
+      aborted = false
+      reason: unknown
+      readonly listeners = new Set<() => void>()
+      addEventListener(_type: 'abort', listener: () => void): void {
+        this.listeners.add(listener)
+      }
+      removeEventListener(_type: 'abort', listener: () => void): void {
+        this.listeners.delete(listener)
+      }
+      cancel(): void {
+        this.aborted = true
+        this.reason = new Error('peer cancelled')
+        for (const listener of this.listeners) listener()
+      }
+    }
+    let held = 0
+    let calleeAborted = 0
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'slow',
+        actions: {
+          wait: (ctx) =>
+            new Promise<void>((resolve) => {
+              held++
+              if (ctx.signal.aborted) {
+                calleeAborted++
+                return resolve()
+              }
+              ctx.signal.addEventListener('abort', () => {
+                calleeAborted++
+                resolve()
+              })
+            }),
+          quick: () => 'done',
+        },
+      }),
+    )
+    await kernel.start()
+    const source = new Source()
+    const pending = kernel.call('slow.wait', {}, { signal: source })
+    assert.ok(await eventually(() => held === 1), 'the handler holds the call')
+    source.cancel()
+    assert.equal((await rejectionOf(pending)).code, 'CANCELLED')
+    assert.equal(calleeAborted, 1)
+    // A call that ends by itself forgets its listener; one given an aborted source ends
+    // CANCELLED at once, its handler's signal aborted (as with an aborted AbortSignal).
+    const unused = new Source()
+    assert.equal(await kernel.call('slow.quick', {}, { signal: unused }), 'done')
+    assert.equal(unused.listeners.size, 0)
+    unused.cancel()
+    assert.equal(
+      (await rejectionOf(kernel.call('slow.wait', {}, { signal: unused }))).code,
+      'CANCELLED',
+    )
+    assert.ok(await eventually(() => calleeAborted === held), 'every held call aborted')
     assert.equal(kernel.pendingCalls, 0)
     await kernel.stop()
   })

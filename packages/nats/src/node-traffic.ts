@@ -164,6 +164,6 @@ function optionsOf(
   if (request.deadline < NO_DEADLINE) options.deadline = Math.max(1, request.deadline)
   const meta = request.meta
   if (meta !== undefined) options.meta = trust ? trust.admit(meta) : meta
-  if (exchange !== undefined) options.signal = exchange.signal
+  if (exchange !== undefined) options.signal = exchange
   return options
 }

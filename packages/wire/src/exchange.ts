@@ -1,4 +1,4 @@
-import { PlexusError, toPlexusError } from '@plexus/kernel'
+import { PlexusError, toPlexusError, type CancelSource } from '@plexus/kernel'
 import { EnvelopeType, type Envelope, type RequestEnvelope, type RequestKind } from './envelope.js'
 import { FlowIn } from './flow-in.js'
 import { FlowOut } from './flow-out.js'
@@ -15,9 +15,11 @@ export interface ExchangeLink {
 
 /**
  * The responder's side of one REQUEST received on a link: answers it exactly once, streams
- * with the peer's credit, feeds channel input, and aborts its signal on CANCEL.
+ * with the peer's credit, feeds channel input, and aborts its signal on CANCEL. It is the call's
+ * CancelSource itself, so serving a call builds no AbortController unless the handler reads
+ * `ctx.signal`.
  */
-export class Exchange {
+export class Exchange implements CancelSource {
   readonly id: number
   readonly kind: RequestKind
   /** Called once when the peer cancels or the link dies. */
@@ -26,6 +28,9 @@ export class Exchange {
   readonly #credit: number
   #controller: AbortController | undefined
   #reason: PlexusError | undefined
+  /** Abort listeners: the deadline wheel's, and the callee context's once it made a signal. */
+  #listener: (() => void) | undefined
+  #listeners: (() => void)[] | undefined
   #producer: FlowOut | undefined
   #input: FlowIn | undefined
   #ended = false
@@ -40,6 +45,27 @@ export class Exchange {
   /** Why the exchange was aborted, if it was. */
   get reason(): PlexusError | undefined {
     return this.#reason
+  }
+
+  /** True once the peer cancelled or the link died. */
+  get aborted(): boolean {
+    return this.#reason !== undefined
+  }
+
+  /** Runs `listener` once when the peer cancels or the link dies. */
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#reason !== undefined) return
+    if (this.#listener === undefined) this.#listener = listener
+    else (this.#listeners ??= []).push(listener)
+  }
+
+  /** Forgets a listener added before. */
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.#listener === listener) this.#listener = undefined
+    else if (this.#listeners !== undefined) {
+      const at = this.#listeners.indexOf(listener)
+      if (at >= 0) this.#listeners.splice(at, 1)
+    }
   }
 
   /** Aborted when the peer cancels or the link dies. */
@@ -130,6 +156,11 @@ export class Exchange {
     if (this.#reason !== undefined) return
     this.#reason = reason
     this.#controller?.abort(reason)
+    const first = this.#listener
+    const more = this.#listeners
+    this.#listener = this.#listeners = undefined
+    first?.()
+    if (more !== undefined) for (const listener of more) listener()
     this.#producer?.stop()
     this.#input?.fail(reason)
     this.#ended = true

@@ -31,7 +31,7 @@ export class HostTraffic {
     if (request.deadline < NO_DEADLINE) options.deadline = Math.max(1, request.deadline)
     const meta = ownMeta(request.meta)
     if (meta !== undefined) options.meta = meta
-    if (exchange !== undefined) options.signal = exchange.signal
+    if (exchange !== undefined) options.signal = exchange
     try {
       switch (request.kind) {
         case 'call':
