@@ -9,6 +9,9 @@ export default defineScenario({
   name: 'child-process',
   title: 'call to another process (loopback TCP)',
   requests: 40_000,
+  // Across processes the rate climbs for seconds after start: in 1 s windows remote-ws read
+  // 108k-184k calls/s, in 5 s windows 229k-297k (docs/benchmarks.md, 2026-12-03). Every side alike.
+  minPassMs: 5000,
   notes:
     "Floors: one socket, 4-byte length + JSON `{ id, a, b }` frames, replies matched by id; 'floor' writes every frame, 'floor-coalesced' writes once per tick on both ends. Moleculer: its TCP transporter (static URLs, UDP discovery off, 1 s gossip), default JSON serializer. Plexus: `placement: 'process'` from @plexus/isolate (its wire protocol over the child's pipe), the same `math` module.",
   impls: {
