@@ -8,6 +8,7 @@ import {
   type Meta,
 } from '@plexus/kernel'
 import { NO_DEADLINE, PARENT_KEY, type Exchange, type Session } from '@plexus/wire'
+import { EitherCancel } from './either-cancel.js'
 
 /**
  * What a handler receives inside a worker or child: the same `Context` as inline, whose
@@ -131,10 +132,14 @@ export class GuestContext implements Context {
     }
   }
 
-  #signalFor(given: AbortSignal | CancelSource | undefined): AbortSignal | undefined {
-    const own = given === undefined || given instanceof AbortSignal ? given : signalOf(given)
-    if (this.#exchange === undefined) return own
-    return own === undefined ? this.signal : AbortSignal.any([own, this.signal])
+  #signalFor(
+    given: AbortSignal | CancelSource | undefined,
+  ): AbortSignal | CancelSource | undefined {
+    if (this.#exchange === undefined) return given
+    if (given === undefined) return this.signal
+    return given instanceof AbortSignal
+      ? AbortSignal.any([given, this.signal])
+      : new EitherCancel(given, this.signal)
   }
 
   #meta(extra: Meta | undefined): Meta {
@@ -150,12 +155,4 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
 function traceFields(traceparent: unknown): { trace_id?: string; span_id?: string } {
   const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null
   return match === null ? {} : { trace_id: match[1]!, span_id: match[2]! }
-}
-
-/** An AbortSignal that follows a CancelSource (the guest's link carries signals only). */
-function signalOf(source: CancelSource): AbortSignal {
-  const controller = new AbortController()
-  if (source.aborted) controller.abort(source.reason)
-  else source.addEventListener('abort', () => controller.abort(source.reason), { once: true })
-  return controller.signal
 }

@@ -71,6 +71,15 @@ export function linkConformance(placement: string, setup: ConformanceSetup): voi
       )
     })
 
+    it('lets a handler pass its own long-lived signal or CancelSource to many calls: each still cancels, and none leaves a listener on it once it ends', async () => {
+      assert.deepEqual(await kernel.call('echo.ownSignals', { n: 40 }), {
+        signal: 0,
+        source: 0,
+        cancelled: 'CANCELLED',
+        after: 0,
+      })
+    })
+
     it('cancels a call when the caller aborts: CANCELLED, and the handler signal aborts', async () => {
       const before = (await kernel.call('echo.abortedSeen')) as number
       const controller = new AbortController()

@@ -1,6 +1,7 @@
 import type { CallOptions, CancelSource, EmitOptions, MessageContext, Meta } from './context.js'
 import type { Deadlined } from './deadline-wheel.js'
 import { PlexusError } from './errors.js'
+import { followCancel } from './follow-cancel.js'
 import type { Logger } from './logger.js'
 
 /** The kernel operations a context routes through (implemented by the kernel). */
@@ -71,6 +72,8 @@ export class CallContext implements MessageContext, Deadlined {
   #signal: AbortSignal | undefined
   #reason: PlexusError | undefined
   #logger: Logger | undefined
+  #following: (() => void) | undefined
+  #ended = false
 
   constructor(
     bus: Bus,
@@ -147,9 +150,10 @@ export class CallContext implements MessageContext, Deadlined {
       const cancel = this.#cancel
       if (cancel !== undefined && cancel !== this.#parent?.cancelSignal) {
         if (cancel instanceof AbortSignal) sources.push(cancel)
+        // A link's exchange or the caller's own source: followed only once the handler asks
+        // for its signal, and only until the message ends (release).
+        else if (!this.#ended) this.#following = followCancel(cancel, controller)
         else if (cancel.aborted) controller.abort(cancel.reason)
-        // A link's exchange: followed only once the handler asks for its signal.
-        else cancel.addEventListener('abort', () => controller.abort(cancel.reason))
       }
       this.#signal = sources.length === 1 ? controller.signal : AbortSignal.any(sources)
     }
@@ -163,6 +167,19 @@ export class CallContext implements MessageContext, Deadlined {
   /** Lifts the deadline (a long-lived stream opened without one); nested calls get their own. */
   unbound(): void {
     this.#deadline = Infinity
+  }
+
+  /**
+   * The message ended: its signal stops following the caller's cancel source, so a long-lived
+   * source passed to many calls keeps no listener per call. Idempotent.
+   */
+  release(): void {
+    this.#ended = true
+    const listener = this.#following
+    if (listener !== undefined) {
+      this.#following = undefined
+      ;(this.#cancel as CancelSource).removeEventListener('abort', listener)
+    }
   }
 
   /** Aborts this message with `reason` (first reason wins). */

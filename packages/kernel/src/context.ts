@@ -17,7 +17,8 @@ export interface CallOptions {
 /**
  * What cancels a call besides an AbortSignal (which is one): a link's exchange answers these
  * without building an AbortController and an EventTarget per served call. `reason` is read once
- * `aborted` is true; each listener added runs once, on abort.
+ * `aborted` is true; each listener added runs once, on abort, and is removed once its call ends,
+ * so one long-lived source may serve any number of calls.
  */
 export interface CancelSource {
   /** True once cancelled. */

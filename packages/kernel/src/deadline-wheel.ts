@@ -14,6 +14,8 @@ export interface Deadlined {
   describe(): string
   /** Budget the call started with, in ms (for messages). */
   readonly budget: number
+  /** The message ended: drop what it holds on its cancel source. */
+  release(): void
 }
 
 // `new Promise(capture)` hands its resolvers over without an executor closure per tracked call.
@@ -38,6 +40,7 @@ class Entry {
     readonly resolve: (value: unknown) => void,
     readonly reject: (reason: unknown) => void,
     readonly bucket: Bucket,
+    readonly ends: boolean,
   ) {}
   /** Ends the call with `reason` (TIMEOUT, CANCELLED or UNAVAILABLE); called at most once. */
   expire(reason: PlexusError): void {
@@ -83,13 +86,14 @@ export class DeadlineWheel {
   /**
    * Settles with `work`'s outcome, or rejects with TIMEOUT when the context's deadline passes
    * first (or CANCELLED when its cancel signal fires), aborting the context's signal either way.
+   * `ends`: `work` is the whole message (not one pull of a stream), so settling releases it.
    */
-  track<T>(ctx: Deadlined, work: PromiseLike<T>): Promise<T> {
+  track<T>(ctx: Deadlined, work: PromiseLike<T>, ends = false): Promise<T> {
     const deadline = ctx.deadline
     const signal = ctx.cancelSignal
-    if (signal?.aborted) return this.#refuse(ctx, work, cancelled(ctx))
+    if (signal?.aborted) return this.#refuse(ctx, work, cancelled(ctx), ends)
     const promise = new Promise<T>(capture as never)
-    const entry = this.#add(ctx, resolveNext, rejectNext, deadline)
+    const entry = this.#add(ctx, resolveNext, rejectNext, deadline, ends)
     if (signal !== undefined) {
       entry.onCancel = () => {
         if (this.#settle(entry)) entry.expire(cancelled(ctx))
@@ -127,9 +131,10 @@ export class DeadlineWheel {
     this.#closed = false
   }
 
-  #refuse<T>(ctx: Deadlined, work: PromiseLike<T>, reason: PlexusError): Promise<T> {
+  #refuse<T>(ctx: Deadlined, work: PromiseLike<T>, reason: PlexusError, ends: boolean): Promise<T> {
     work.then(undefined, () => {})
     ctx.abort(reason)
+    if (ends) ctx.release()
     return Promise.reject(reason)
   }
 
@@ -138,6 +143,7 @@ export class DeadlineWheel {
     resolve: (value: unknown) => void,
     reject: (reason: unknown) => void,
     deadline: number,
+    ends: boolean,
   ): Entry {
     const key = Math.ceil(deadline / this.#resolution)
     let bucket = this.#buckets.get(key)
@@ -146,7 +152,7 @@ export class DeadlineWheel {
       this.#buckets.set(key, bucket)
       insertSorted(this.#keys, key)
     }
-    const entry = new Entry(ctx, resolve, reject, bucket)
+    const entry = new Entry(ctx, resolve, reject, bucket, ends)
     bucket.items.push(entry)
     bucket.live++
     if (this.#pending++ === 0) {
@@ -163,6 +169,7 @@ export class DeadlineWheel {
     if (entry.onCancel !== undefined) {
       entry.ctx.cancelSignal?.removeEventListener('abort', entry.onCancel)
     }
+    if (entry.ends) entry.ctx.release()
     const bucket = entry.bucket
     // Release settled entries cheaply: pop them off the tail (a call at concurrency 1 always
     // settles the tail), and compact a bucket that is mostly dead. An empty bucket stays keyed

@@ -138,7 +138,7 @@ export class Router {
       if (again !== undefined) throw again
       return entry.pick(input, ctx).invoke(route.action, ctx, input)
     })
-    return this.#wheel.track(ctx, ready)
+    return this.#wheel.track(ctx, ready, true)
   }
 
   /** Why a message cannot be routed to `version` now, or undefined when it can (or may soon). */

@@ -89,6 +89,7 @@ export class StreamCall implements AsyncIterableIterator<unknown> {
       // The same fault rule as calls: a stream that failed on its instance feeds outlier ejection.
       if (failed) stats.recordError(reason?.code ?? 'HANDLER')
       else stats.consecutiveErrors = 0
+      opened.ctx.release()
       if (reason !== undefined) {
         opened.ctx.abort(reason)
         // The producer may be suspended mid-step; its return() then runs when that step settles.
@@ -99,6 +100,7 @@ export class StreamCall implements AsyncIterableIterator<unknown> {
       // Closed before the producer answered: close it as soon as it does.
       this.#opening.then(
         (late) => {
+          late.ctx.release()
           if (reason !== undefined) late.ctx.abort(reason)
           late.iterator.return?.()?.then(undefined, () => {})
         },

@@ -6,6 +6,24 @@ import { eventually, quietKernel, rejectionOf, reportGates, scale, sleep } from 
 /** T7's runs: RELIABILITY.md asks 1,000. */
 const RUNS = scale({ small: 200, full: 1000 })
 
+/** A cancel source that is not an AbortSignal (a link's exchange, or a caller's own). */
+class Source implements CancelSource {
+  aborted = false
+  reason: unknown
+  readonly listeners = new Set<() => void>()
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.add(listener)
+  }
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.delete(listener)
+  }
+  cancel(): void {
+    this.aborted = true
+    this.reason = new Error('peer cancelled')
+    for (const listener of this.listeners) listener()
+  }
+}
+
 describe('deadlines and cancellation', () => {
   it('fails a call with TIMEOUT when its deadline passes and aborts the callee signal', async () => {
     let aborted: unknown
@@ -168,23 +186,6 @@ describe('deadlines and cancellation', () => {
   })
 
   it('cancels through a CancelSource that is not an AbortSignal (as a link serves calls): CANCELLED, the callee aborted, no listener left once calls end', async () => {
-    /** A link's exchange, as the kernel sees it. */
-    class Source implements CancelSource {
-      aborted = false
-      reason: unknown
-      readonly listeners = new Set<() => void>()
-      addEventListener(_type: 'abort', listener: () => void): void {
-        this.listeners.add(listener)
-      }
-      removeEventListener(_type: 'abort', listener: () => void): void {
-        this.listeners.delete(listener)
-      }
-      cancel(): void {
-        this.aborted = true
-        this.reason = new Error('peer cancelled')
-        for (const listener of this.listeners) listener()
-      }
-    }
     let held = 0
     let calleeAborted = 0
     const kernel = quietKernel().add(
@@ -225,6 +226,59 @@ describe('deadlines and cancellation', () => {
       'CANCELLED',
     )
     assert.ok(await eventually(() => calleeAborted === held), 'every held call aborted')
+    assert.equal(kernel.pendingCalls, 0)
+    await kernel.stop()
+  })
+
+  it('keeps no listener on a long-lived CancelSource once the calls given it end, whether their handlers answer at once, later, by throwing or by streaming', async () => {
+    const calls = 50
+    let read = 0
+    const kernel = quietKernel().add(
+      defineService({
+        name: 'reader',
+        actions: {
+          now: (ctx) => (ctx.signal.aborted ? 'aborted' : 'ok'),
+          later: async (ctx) => {
+            await sleep(0)
+            return ctx.signal.aborted ? 'aborted' : 'ok'
+          },
+          throws: (ctx) => {
+            if (!ctx.signal.aborted) throw new Error('no')
+          },
+          hold: (ctx) =>
+            new Promise<string>((resolve) => {
+              read++
+              ctx.signal.addEventListener('abort', () => resolve('aborted'))
+            }),
+        },
+        streams: {
+          few: async function* (ctx) {
+            yield ctx.signal.aborted
+            yield 2
+          },
+        },
+      }),
+    )
+    await kernel.start()
+    const source = new Source()
+    for (let i = 0; i < calls; i++) {
+      assert.equal(await kernel.call('reader.now', {}, { signal: source }), 'ok')
+      assert.equal(await kernel.call('reader.later', {}, { signal: source }), 'ok')
+      assert.equal(
+        (await rejectionOf(kernel.call('reader.throws', {}, { signal: source }))).code,
+        'HANDLER',
+      )
+      const items: unknown[] = []
+      for await (const item of kernel.stream('reader.few', {}, { signal: source })) items.push(item)
+      assert.deepEqual(items, [false, 2])
+    }
+    assert.equal(source.listeners.size, 0, 'no listener left after 4 x 50 ended calls')
+    // The source still cancels the call that holds it, and that call's listeners go too.
+    const held = kernel.call('reader.hold', {}, { signal: source })
+    assert.ok(await eventually(() => read === 1), 'the handler holds the call')
+    source.cancel()
+    assert.equal((await rejectionOf(held)).code, 'CANCELLED')
+    assert.equal(source.listeners.size, 0)
     assert.equal(kernel.pendingCalls, 0)
     await kernel.stop()
   })

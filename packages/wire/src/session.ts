@@ -1,4 +1,4 @@
-import { PlexusError, toPlexusError, type Logger } from '@plexus/kernel'
+import { PlexusError, toPlexusError, type CancelSource, type Logger } from '@plexus/kernel'
 import { decodeEnvelope } from './envelope-decoder.js'
 import {
   EnvelopeType,
@@ -83,8 +83,8 @@ export interface OutboundOptions {
   /** Budget in ms (Infinity: none; sent as the u32 maximum). */
   deadline: number
   caller?: string | undefined
-  /** Cancels the request when it aborts. */
-  signal?: AbortSignal | undefined
+  /** Cancels the request when it aborts; its listener is removed once the request ends. */
+  signal?: AbortSignal | CancelSource | undefined
   /** Polled every 50 ms: once it has a `reason`, the request is cancelled (cheaper than a signal per call). */
   cancel?: { readonly reason: PlexusError | undefined } | undefined
   /** Anything the owner wants back from `ownerOf(id)`. */
@@ -98,6 +98,9 @@ interface Outbound {
   input: FlowOut | undefined
   cancel: { readonly reason: PlexusError | undefined } | undefined
   owner: unknown
+  /** The listener on the caller's signal, removed when the request ends. */
+  onAbort: (() => void) | undefined
+  signal: AbortSignal | CancelSource | undefined
 }
 
 const SWEEP_MS = 50
@@ -211,6 +214,8 @@ export class Session implements ExchangeLink {
         input: undefined,
         cancel: options.cancel,
         owner: options.owner,
+        onAbort: undefined,
+        signal: options.signal,
       }
       try {
         this.#writer.write(this.#request(id, 'call', address, input, options))
@@ -219,7 +224,7 @@ export class Session implements ExchangeLink {
         return
       }
       this.#out.set(id, entry)
-      this.#watch(id, options)
+      this.#watch(id, entry, options)
     })
   }
 
@@ -263,6 +268,8 @@ export class Session implements ExchangeLink {
       input: undefined,
       cancel: options.cancel,
       owner: options.owner,
+      onAbort: undefined,
+      signal: options.signal,
     }
     const request = this.#request(
       id,
@@ -279,7 +286,7 @@ export class Session implements ExchangeLink {
       return flow
     }
     this.#out.set(id, entry)
-    this.#watch(id, options)
+    this.#watch(id, entry, options)
     if (kind === 'channel') {
       const source = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]()
       const pump = (entry.input = new FlowOut(0))
@@ -434,12 +441,12 @@ export class Session implements ExchangeLink {
     return request
   }
 
-  #watch(id: number, options: OutboundOptions): void {
+  #watch(id: number, entry: Outbound, options: OutboundOptions): void {
     const signal = options.signal
     if (signal !== undefined) {
-      const onAbort = (): void => this.#cancelOut(id, cancelled(signal))
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
+      if (signal.aborted) return this.#cancelOut(id, cancelled(signal))
+      entry.onAbort = (): void => this.#cancelOut(id, cancelled(signal))
+      signal.addEventListener('abort', entry.onAbort, { once: true })
     }
     if (options.cancel !== undefined && this.#sweeper === undefined) {
       this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
@@ -464,6 +471,7 @@ export class Session implements ExchangeLink {
   }
 
   #fail(entry: Outbound, error: PlexusError): void {
+    unwatch(entry)
     entry.reject?.(error)
     entry.flow?.fail(error)
     entry.input?.stop()
@@ -523,6 +531,7 @@ export class Session implements ExchangeLink {
         const entry = this.#out.get(e.id)
         if (entry?.resolve === undefined) return
         this.#out.delete(e.id)
+        unwatch(entry)
         return entry.resolve(e.output)
       }
       case EnvelopeType.ERROR: {
@@ -539,6 +548,7 @@ export class Session implements ExchangeLink {
         const entry = this.#out.get(e.id)
         if (entry?.flow === undefined) return
         this.#out.delete(e.id)
+        unwatch(entry)
         entry.input?.stop()
         return entry.flow.end()
       }
@@ -622,7 +632,12 @@ export class Session implements ExchangeLink {
   }
 }
 
-function cancelled(signal: AbortSignal): PlexusError {
+/** Drops a request's listener on its caller's signal: the request ended. */
+function unwatch(entry: Outbound): void {
+  if (entry.onAbort !== undefined) entry.signal!.removeEventListener('abort', entry.onAbort)
+}
+
+function cancelled(signal: AbortSignal | CancelSource): PlexusError {
   const reason: unknown = signal.reason
   return reason instanceof PlexusError
     ? reason
