@@ -72,8 +72,8 @@ export class CallContext implements MessageContext, Deadlined {
   #signal: AbortSignal | undefined
   #reason: PlexusError | undefined
   #logger: Logger | undefined
-  #following: (() => void) | undefined
-  #ended = false
+  /** The listener on the caller's cancel source, if followed; null once released. */
+  #following: (() => void) | null | undefined
 
   constructor(
     bus: Bus,
@@ -152,7 +152,7 @@ export class CallContext implements MessageContext, Deadlined {
         if (cancel instanceof AbortSignal) sources.push(cancel)
         // A link's exchange or the caller's own source: followed only once the handler asks
         // for its signal, and only until the message ends (release).
-        else if (!this.#ended) this.#following = followCancel(cancel, controller)
+        else if (this.#following !== null) this.#following = followCancel(cancel, controller)
         else if (cancel.aborted) controller.abort(cancel.reason)
       }
       this.#signal = sources.length === 1 ? controller.signal : AbortSignal.any(sources)
@@ -174,12 +174,9 @@ export class CallContext implements MessageContext, Deadlined {
    * source passed to many calls keeps no listener per call. Idempotent.
    */
   release(): void {
-    this.#ended = true
     const listener = this.#following
-    if (listener !== undefined) {
-      this.#following = undefined
-      ;(this.#cancel as CancelSource).removeEventListener('abort', listener)
-    }
+    this.#following = null
+    if (listener != null) (this.#cancel as CancelSource).removeEventListener('abort', listener)
   }
 
   /** Aborts this message with `reason` (first reason wins). */
