@@ -4,8 +4,9 @@
  *
  *   node --conditions=plexus-source --import tsx hosts/python/tools/fake-kernel.ts
  *
- * Until the kernel's own TCP listener exists this is the end-to-end check of the host; the
- * kernel side is the repo's `Session`, so what passes here is what the real link speaks.
+ * The kernel side is the repo's `Session`, so what passes here is what the real link speaks; a
+ * script rather than the real kernel so it can also send what a kernel never would (bad frames,
+ * wrong id parity, no HELLO). packages/remote/test/python-host.test.ts runs it in the suite.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'

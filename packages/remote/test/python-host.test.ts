@@ -150,3 +150,22 @@ describe('a Python service host (standard library only) over remote TCP', { skip
     assert.equal(await kernel.call('pyecho.echo', 'back'), 'back')
   })
 })
+
+describe('the Python host at the wire level (hosts/python/tools/fake-kernel.ts)', { skip }, () => {
+  it('passes every check of the wire-level script: framing, ids, handshake, deadlines, cancel, credit, violations, reconnect', async () => {
+    const script = fileURLToPath(
+      new URL('../../../hosts/python/tools/fake-kernel.ts', import.meta.url),
+    )
+    const run = spawn(process.execPath, ['--conditions=plexus-source', '--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Bounded: the script bounds each check at 15 s; the whole run takes ~30 s.
+      timeout: 180_000,
+    })
+    let out = ''
+    run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    run.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve))
+    assert.equal(code, 0, out)
+    assert.match(out, /\n(\d+) passed, 0 failed\n/)
+  })
+})
