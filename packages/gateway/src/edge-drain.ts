@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify'
+import type { ServerResponse } from 'node:http'
 
 /**
  * The edge's half of a graceful stop. Once draining, new requests are refused (503) while the
@@ -9,7 +9,9 @@ import type { FastifyReply } from 'fastify'
 export class EdgeDrain {
   #draining = false
   #refusing = false
-  #active = 0
+  // The accepted responses not closed yet: the gateway's one close listener settles them, so a
+  // tracked request costs a set entry and no listener or closure of its own.
+  readonly #tracked = new Set<ServerResponse>()
   #idle: (() => void) | undefined
 
   /** True once `drain()` was called: readiness is false from then on. */
@@ -24,16 +26,17 @@ export class EdgeDrain {
 
   /** Requests accepted and not answered yet. */
   get active(): number {
-    return this.#active
+    return this.#tracked.size
   }
 
-  /** Counts an accepted request until its answer is written or its client goes away. */
-  track(reply: FastifyReply): void {
-    this.#active++
-    reply.raw.once('close', () => {
-      this.#active--
-      if (this.#active === 0) this.#idle?.()
-    })
+  /** Counts an accepted request until `settle` is called for its response. */
+  track(response: ServerResponse): void {
+    this.#tracked.add(response)
+  }
+
+  /** Ends the count of `response` (its answer was written or its client went away), if counted. */
+  settle(response: ServerResponse): void {
+    if (this.#tracked.delete(response) && this.#tracked.size === 0) this.#idle?.()
   }
 
   /**
@@ -46,7 +49,7 @@ export class EdgeDrain {
     this.#draining = true
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
     this.#refusing = true
-    if (this.#active === 0) return
+    if (this.#tracked.size === 0) return
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms)
       timer.unref()

@@ -21,6 +21,7 @@ import { openApiEndpoints } from './openapi-endpoints.js'
 import { EdgeAuth } from './edge-auth.js'
 import { registerRateLimit, SECURITY_HEADERS } from './edge-limits.js'
 import { SocketAborts } from './socket-aborts.js'
+import { responseClose } from './response-close.js'
 
 /** A running or ready-to-run gateway. */
 export interface Gateway {
@@ -82,12 +83,17 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
   const security = config.securityHeaders ? Object.entries(SECURITY_HEADERS) : []
   const idHeader = config.requestIdHeader
 
+  const closed = responseClose(counters, edge)
+
   // One callback-style hook for every request, compiled once: no promise, no per-request
-  // lookups. Upgraded requests never get an onResponse, so only plain HTTP requests count as
-  // in flight (and onResponse reads the same header to undo it).
+  // lookups. Upgraded requests are not answered over HTTP, so only plain HTTP requests count as
+  // in flight, until their response closes.
   app.addHook('onRequest', (request, reply, done) => {
     counters.requests++
-    if (request.headers.upgrade === undefined) counters.inFlight++
+    if (request.headers.upgrade === undefined) {
+      counters.inFlight++
+      reply.raw.on('close', closed)
+    }
     reply.header(idHeader, request.id)
     // Set before anything can fail, so error answers carry them too; a route setting one of
     // these itself later wins, as it did when they were added on send.
@@ -98,12 +104,6 @@ export function createGateway(typed: Kernel<any>, options: GatewayOptions = {}):
       done(error as Error)
       return
     }
-    done()
-  })
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.headers.upgrade === undefined) counters.inFlight--
-    if (reply.statusCode >= 500) counters.serverErrors++
-    else if (reply.statusCode >= 400) counters.clientErrors++
     done()
   })
   // What the drain does per route is known when the route is declared: endpoints are let
@@ -240,7 +240,7 @@ function edgeGuard(
       return
     }
     // A stream may stay open for as long as its client reads; the kernel's stop closes it.
-    if (track && request.headers.upgrade === undefined) edge.track(reply)
+    if (track && request.headers.upgrade === undefined) edge.track(reply.raw)
     done()
   }
 }

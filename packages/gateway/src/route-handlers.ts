@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { PlexusError, type Kernel } from '@plexus/kernel'
+import { PlexusError, toPlexusError, type Kernel } from '@plexus/kernel'
 import { EdgeAuth } from './edge-auth.js'
 import type { GatewayCounters } from './gateway-stats.js'
 import { toErrorAnswer } from './http-status.js'
@@ -51,8 +51,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
 /**
  * The handler of a call route, built once per route: input, meta (with the principal edge auth
- * verified, if any), the kernel call and the JSON answer, with no per-request closures or
- * option spreading.
+ * verified, if any), the kernel call and the JSON answer, with no option spreading. It returns
+ * nothing and answers from the call's own settlement (an error goes to the error handler, as a
+ * rejected handler's would), so fastify chains no promise of its own onto each request.
  */
 function callHandler(
   kernel: Kernel,
@@ -60,9 +61,9 @@ function callHandler(
   config: ResolvedOptions,
   aborts: SocketAborts,
   auth: EdgeAuth | undefined,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+): (request: FastifyRequest, reply: FastifyReply) => void {
   const { address } = route
-  return (request, reply) =>
+  return (request, reply) => {
     kernel
       .call(
         address,
@@ -73,7 +74,11 @@ function callHandler(
           config,
         ),
       )
-      .then((result) => answer(reply, route, result))
+      .then(
+        (result) => answer(reply, route, result),
+        (error: unknown) => reply.send(error instanceof Error ? error : toPlexusError(error)),
+      )
+  }
 }
 
 /** The request's meta with the principal edge auth verified for it; nothing else puts one there. */
@@ -101,7 +106,25 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 /** A call's result as the answer: 204 when there is none, else the route's status and JSON. */
 function answer(reply: FastifyReply, route: Route, result: unknown): FastifyReply {
   if (result === undefined) return reply.code(204).send()
-  return reply.code(route.status).header('content-type', JSON_TYPE).send(JSON.stringify(result))
+  if (route.status !== 200) reply.code(route.status)
+  // A plain object or array goes to fastify's own JSON serializer, which sets this content type
+  // without parsing one back (as a preset header would be); anything fastify would not serialize
+  // as JSON (a string, a number, a typed array, a stream-like object) is stringified here.
+  if (sentAsJson(result)) return reply.send(result)
+  return reply.header('content-type', JSON_TYPE).send(JSON.stringify(result))
+}
+
+/** Whether fastify's `send` serializes `value` with `JSON.stringify` (its checks, in its order). */
+function sentAsJson(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null && !Array.isArray(value)) return false
+  const probe = value as { pipe?: unknown; getReader?: unknown; buffer?: unknown }
+  return (
+    typeof probe.pipe !== 'function' &&
+    typeof probe.getReader !== 'function' &&
+    !(probe.buffer instanceof ArrayBuffer)
+  )
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/

@@ -39,9 +39,9 @@ function get(url: string, agent: Agent): Promise<{ status: number; body: string 
   })
 }
 
-test('a client that disconnects mid-call cancels the call', async (t) => {
+test('a client that disconnects mid-call cancels the call, and its request stops counting as in flight', async (t) => {
   const { probe, service } = probeService()
-  const { base } = await startGateway(t, await startKernel(t, service), { routes })
+  const { base, gateway } = await startGateway(t, await startKernel(t, service), { routes })
   const req = request(`${base}/api/wait`, { agent: false })
   req.on('error', () => {})
   req.end()
@@ -50,6 +50,10 @@ test('a client that disconnects mid-call cancels the call', async (t) => {
   req.destroy()
   await until('the call to be cancelled', () => (probe.aborted.length === 1 ? true : undefined))
   assert.deepEqual(probe.aborted, ['CANCELLED'])
+  await until('the request to leave the in-flight count', () =>
+    gateway.stats().inFlight === 0 ? true : undefined,
+  )
+  assert.equal(gateway.stats().requests, 1)
 })
 
 test('requests on one keep-alive connection each answer; its close cancels only the call in flight', async (t) => {
