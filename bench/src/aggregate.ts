@@ -93,15 +93,17 @@ const roundSpread = (s: Spread): Spread => ({
 })
 
 /**
- * The pairs worth stating: Plexus against everything, the peer against the floors, and each
- * Plexus variant (`plexus-metrics`, `plexus-ws`) against plain Plexus.
+ * The pairs worth stating: Plexus against everything, the peer against the floors, each Plexus
+ * variant (`plexus-metrics`, `plexus-ws`) against plain Plexus, and `plexus-plain` (the gateway
+ * without its security headers) against the floors too.
  */
 function pairs(impls: ImplName[]): Array<[ImplName, ImplName]> {
   const out: Array<[ImplName, ImplName]> = []
+  const floors = impls.filter((i) => i.startsWith('floor'))
   if (impls.includes('plexus')) {
     for (const v of impls.filter((i) => i.startsWith('plexus-'))) out.push([v, 'plexus'])
   }
-  const floors = impls.filter((i) => i.startsWith('floor'))
+  if (impls.includes('plexus-plain')) for (const f of floors) out.push(['plexus-plain', f])
   if (impls.includes('plexus')) {
     if (impls.includes('moleculer')) out.push(['plexus', 'moleculer'])
     for (const f of floors) out.push(['plexus', f])

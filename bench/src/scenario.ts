@@ -25,6 +25,7 @@ export type ImplName =
   | 'plexus-metrics'
   | 'plexus-tracing'
   | 'plexus-ws'
+  | 'plexus-plain'
   | 'moleculer'
   | 'floor'
   | 'floor-coalesced'
