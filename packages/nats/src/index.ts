@@ -26,6 +26,14 @@ export type { ClusterView } from './node-cluster.js'
 export type { NodeRecord } from './node-directory.js'
 /** Subject and bucket names of a namespace. */
 export { linkSubject, nodeBucket, pingSubject } from './subjects.js'
+/** The head of a node-link NATS message (docs/protocol.md §1): write and read it (tools, tests). */
+export {
+  decodeLinkMessage,
+  encodeLinkMessage,
+  LINK_MESSAGE_VERSION,
+  linkMessageHead,
+  type LinkMessage,
+} from './link-message.js'
 /** The NATS micro facade as the plug-in shows it. */
 export type { MicroView } from './micro-facade.js'
 /** Facade subjects, headers and the error-code to `Nats-Service-Error-Code` table. */

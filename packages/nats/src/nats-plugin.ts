@@ -19,7 +19,7 @@ import { MicroFacade, type MicroView } from './micro-facade.js'
 import { EventFlow, type EventFlowFigures } from './event-flow.js'
 import { Federation, type FederationView } from './federation.js'
 
-/** Room left in a NATS message for the link headers and the protocol line. */
+/** Room left in a NATS message for a link message's head (or a federation link's headers) and the protocol line. */
 const HEADER_ROOM = 4096
 /** Messages held while the node id is being claimed (a handful of HELLOs and PINGs). */
 const EARLY_LIMIT = 1000

@@ -2,7 +2,8 @@ import type { Msg } from '@nats-io/transport-node'
 import { PlexusError } from '@plexus/kernel'
 import type { NodeRecord } from './node-directory.js'
 import { NodeLink, type LinkHost } from './node-link.js'
-import { LINK_HEADERS, pingSubject } from './subjects.js'
+import { decodeLinkMessage } from './link-message.js'
+import { pingSubject } from './subjects.js'
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
 /**
@@ -91,21 +92,19 @@ export class NodeCluster implements ClusterView {
   inbound(msg: Msg): void {
     if (this.#stopped) return
     const from = msg.subject.slice(this.#prefix.length)
-    const sender = msg.headers?.get(LINK_HEADERS.from) ?? ''
-    const to = msg.headers?.get(LINK_HEADERS.to) ?? ''
-    const seq = Number(msg.headers?.get(LINK_HEADERS.seq))
-    if (!TOKEN.test(from) || sender === '' || !Number.isSafeInteger(seq) || seq < 1) {
+    const message = decodeLinkMessage(msg.data)
+    if (!TOKEN.test(from) || message === undefined || message.seq < 1) {
       this.#refused++
       return
     }
-    const macHeader = msg.headers?.get(LINK_HEADERS.mac)
-    const mac = macHeader === '' ? undefined : macHeader
+    const { from: sender, to, seq, body } = message
+    const mac = message.mac === '' ? undefined : message.mac
     const pending = this.#pending.get(from)
     if (
       pending !== undefined &&
       (pending.peerLink === sender || (to !== '' && pending.id === to))
     ) {
-      return pending.accept(sender, seq, msg.data, mac)
+      return pending.accept(sender, seq, body, mac)
     }
     let link = this.#links.get(from)
     // Addressed to a session of ours that is gone: the tail of an old link, dropped.
@@ -126,7 +125,7 @@ export class NodeCluster implements ClusterView {
       this.#pending.set(from, candidate)
       const record = this.#records.get(from)
       if (record !== undefined) candidate.update(record)
-      return candidate.accept(sender, seq, msg.data, mac)
+      return candidate.accept(sender, seq, body, mac)
     }
     if (link?.peerLink !== undefined && link.peerLink !== sender) {
       link.close(
@@ -146,7 +145,7 @@ export class NodeCluster implements ClusterView {
       this.#refused++
       return
     }
-    ;(link ?? this.#open(from)).accept(sender, seq, msg.data, mac)
+    ;(link ?? this.#open(from)).accept(sender, seq, body, mac)
   }
 
   #unregistered(): number {

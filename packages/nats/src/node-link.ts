@@ -1,4 +1,4 @@
-import { headers, type NatsConnection } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { PlexusError, type Kernel, type Logger, type ServiceManifest } from '@plexus/kernel'
 import { EnvelopeType, LinkMac, LinkProof, Liveness, Session, createHello } from '@plexus/wire'
 import type { EventFlow, LinkShare } from './event-flow.js'
@@ -8,7 +8,8 @@ import type { NatsSettings, PeerMetaTrust } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
 import type { NodeKeys } from './node-keys.js'
 import { NodeTraffic } from './node-traffic.js'
-import { LINK_HEADERS, linkSubject } from './subjects.js'
+import { encodeLinkMessage, linkMessageHead } from './link-message.js'
+import { linkSubject } from './subjects.js'
 
 /** What every node link of this kernel shares. */
 export interface LinkHost {
@@ -21,7 +22,7 @@ export interface LinkHost {
   readonly logger: Logger
   /** Largest envelope body written or accepted (a frame may span NATS messages). */
   readonly maxFrameSize: number
-  /** Largest body of one NATS message (under the server's max_payload, room left for headers). */
+  /** Largest segment of one NATS message (under the server's max_payload, room left for the head). */
   readonly segmentSize: number
   /** An envelope was refused on some link (`why`: a failed MAC or a replay, with link security). */
   refused(why?: 'tampered' | 'replayed'): void
@@ -41,7 +42,7 @@ let opened = 0
 const TALLY_OPTIONS = { deadline: 0 }
 /**
  * Frames per NATS message under load (the wire's default is 16, tuned for a socket). Each NATS
- * message costs headers, a sequence number (and a MAC) here and routing in nats-server; at 64,
+ * message costs its head, a sequence number (and a MAC) here and routing in nats-server; at 64,
  * calls across two nodes at c100 read 0.77x and 0.71x the raw NATS floor against 0.64x and
  * 0.62x at 16 (two interleaved pairs of runs). A tick with fewer frames still leaves as one.
  */
@@ -51,8 +52,8 @@ const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({})
 /**
  * The wire session between this node and one peer, as a byte stream of frames (length-prefixed
  * envelope bodies) cut into NATS messages on `plexus.<ns>.link.<peer>.<self>`: the frames of one
- * tick go as one message (up to 64 frames; a big frame as several), with headers naming the sending link, the
- * receiving link and a sequence number, so a message lost by core NATS (at-most-once) is seen as
+ * tick go as one message (up to 64 frames; a big frame as several), each headed by the sending
+ * link, the receiving link and a sequence number (link-message.ts), so a message lost by core NATS (at-most-once) is seen as
  * a gap — the link closes, its calls end UNAVAILABLE (retryable) — never as a silent loss. The
  * node with the smaller id is the initiator. PINGs on it (any traffic counts) declare a silent
  * peer dead within the liveness window. The peer's services are attached once its HELLO
@@ -79,6 +80,8 @@ export class NodeLink {
   #closed = false
   readonly #secured: boolean
   #mac: LinkMac | undefined
+  #head: Buffer | undefined
+  #headTo = ''
 
   constructor(host: LinkHost, peer: string) {
     const { settings, keys } = host
@@ -314,21 +317,28 @@ export class NodeLink {
   }
 
   #send(segment: Buffer): void {
-    const h = headers()
-    h.set(LINK_HEADERS.from, this.id)
-    if (this.peerLink !== undefined) h.set(LINK_HEADERS.to, this.peerLink)
     const seq = ++this.#seq
-    h.set(LINK_HEADERS.seq, String(seq))
     // Everything after the first message is MACed: the keys exist once the peer's HELLO was
     // read, and the first message holds only this side's HELLO (and its proof, when the peer's
     // HELLO came first).
+    let mac = ''
     if (this.#secured && seq > 1) {
       const keys = this.session.keys
       if (keys !== undefined) {
         this.#mac ??= new LinkMac(keys)
-        h.set(LINK_HEADERS.mac, this.#mac.sign(seq, segment))
+        mac = this.#mac.sign(seq, segment)
       }
     }
-    this.#host.nc.publish(this.#subject, segment, { headers: h })
+    this.#host.nc.publish(this.#subject, encodeLinkMessage(this.#messageHead(), seq, mac, segment))
+  }
+
+  /** The head of this link's messages, rebuilt only when the peer's link id becomes known. */
+  #messageHead(): Buffer {
+    const to = this.peerLink ?? ''
+    if (this.#head === undefined || this.#headTo !== to) {
+      this.#head = linkMessageHead(this.id, to)
+      this.#headTo = to
+    }
+    return this.#head
   }
 }

@@ -20,7 +20,10 @@ export function pingSubject(namespace: string, node: string): string {
   return `plexus.${namespace}.ping.${node}`
 }
 
-/** Headers every link message carries: the sender's link, the receiver's link, the sequence (and MAC). */
+/**
+ * Headers every federation link message carries: the sender's link, the receiver's link, the
+ * sequence (and MAC). A node link carries the same fields in its payload's head (link-message.ts).
+ */
 export const LINK_HEADERS = {
   from: 'Plexus-From',
   to: 'Plexus-To',

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { connect, headers, type Msg } from '@nats-io/transport-node'
+import { connect, type Msg } from '@nats-io/transport-node'
 import { createKernel, defineService, silentLogger, type PlexusError } from '@plexus/kernel'
-import { nats } from '@plexus/nats'
+import { decodeLinkMessage, nats } from '@plexus/nats'
 import { rejectionOf, until } from '@plexus/testing'
-import { clusterNode, routedTo, stopKernelsFirst } from './helpers.js'
+import { clusterNode, linkMessage, routedTo, stopKernelsFirst } from './helpers.js'
 import { secureNats, secureSkip } from './secure-server.js'
 
 const NS = 'test'
@@ -27,7 +27,7 @@ test(
     t.after(() => observer.close())
     observer.subscribe(`plexus.${NS}.link.b.*`, {
       callback: (_e, msg) => {
-        if (msg.headers?.get('Plexus-From')?.startsWith('probe')) seen.push(msg)
+        if (decodeLinkMessage(msg.data)?.from.startsWith('probe')) seen.push(msg)
       },
     })
     await observer.flush()
@@ -35,16 +35,13 @@ test(
     const asA = await connect({ servers: server.url, ...server.credentials('a') })
     t.after(() => asA.close())
     const send = (subject: string, tag: string) => {
-      const h = headers()
-      h.set('Plexus-From', `probe-${tag}`)
-      h.set('Plexus-Seq', '1')
-      asA.publish(subject, new Uint8Array([1, 1]), { headers: h })
+      asA.publish(subject, linkMessage({ from: `probe-${tag}`, seq: 1 }, new Uint8Array([1, 1])))
     }
     send(`plexus.${NS}.link.b.c`, 'as-c') // impersonating c: refused by the server
     send(`plexus.${NS}.link.b.a`, 'as-a') // its own subject: delivered (the fence)
     await asA.flush()
     await until('the fence delivered', () =>
-      seen.some((m) => m.headers?.get('Plexus-From') === 'probe-as-a') ? true : undefined,
+      seen.some((m) => decodeLinkMessage(m.data)?.from === 'probe-as-a') ? true : undefined,
     )
     assert.deepEqual(
       seen.map((m) => m.subject),

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { defineService, silentLogger, type PlexusError } from '@plexus/kernel'
-import type { TrustedNodeKey } from '@plexus/nats'
+import { decodeLinkMessage, type TrustedNodeKey } from '@plexus/nats'
 import {
   EnvelopeType,
   LinkMac,
@@ -14,7 +14,7 @@ import {
   keyRingOf,
 } from '@plexus/wire'
 import { reportGates, scale, until } from '@plexus/testing'
-import { clusterNode, routedTo, stopKernelsFirst } from './helpers.js'
+import { clusterNode, linkMessage, routedTo, stopKernelsFirst } from './helpers.js'
 import { nodeKey, secureNats, secureSkip } from './secure-server.js'
 
 const NS = 'test'
@@ -57,20 +57,21 @@ function forgedLink(
     },
     // A node link is a byte stream of frames, one tick's frames per NATS message.
     write: (chunk) => {
-      const h = headers()
-      h.set('Plexus-From', id)
-      if (peerLink !== undefined) h.set('Plexus-To', peerLink)
-      h.set('Plexus-Seq', String(++seq))
       const keys = session.keys
-      if (seq > 1 && keys !== undefined) h.set('Plexus-Mac', new LinkMac(keys).sign(seq, chunk))
-      nc.publish(`plexus.${NS}.link.b.${as}`, chunk, { headers: h })
+      const at = ++seq
+      const mac = at > 1 && keys !== undefined ? new LinkMac(keys).sign(at, chunk) : ''
+      nc.publish(
+        `plexus.${NS}.link.b.${as}`,
+        linkMessage({ from: id, to: peerLink, seq: at, mac }, chunk),
+      )
     },
   })
   nc.subscribe(`plexus.${NS}.link.${as}.b`, {
     callback: (_e, msg) => {
-      if (msg.headers?.get('Plexus-To') !== id) return
-      peerLink ??= msg.headers.get('Plexus-From')
-      session.receive(msg.data)
+      const message = decodeLinkMessage(msg.data)
+      if (message?.to !== id) return
+      peerLink ??= message.from
+      session.receive(message.body)
     },
   })
   /** Raw REQUESTs straight after the handshake, whatever b said. */
@@ -84,13 +85,13 @@ function forgedLink(
         deadline: 5000,
         input: { forged: i },
       })
-      const h = headers()
-      h.set('Plexus-From', id)
-      if (peerLink !== undefined) h.set('Plexus-To', peerLink)
-      h.set('Plexus-Seq', String(++seq))
       const keys = session.keys
-      if (keys !== undefined) h.set('Plexus-Mac', new LinkMac(keys).sign(seq, body))
-      nc.publish(`plexus.${NS}.link.b.${as}`, body, { headers: h })
+      const at = ++seq
+      const mac = keys !== undefined ? new LinkMac(keys).sign(at, body) : ''
+      nc.publish(
+        `plexus.${NS}.link.b.${as}`,
+        linkMessage({ from: id, to: peerLink, seq: at, mac }, body),
+      )
     }
   }
   return { outcome, requests }
@@ -131,8 +132,9 @@ test(
       callback: (_e, msg) => {
         // The first message seen is a's own (the forgers start later).
         if (aLink !== '') return
-        aLink = msg.headers?.get('Plexus-From') ?? ''
-        bLink = msg.headers?.get('Plexus-To') ?? ''
+        const message = decodeLinkMessage(msg.data)
+        aLink = message?.from ?? ''
+        bLink = message?.to ?? ''
       },
     })
     let legit = 0
@@ -163,12 +165,11 @@ test(
         deadline: 5000,
         input: { forged: 'inline', i },
       })
-      const h = headers()
-      h.set('Plexus-From', aLink)
-      h.set('Plexus-To', bLink)
-      h.set('Plexus-Seq', String(1_000_000 + i))
-      h.set('Plexus-Mac', randomBytes(16).toString('base64url'))
-      spy.publish(`plexus.${NS}.link.b.a`, body, { headers: h })
+      const mac = randomBytes(16).toString('base64url')
+      spy.publish(
+        `plexus.${NS}.link.b.a`,
+        linkMessage({ from: aLink, to: bLink, seq: 1_000_000 + i, mac }, body),
+      )
     }
     await spy.flush()
     const forged = 4 * PER_KIND

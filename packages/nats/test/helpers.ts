@@ -8,12 +8,32 @@ import {
   type Kernel,
   type ServiceDefinition,
 } from '@plexus/kernel'
-import { nats, type NatsOptions, type NatsPlugin } from '@plexus/nats'
+import {
+  encodeLinkMessage,
+  linkMessageHead,
+  nats,
+  type NatsOptions,
+  type NatsPlugin,
+} from '@plexus/nats'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { serverSkip, startNatsServer, until } from '@plexus/testing'
 
 /** Why the nats tests skip (nats-server absent), or false. */
 export const skip = serverSkip('nats-server', 'nats-server')
+
+/** A node-link message as anyone on the subject can write one: the documented head, then `body`. */
+export function linkMessage(
+  head: { from: string; to?: string | undefined; seq: number; mac?: string | undefined },
+  body: Uint8Array | string,
+): Uint8Array {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
+  return encodeLinkMessage(
+    linkMessageHead(head.from, head.to ?? ''),
+    head.seq,
+    head.mac ?? '',
+    bytes,
+  )
+}
 
 /** A started kernel joined to the cluster at `url` as `node`, stopped when the test ends. */
 export async function clusterNode(

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { connect, createInbox, headers, type Msg } from '@nats-io/transport-node'
 import { defineService, PlexusError, type Context } from '@plexus/kernel'
 import { until } from '@plexus/testing'
-import { clusterNode, forgerSetup, natsServer, skip } from './helpers.js'
+import { clusterNode, forgerSetup, linkMessage, natsServer, skip } from './helpers.js'
 
 const hasProto = (value: unknown): boolean =>
   value !== null &&
@@ -108,26 +108,30 @@ test(
     const { a, nc } = await forgerSetup(t)
     const refusedBefore = a.plugin.cluster?.refused ?? 0
     const calls: Promise<unknown>[] = []
+    const valid = linkMessage({ from: 'forged.1', seq: 1 }, '{"__proto__":{"x":1}}')
     const forge = (i: number) => {
-      const h = headers()
       switch (i % 5) {
-        case 0: // no link headers at all
+        case 0: // no link head at all
           return nc.publish('plexus.test.link.a.b', new Uint8Array([0xff, 0, 1, 2]))
-        case 1: // a sequence number that is not one
-          h.set('Plexus-From', 'forged.1')
-          h.set('Plexus-Seq', i % 2 === 0 ? 'NaN' : '1.5')
-          return nc.publish('plexus.test.link.a.b', '{"__proto__":{"x":1}}', { headers: h })
-        case 2: // zero and negative sequence numbers
-          h.set('Plexus-From', 'forged.1')
-          h.set('Plexus-Seq', i % 2 === 0 ? '0' : '-7')
-          return nc.publish('plexus.test.link.a.b', 'x', { headers: h })
+        case 1: // a head cut short inside its sequence number, or of another layout version
+          return nc.publish(
+            'plexus.test.link.a.b',
+            i % 2 === 0 ? valid.subarray(0, 14) : Uint8Array.from([2, ...valid.subarray(1)]),
+          )
+        case 2: // sequence number zero, or a sender name with a byte no name can hold
+          return nc.publish(
+            'plexus.test.link.a.b',
+            i % 2 === 0
+              ? linkMessage({ from: 'forged.1', seq: 0 }, 'x')
+              : Uint8Array.from(valid, (byte, at) => (at === 3 ? 0x0a : byte)),
+          )
         case 3: // no sender link
-          h.set('Plexus-Seq', '1')
-          return nc.publish('plexus.test.link.a.b', 'x', { headers: h })
+          return nc.publish('plexus.test.link.a.b', linkMessage({ from: '', seq: 1 }, 'x'))
         default: // a sender token that no node id can be
-          h.set('Plexus-From', 'forged.1')
-          h.set('Plexus-Seq', '1')
-          return nc.publish('plexus.test.link.a.b%c', 'x', { headers: h })
+          return nc.publish(
+            'plexus.test.link.a.b%c',
+            linkMessage({ from: 'forged.1', seq: 1 }, 'x'),
+          )
       }
     }
     for (let i = 0; i < 10_000; i++) {
@@ -156,10 +160,7 @@ test(
     const { a, nc } = await forgerSetup(t)
     const refusedBefore = a.plugin.cluster?.refused ?? 0
     for (let i = 0; i < 200; i++) {
-      const h = headers()
-      h.set('Plexus-From', `forged${i}.1`)
-      h.set('Plexus-Seq', '1')
-      nc.publish(`plexus.test.link.a.z${i}`, 'x', { headers: h })
+      nc.publish(`plexus.test.link.a.z${i}`, linkMessage({ from: `forged${i}.1`, seq: 1 }, 'x'))
     }
     await nc.flush()
     await until('every forged first message handled', () =>
@@ -192,10 +193,7 @@ test(
     })
     await nc.flush()
     streams.forEach((bytes, f) => {
-      const h = headers()
-      h.set('Plexus-From', `forger${f}.1`)
-      h.set('Plexus-Seq', '1')
-      nc.publish(`plexus.test.link.a.p${f}`, bytes, { headers: h })
+      nc.publish(`plexus.test.link.a.p${f}`, linkMessage({ from: `forger${f}.1`, seq: 1 }, bytes))
     })
     await nc.flush()
     await until('both forged links opened and closed', () =>

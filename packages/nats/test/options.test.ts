@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createKernel, isPlexusError, silentLogger } from '@plexus/kernel'
-import { headers } from '@nats-io/transport-node'
 import { nats, type NatsOptions } from '@plexus/nats'
 import { until } from '@plexus/testing'
-import { forgerSetup, skip } from './helpers.js'
+import { forgerSetup, linkMessage, skip } from './helpers.js'
 
 test('bad options fail the start with INVALID_CONFIG naming the key', async () => {
   const cases = [
@@ -37,12 +36,9 @@ test(
     const subject = 'plexus.test.link.a.b'
     const calls = Array.from({ length: 100 }, () => a.kernel.call('beta.node'))
     for (let i = 0; i < 200; i++) {
-      // No link headers at all, or a bad sequence number: refused before any parsing.
+      // No link head (a message shorter than one), or a bad sequence number: refused before any parsing.
       nc.publish(subject, new Uint8Array([1, 2, 3]))
-      const h = headers()
-      h.set('Plexus-From', 'forged.1')
-      h.set('Plexus-Seq', 'NaN')
-      nc.publish(subject, '{"__proto__":{"x":1}}', { headers: h })
+      nc.publish(subject, linkMessage({ from: 'forged.1', seq: 0 }, '{"__proto__":{"x":1}}'))
     }
     assert.deepEqual(
       await Promise.all(calls),
