@@ -76,7 +76,7 @@ function callHandler(
       )
       .then(
         (result) => answer(reply, route, result),
-        (error: unknown) => reply.send(error instanceof Error ? error : toPlexusError(error)),
+        (error: unknown) => failed(reply, error),
       )
   }
 }
@@ -103,15 +103,30 @@ function callOptions(
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-/** A call's result as the answer: 204 when there is none, else the route's status and JSON. */
-function answer(reply: FastifyReply, route: Route, result: unknown): FastifyReply {
-  if (result === undefined) return reply.code(204).send()
-  if (route.status !== 200) reply.code(route.status)
-  // A plain object or array goes to fastify's own JSON serializer, which sets this content type
-  // without parsing one back (as a preset header would be); anything fastify would not serialize
-  // as JSON (a string, a number, a typed array, a stream-like object) is stringified here.
-  if (sentAsJson(result)) return reply.send(result)
-  return reply.header('content-type', JSON_TYPE).send(JSON.stringify(result))
+/**
+ * A call's result as the answer: 204 when there is none, else the route's status and JSON. A
+ * result JSON cannot write (a BigInt, a cycle) is a failed answer, never an unhandled rejection.
+ */
+function answer(reply: FastifyReply, route: Route, result: unknown): void {
+  try {
+    if (result === undefined) {
+      reply.code(204).send()
+      return
+    }
+    if (route.status !== 200) reply.code(route.status)
+    // A plain object or array goes to fastify's own JSON serializer, which sets this content type
+    // without parsing one back (as a preset header would be); anything fastify would not serialize
+    // as JSON (a string, a number, a typed array, a stream-like object) is stringified here.
+    if (sentAsJson(result)) reply.send(result)
+    else reply.header('content-type', JSON_TYPE).send(JSON.stringify(result))
+  } catch (error) {
+    failed(reply, error)
+  }
+}
+
+/** A failed call or answer, to the error handler (as a rejected handler's error would go). */
+function failed(reply: FastifyReply, error: unknown): void {
+  reply.send(error instanceof Error ? error : toPlexusError(error))
 }
 
 /** Whether fastify's `send` serializes `value` with `JSON.stringify` (its checks, in its order). */

@@ -69,6 +69,35 @@ test('handler failures and untyped errors answer 500 without their message or a 
   }
 })
 
+test('a result JSON cannot write (a BigInt, a cycle) answers 500 HANDLER, and the gateway serves on', async (t) => {
+  const cycle: unknown[] = []
+  cycle.push(cycle)
+  const odd = defineService({
+    name: 'odd',
+    actions: {
+      big: () => 1n,
+      inObject: () => ({ n: 1n }),
+      cycle: () => cycle,
+      ok: () => ({ ok: true }),
+    },
+  })
+  const { base } = await startGateway(t, await startKernel(t, odd), {
+    routes: {
+      'GET /big': 'odd.big',
+      'GET /in-object': 'odd.inObject',
+      'GET /cycle': 'odd.cycle',
+      'GET /ok': 'odd.ok',
+    },
+  })
+  for (const path of ['/big', '/in-object', '/cycle']) {
+    const res = await send(`${base}${path}`)
+    assert.equal(res.status, 500, path)
+    assert.equal(res.json.error.code, 'HANDLER', path)
+    assert.doesNotMatch(res.text, /BigInt|circular|at /i, path)
+  }
+  assert.deepEqual((await send(`${base}/ok`)).json, { ok: true })
+})
+
 test('an unrouted path answers 404 NOT_FOUND when no legacy upstream is configured', async (t) => {
   const { base } = await startGateway(t, await startKernel(t, svc), { routes })
   const res = await send(`${base}/api/admin/secrets`)
