@@ -97,14 +97,13 @@ export class NodeCluster implements ClusterView {
       this.#refused++
       return
     }
-    const { from: sender, to, seq, body } = message
-    const mac = message.mac === '' ? undefined : message.mac
+    const { from: sender, to, seq } = message
     const pending = this.#pending.get(from)
     if (
       pending !== undefined &&
       (pending.peerLink === sender || (to !== '' && pending.id === to))
     ) {
-      return pending.accept(sender, seq, body, mac)
+      return pending.accept(message)
     }
     let link = this.#links.get(from)
     // Addressed to a session of ours that is gone: the tail of an old link, dropped.
@@ -125,7 +124,7 @@ export class NodeCluster implements ClusterView {
       this.#pending.set(from, candidate)
       const record = this.#records.get(from)
       if (record !== undefined) candidate.update(record)
-      return candidate.accept(sender, seq, body, mac)
+      return candidate.accept(message)
     }
     if (link?.peerLink !== undefined && link.peerLink !== sender) {
       link.close(
@@ -145,7 +144,7 @@ export class NodeCluster implements ClusterView {
       this.#refused++
       return
     }
-    ;(link ?? this.#open(from)).accept(sender, seq, body, mac)
+    ;(link ?? this.#open(from)).accept(message)
   }
 
   #unregistered(): number {

@@ -8,7 +8,7 @@ import type { NatsSettings, PeerMetaTrust } from './nats-options.js'
 import { NodeInstance } from './node-instance.js'
 import type { NodeKeys } from './node-keys.js'
 import { NodeTraffic } from './node-traffic.js'
-import { encodeLinkMessage, linkMessageHead } from './link-message.js'
+import { encodeLinkMessage, linkMessageHead, type LinkMessage } from './link-message.js'
 import { linkSubject } from './subjects.js'
 
 /** What every node link of this kernel shares. */
@@ -178,11 +178,12 @@ export class NodeLink {
    * older number) is refused and counted, and the link serves on; a valid message past the next
    * number means messages were lost (a gap), which closes the link as without security.
    */
-  accept(from: string, seq: number, body: Uint8Array, mac?: string): void {
+  accept(message: LinkMessage): void {
     if (this.#closed) return
+    const { seq, body } = message
     if (this.#secured) {
       const why =
-        seq > 1 && !this.#authentic(seq, body, mac)
+        seq > 1 && !this.#authentic(seq, body, message.mac)
           ? 'tampered'
           : seq < this.#expect
             ? 'replayed'
@@ -193,7 +194,7 @@ export class NodeLink {
         return
       }
     }
-    this.peerLink ??= from
+    this.peerLink ??= message.from
     if (seq !== this.#expect) {
       return this.close(
         new PlexusError(
@@ -263,7 +264,7 @@ export class NodeLink {
     )
   }
 
-  #authentic(seq: number, body: Uint8Array, mac: string | undefined): boolean {
+  #authentic(seq: number, body: Uint8Array, mac: string): boolean {
     const keys = this.session.keys
     if (keys === undefined) return false
     this.#mac ??= new LinkMac(keys)
