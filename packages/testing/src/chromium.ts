@@ -30,13 +30,23 @@ export async function openChromium(t: TestContext): Promise<Page> {
   const executablePath = requireBinary(CHROMIUM)
   const { chromium } = await import('playwright-core')
   const profile = await mkdtemp(join(tmpdir(), 'plexus-chromium-'))
-  t.after(() => rm(profile, { recursive: true, force: true }))
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1280, height: 900 },
+  const removeProfile = () => rm(profile, { recursive: true, force: true, maxRetries: 5 })
+  const browser = await chromium
+    .launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 900 },
+    })
+    .catch(async (error: unknown) => {
+      await removeProfile()
+      throw error
+    })
+  // One hook, in this order: node:test runs `after` hooks first-registered first, so a separate
+  // removal hook ran while Chromium still wrote to its profile (ENOTEMPTY on a busy machine).
+  t.after(async () => {
+    await browser.close()
+    await removeProfile()
   })
-  t.after(() => browser.close())
   return browser.pages()[0] ?? (await browser.newPage())
 }
