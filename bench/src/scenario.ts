@@ -30,6 +30,7 @@ export type ImplName =
   | 'floor'
   | 'floor-coalesced'
   | 'floor-fastify'
+  | 'floor-fastify-headers'
   | 'floor-no-auth'
   | 'floor-untimed'
 
