@@ -449,12 +449,20 @@ export class Session implements ExchangeLink {
       signal.addEventListener('abort', entry.onAbort, { once: true })
     }
     if (options.cancel !== undefined && this.#sweeper === undefined) {
-      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
+      this.#sweeper = setInterval(this.#sweepTick, SWEEP_MS)
       this.#sweeper.unref()
     }
   }
 
+  readonly #sweepTick = (): void => this.#sweep()
+
+  /** Cancels the requests whose source has a reason; stops once none is in flight (an idle link wakes no one). */
   #sweep(): void {
+    if (this.#out.size === 0) {
+      clearInterval(this.#sweeper)
+      this.#sweeper = undefined
+      return
+    }
     for (const [id, entry] of this.#out) {
       const reason = entry.cancel?.reason
       if (reason !== undefined) this.#cancelOut(id, reason)
