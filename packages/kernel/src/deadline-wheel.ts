@@ -56,14 +56,23 @@ class Entry {
  * reads a cached clock instead of calling `performance.now()` per call. A settled call is only
  * marked done (no removal cost); a bucket is dropped when its last live call settles, and
  * compacted when it is mostly dead. Calls that answer synchronously never touch the wheel.
- * A deadline fires between `resolution` and `2 * resolution` ms late, never early.
+ * A tick that finds no call tracked since the last one puts the wheel at rest: one timeout for
+ * the earliest pending deadline instead of the interval (the clock is then read, not cached),
+ * so a kernel whose only pending work is a long wait (a stream's next item, a slow call) wakes
+ * for nothing; the next tracked call starts the interval again.
+ * A deadline fires at most `2 * resolution` ms late, never early.
  */
 export class DeadlineWheel {
   readonly #clock: Clock
   readonly #resolution: number
   readonly #buckets = new Map<number, Bucket>()
   readonly #keys: number[] = []
+  /** The interval, while ticking. */
   #timer: NodeJS.Timeout | undefined
+  /** The timeout for the earliest pending deadline, while at rest. */
+  #rest: NodeJS.Timeout | undefined
+  /** A call was tracked since the last tick. */
+  #added = false
   #now = 0
   #pending = 0
   #closed = false
@@ -155,11 +164,11 @@ export class DeadlineWheel {
     const entry = new Entry(ctx, resolve, reject, bucket, ends)
     bucket.items.push(entry)
     bucket.live++
-    if (this.#pending++ === 0) {
-      if (this.#timer === undefined) this.#startTicking()
-      // A busy wheel keeps the process alive so TIMEOUT always arrives; an idle one must not.
-      else this.#timer.ref()
-    }
+    this.#added = true
+    if (this.#timer === undefined) this.#startTicking()
+    // A busy wheel keeps the process alive so TIMEOUT always arrives; an idle one must not.
+    else if (this.#pending === 0) this.#timer.ref()
+    this.#pending++
     return entry
   }
 
@@ -182,19 +191,46 @@ export class DeadlineWheel {
     } else if (items.length > 64 && bucket.live * 4 < items.length) {
       bucket.items = items.filter((e) => !e.done)
     }
-    if (--this.#pending === 0 && this.#timer !== undefined) this.#timer.unref()
+    if (--this.#pending === 0) {
+      this.#timer?.unref()
+      this.#rest?.unref()
+    }
     return true
   }
 
   #startTicking(): void {
     if (this.#closed) return
+    if (this.#rest !== undefined) clearTimeout(this.#rest)
+    this.#rest = undefined
     this.#now = this.#clock.now()
     this.#timer = setInterval(this.#tick, this.#resolution)
   }
 
   #stopTicking(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer)
+    if (this.#rest !== undefined) clearTimeout(this.#rest)
     this.#timer = undefined
+    this.#rest = undefined
+  }
+
+  /** Trades the interval for one timeout at the earliest live bucket's due time. */
+  #sleep(now: number): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    let due = Infinity
+    for (const key of this.#keys) {
+      if ((this.#buckets.get(key)?.live ?? 0) > 0) {
+        due = key * this.#resolution
+        break
+      }
+    }
+    // Ref'd like the interval: pending calls keep the process alive until they end.
+    this.#rest = setTimeout(this.#wake, Math.min(Math.max(due - now, 1), MAX_TIMEOUT))
+  }
+
+  readonly #wake = (): void => {
+    this.#rest = undefined
+    this.#tick()
   }
 
   readonly #tick = (): void => {
@@ -212,9 +248,14 @@ export class DeadlineWheel {
         }
       }
     }
-    if (this.#pending === 0) this.#stopTicking()
+    if (this.#pending === 0) return this.#stopTicking()
+    if (this.#added) this.#added = false
+    else this.#sleep(now)
   }
 }
+
+/** The longest delay `setTimeout` takes (about 24.8 days). */
+const MAX_TIMEOUT = 2 ** 31 - 1
 
 /** The TIMEOUT error for a context. */
 export function timeout(ctx: Deadlined): PlexusError {
