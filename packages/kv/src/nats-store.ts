@@ -14,6 +14,8 @@ export interface NatsStoreOptions {
   bucket?: string
   /** Bucket-wide TTL in ms (every key expires this long after its last write); 2.9 has no per-key TTL. */
   bucketTtl?: number
+  /** Copies of a bucket created here, on a NATS cluster (default 1; 3 keeps acknowledged writes when a server dies). */
+  replicas?: number
   /** A call unanswered after this many ms fails UNAVAILABLE (default 2000). */
   timeout?: number
   /** How long `open` waits for the first connection before failing UNAVAILABLE (default 5000). */
@@ -86,6 +88,7 @@ export function natsStore(options: NatsStoreOptions = {}): SharedStore {
       try {
         kv = await new Kvm(conn).create(name, {
           history: 1,
+          ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
           ...(options.bucketTtl === undefined ? {} : { ttl: options.bucketTtl }),
         })
       } catch (error) {

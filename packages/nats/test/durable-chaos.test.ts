@@ -108,7 +108,12 @@ test(
 
     const ids = Array.from({ length: TOTAL }, (_, n) => `e${n}`)
     // list() reads every key: give it room (1 ms-ish per key on a loaded machine).
-    const store = natsStore({ servers: cluster.urls, bucket: 'chaos_dedup', timeout: 120_000 })
+    const store = natsStore({
+      servers: cluster.urls,
+      bucket: 'chaos_dedup',
+      timeout: 120_000,
+      replicas: 3,
+    })
     await store.open()
     t.after(() => store.close())
     const marks = new Set((await store.list('dedup/sink/', TOTAL + 10)).map((e) => e.key))
