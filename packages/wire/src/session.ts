@@ -135,6 +135,8 @@ export class Session implements ExchangeLink {
   #closed: PlexusError | undefined
   #sweeper: NodeJS.Timeout | undefined
   #receivedAt = 0
+  /** When the last whole frame arrived; the link's opening counts as one. */
+  #frameAt = performance.now()
 
   constructor(options: SessionOptions) {
     this.#side = options.side
@@ -313,6 +315,11 @@ export class Session implements ExchangeLink {
     return this.#receivedAt
   }
 
+  /** When the last whole frame (or message) from the peer was read (performance.now()). */
+  get frameAt(): number {
+    return this.#frameAt
+  }
+
   /** Writes what this tick queued now (before a process exits). */
   flush(): void {
     this.#writer.flush()
@@ -366,12 +373,13 @@ export class Session implements ExchangeLink {
     }
     // A long chunk (a flood) took time to read: the peer was heard until its end.
     this.#receivedAt = performance.now()
+    if (frames.length > 0) this.#frameAt = this.#receivedAt
   }
 
   /** Feeds one message received from a message transport: one envelope body. */
   receiveMessage(body: Uint8Array): void {
     if (this.#closed !== undefined) return
-    this.#receivedAt = performance.now()
+    this.#receivedAt = this.#frameAt = performance.now()
     let envelope: Envelope
     try {
       envelope = decodeEnvelope(body, this.#limits)
