@@ -50,6 +50,7 @@ const FIELDS = [
   'switch_ms',
   'errors',
   'cpu_us',
+  'cpu_all_us',
 ] as const
 
 const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000)

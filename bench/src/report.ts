@@ -81,7 +81,7 @@ function requestTables(result: RunResult, scenarios: Scenario[]): string[] {
   )
   out.push('')
   out.push(
-    "For load scenarios (a client in a peer process), \"server capacity\" is the second impl's CPU time per request over the first's, measured in the server's process: the throughput each would reach with the server as the only bottleneck, whatever the client or a noisy neighbour did to the wall-clock rate.",
+    "For load scenarios (a client in a peer process), \"server capacity\" is the second impl's CPU time per request over the first's, measured in the server's process over the measured pass (the client says when it starts; the warm-up, with its JIT compilation and first connections, is kept apart as `cpu_all_us` in the raw figures): the throughput each would reach at steady state with the server as the only bottleneck, whatever the client or a noisy neighbour did to the wall-clock rate.",
   )
   out.push('')
   out.push('| scenario | c | pair | throughput ratio | extra ns/op | server capacity |')

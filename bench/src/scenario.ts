@@ -155,8 +155,10 @@ export interface Measurement {
   /** Load scenarios: requests the client sent in all, warm-up included. */
   requests?: number
   /**
-   * Load scenarios: CPU time (user + system) of the measured process per request, over the
-   * warm-up and the pass: what the server spends per request whatever the client's speed.
+   * Load scenarios: CPU time (user + system) of the measured process per request of the
+   * measured pass: what the server spends per request at steady state, whatever the client's speed.
    */
   cpu_us?: number
+  /** Load scenarios: the same over the warm-up and the pass together (JIT and first connections in). */
+  cpu_all_us?: number
 }

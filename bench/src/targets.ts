@@ -68,8 +68,8 @@ function rowsAtLeast(a: string, b: string, cs: number[], want: number): Check['m
 
 /** A Plexus variant (`plexus-ws`) over plain Plexus in one scenario, at least `want`×. */
 /**
- * A load scenario's target judged on server capacity (CPU per request in the server's process;
- * see the ratios table), the wall-clock throughput ratio shown beside it: on a shared 2-core
+ * A load scenario's target judged on server capacity (CPU per request in the server's process
+ * over the measured pass; see the ratios table), the wall-clock throughput ratio shown beside it: on a shared 2-core
  * box the wall-clock rate of one HTTP pass swings ±40 % between runs, its CPU cost does not.
  */
 function serverAtLeast(
