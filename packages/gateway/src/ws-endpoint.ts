@@ -65,6 +65,7 @@ export function registerWebSocket(
           maxBufferedBytes: ws.maxBufferedBytes,
           maxInFlight: ws.maxInFlight,
           closeGrace: 1000,
+          stream: request.raw.socket,
         })
       },
     )

@@ -31,6 +31,14 @@ export interface SessionDeps {
   maxInFlight: number
   /** Milliseconds a cut-off client has to take its close frame before the socket is destroyed. */
   closeGrace: number
+  /** The byte stream under the WebSocket, corked while one tick's frames are written. */
+  stream?: Corkable | undefined
+}
+
+/** A writable stream whose writes can be held and written together (a `net.Socket`). */
+export interface Corkable {
+  cork(): void
+  uncork(): void
 }
 
 /** One WebSocket client: calls, streams and event subscriptions, with a bound on what it owes. */
@@ -40,6 +48,12 @@ export class WsSession implements TopicListener {
   readonly #inFlight = new Map<string | number, AbortController>()
   readonly #subscriptions = new Set<string>()
   #ended = false
+  #corked = false
+  /** Writes what this tick's frames queued: one write for the answers of a whole batch of calls. */
+  readonly #uncork = (): void => {
+    this.#corked = false
+    this.#deps.stream?.uncork()
+  }
 
   constructor(socket: WebSocket, deps: SessionDeps) {
     this.#socket = socket
@@ -185,6 +199,13 @@ export class WsSession implements TopicListener {
       this.#deps.counters.droppedMessages++
       this.#cutOff()
       return false
+    }
+    const stream = this.#deps.stream
+    if (stream !== undefined && !this.#corked) {
+      // The frames of one tick (the answers to a client's batch of calls) leave in one write.
+      this.#corked = true
+      stream.cork()
+      process.nextTick(this.#uncork)
     }
     // ws calls back once the frame reached the OS, or with an error when the socket closed.
     this.#socket.send(text, onWritten === undefined ? undefined : () => onWritten())
