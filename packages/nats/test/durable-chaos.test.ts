@@ -114,7 +114,20 @@ test(
       timeout: 120_000,
       replicas: 3,
     })
-    await store.open()
+    // Right after the last bounce the JetStream API may still time out (UNAVAILABLE, retryable):
+    // open as a user would, retrying that, bounded.
+    await until(
+      'the dedup bucket to open on the settled cluster',
+      () =>
+        store.open().then(
+          () => true,
+          (error: { code?: string }) => {
+            if (error.code !== 'UNAVAILABLE') throw error
+            return undefined
+          },
+        ),
+      { ms: 60_000 },
+    )
     t.after(() => store.close())
     const marks = new Set((await store.list('dedup/sink/', TOTAL + 10)).map((e) => e.key))
     const lost = ids.filter((id) => log.acked.has(id) && !marks.has(`dedup/sink/${id}`)).length
