@@ -1,4 +1,24 @@
-import type { Envelope } from '@plexus/wire'
+import { silentLogger } from '@plexus/kernel'
+import { createHello, Session, type Envelope, type SessionHandlers } from '@plexus/wire'
+
+/**
+ * A test session on `side` (the initiator speaks as a kernel, the acceptor as a host, each named
+ * after its side) with the silent logger: `request` and the transport are the test's, the other
+ * handlers do nothing unless given.
+ */
+export function testSession(
+  side: 'initiator' | 'acceptor',
+  handlers: Pick<SessionHandlers, 'request'> & Partial<SessionHandlers>,
+  transport: { write: (chunk: Buffer) => void } | { send: (messages: Buffer[]) => void },
+): Session {
+  return new Session({
+    side,
+    hello: createHello({ role: side === 'initiator' ? 'kernel' : 'host', name: side }),
+    logger: silentLogger,
+    handlers: { ready: () => {}, broken: () => {}, event: () => {}, ...handlers },
+    ...transport,
+  })
+}
 
 /** One envelope of every type, with optional fields both present and absent. */
 export const everyEnvelope: Envelope[] = [

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { PlexusError, silentLogger } from '@plexus/kernel'
+import { PlexusError } from '@plexus/kernel'
 import { until } from '@plexus/testing'
-import { createHello, Liveness, Session } from '@plexus/wire'
+import { Liveness, type Session } from '@plexus/wire'
+import { testSession } from './fixtures.js'
 
 const INTERVAL = 100
 const MISSES = 3
@@ -18,22 +19,18 @@ function link(carry: (chunk: Buffer, receive: (bytes: Buffer) => void) => Promis
   let unresponsive: number | undefined
   let carried = Promise.resolve()
   const make = (side: 'initiator' | 'acceptor', write: (chunk: Buffer) => void): Session =>
-    new Session({
+    testSession(
       side,
-      hello: createHello({ role: side === 'initiator' ? 'kernel' : 'host', name: side }),
-      logger: silentLogger,
-      handlers: {
+      {
         ready: () => void ready++,
-        broken: () => {},
-        event: () => {},
         request: (request, exchange) => exchange?.respond(request.input),
         pong: (seq) => {
           pongs++
           liveness.pong(seq)
         },
       },
-      write,
-    })
+      { write },
+    )
   const kernel: Session = make('initiator', (chunk) => setImmediate(() => guest.receive(chunk)))
   const guest: Session = make('acceptor', (chunk) => {
     carried = carried.then(() => carry(chunk, (bytes) => kernel.receive(bytes)))

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { PlexusError, silentLogger } from '@plexus/kernel'
+import { PlexusError } from '@plexus/kernel'
 import { until } from '@plexus/testing'
-import { createHello, Session, type Exchange } from '@plexus/wire'
+import type { Exchange, Session } from '@plexus/wire'
+import { testSession } from './fixtures.js'
 
 /** Intervals created while the tests run and not cleared yet (the sessions' only timers). */
 const live = new Set<unknown>()
@@ -31,23 +32,21 @@ function pair() {
   const held: Exchange[] = []
   let ready = 0
   const make = (side: 'initiator' | 'acceptor', peer: () => Session): Session =>
-    new Session({
+    testSession(
       side,
-      hello: createHello({ role: side === 'initiator' ? 'kernel' : 'host', name: side }),
-      logger: silentLogger,
-      handlers: {
+      {
         ready: () => void ready++,
-        broken: () => {},
-        event: () => {},
         request: (request, exchange) => {
           if (request.address === 'test.hold') held.push(exchange!)
           else exchange?.respond(request.input)
         },
       },
-      send: (messages) => {
-        for (const body of messages) setImmediate(() => peer().receiveMessage(body))
+      {
+        send: (messages) => {
+          for (const body of messages) setImmediate(() => peer().receiveMessage(body))
+        },
       },
-    })
+    )
   const ends: { a?: Session; b?: Session } = {}
   ends.a = make('initiator', () => ends.b!)
   ends.b = make('acceptor', () => ends.a!)
