@@ -182,6 +182,13 @@ export function nats(options: NatsOptions): NatsPlugin {
       }
       self = { node: settings.node, instance }
       cluster = view
+      // A node cut off from NATS cannot judge its peers: the view holds their services meanwhile.
+      void (async () => {
+        for await (const status of nc.status()) {
+          if (status.type === 'disconnect') view.connection(false)
+          else if (status.type === 'reconnect') view.connection(true)
+        }
+      })().catch((error: unknown) => logger.debug({ err: error }, 'NATS status watch ended'))
       let refreshedAt = Date.now()
       const refresh = setInterval(() => {
         const force = Date.now() - refreshedAt > settings.registryTtl / 3

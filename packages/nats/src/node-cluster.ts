@@ -12,6 +12,11 @@ const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
  * silent and closes within the liveness window.
  */
 const MAX_UNREGISTERED = 16
+/**
+ * After this node reconnects to NATS, how long before it probes the peers it could not judge
+ * while cut off: peers cut off by the same outage need their own reconnect (0.5 s + jitter).
+ */
+const RECONNECT_GRACE = 1000
 
 /** The cluster as this node sees it: the registry entries of the others, and one link per peer. */
 export interface ClusterView {
@@ -23,6 +28,11 @@ export interface ClusterView {
   readonly tampered: number
   /** Of those, with link security: authentic messages behind the link's next number (replays). */
   readonly replayed: number
+  /**
+   * Peers whose link is down while they are not found gone: their services stay known and are
+   * answered UNAVAILABLE (retryable) until a new link serves them or a probe finds them gone.
+   */
+  readonly unreachable: number
 }
 
 /**
@@ -30,7 +40,10 @@ export interface ClusterView {
  * discovery (or on the peer's first message), reset when the peer's side is new (it restarted
  * or reopened), closed when the peer leaves. A link that died is reopened only after the peer
  * proved alive on its ping subject; a peer that is gone has its registry entry removed (compare
- * and set on the dead process's revision, so a successor's entry is never touched).
+ * and set on the dead process's revision, so a successor's entry is never touched). Until one
+ * or the other is known, the dead link's instances stay attached, unreachable, so that calls get
+ * UNAVAILABLE (retryable) rather than NOT_FOUND; a probe made while this node was cut off from
+ * NATS proves nothing and is made again once it is back.
  */
 export class NodeCluster implements ClusterView {
   readonly #host: Omit<LinkHost, 'closed'>
@@ -43,6 +56,12 @@ export class NodeCluster implements ClusterView {
   readonly #pending = new Map<string, NodeLink>()
   readonly #records = new Map<string, NodeRecord>()
   readonly #checking = new Set<string>()
+  /** Per peer, the dead link whose instances are kept attached, unreachable (see `unreachable`). */
+  readonly #held = new Map<string, NodeLink>()
+  /** Peers a probe could not judge because this node's NATS connection was down meanwhile. */
+  readonly #recheck = new Map<string, string | undefined>()
+  #online = true
+  #outages = 0
   /** Nodes whose entry went (left, or forgotten as dead): a joining node stops waiting for them. */
   readonly #departed = new Set<string>()
   readonly #prefix: string
@@ -62,6 +81,9 @@ export class NodeCluster implements ClusterView {
         else if (why === 'replayed') this.#replayed++
       },
       ready: this.#ready,
+      synced: (link) => {
+        if (this.#links.get(link.peer) === link) this.#release(link.peer)
+      },
     }
     this.#prefix = `plexus.${host.settings.namespace}.link.${host.settings.node}.`
     this.#forget = forget
@@ -81,6 +103,29 @@ export class NodeCluster implements ClusterView {
 
   get replayed(): number {
     return this.#replayed
+  }
+
+  get unreachable(): number {
+    return this.#held.size
+  }
+
+  /**
+   * This node's NATS connection went down or came back. Peers whose probe it spoiled are probed
+   * again once peers cut off by the same outage had time to reconnect too.
+   */
+  connection(up: boolean): void {
+    this.#online = up
+    if (!up) {
+      this.#outages++
+      return
+    }
+    const outages = this.#outages
+    setTimeout(() => {
+      if (this.#stopped || !this.#online || this.#outages !== outages) return
+      const again = [...this.#recheck]
+      this.#recheck.clear()
+      for (const [node, instance] of again) void this.#check(node, instance)
+    }, RECONNECT_GRACE).unref()
   }
 
   /** The link to `node`, if one is open. */
@@ -196,6 +241,7 @@ export class NodeCluster implements ClusterView {
   gone(node: string): void {
     this.#departed.add(node)
     this.#records.delete(node)
+    this.#recheck.delete(node)
     this.#pending.get(node)?.close(superseded(node), false)
     this.#links.get(node)?.close(
       new PlexusError('UNAVAILABLE', `Node '${node}' left the cluster`, {
@@ -204,6 +250,7 @@ export class NodeCluster implements ClusterView {
       }),
       false,
     )
+    this.#release(node)
   }
 
   /** Closes every link (the kernel is stopping); peers are told so they close theirs at once. */
@@ -211,6 +258,15 @@ export class NodeCluster implements ClusterView {
     this.#stopped = true
     for (const link of [...this.#pending.values()]) link.close(error, true)
     for (const link of [...this.#links.values()]) link.close(error, true)
+    for (const node of [...this.#held.keys()]) this.#release(node)
+  }
+
+  /** Detaches the instances of `node`'s held dead link, if any. */
+  #release(node: string): void {
+    const held = this.#held.get(node)
+    if (held === undefined) return
+    this.#held.delete(node)
+    held.release()
   }
 
   #open(node: string): NodeLink {
@@ -238,7 +294,7 @@ export class NodeCluster implements ClusterView {
   readonly #closed = (link: NodeLink, error: PlexusError): void => {
     if (this.#pending.get(link.peer) === link) {
       this.#pending.delete(link.peer)
-      return
+      return link.release()
     }
     if (this.#links.get(link.peer) === link) this.#links.delete(link.peer)
     const reason = (error.data as { reason?: unknown } | undefined)?.reason
@@ -249,7 +305,10 @@ export class NodeCluster implements ClusterView {
       reason === 'peer-reset' ||
       reason === 'unauthorized'
     )
-      return
+      return link.release()
+    // The first dead link keeps the peer's services known until the probe below settles it.
+    if (this.#held.has(link.peer)) link.release()
+    else this.#held.set(link.peer, link)
     void this.#check(link.peer, link.peerInstance)
   }
 
@@ -260,6 +319,7 @@ export class NodeCluster implements ClusterView {
   async #check(node: string, instance: string | undefined): Promise<void> {
     if (this.#checking.has(node)) return
     this.#checking.add(node)
+    const outages = this.#outages
     try {
       let answer: string | undefined
       try {
@@ -275,14 +335,21 @@ export class NodeCluster implements ClusterView {
       if (this.#stopped || this.#links.has(node)) return
       const record = this.#records.get(node)
       if (answer === undefined) {
+        if (!this.#online || this.#outages !== outages) {
+          // Cut off from NATS meanwhile: no answer says nothing about the peer.
+          if (record !== undefined) this.#recheck.set(node, instance)
+          return
+        }
         if (record !== undefined && (instance === undefined || record.instance === instance)) {
           this.#records.delete(node)
           this.#departed.add(node)
           this.#forget(node, record.instance)
         }
+        this.#release(node)
         return
       }
       if (record !== undefined && record.instance === answer) this.#open(node)
+      // Another process answers than the entry names: its own entry brings its link.
     } finally {
       this.#checking.delete(node)
     }

@@ -1,4 +1,4 @@
-import { toPlexusError, type MessageContext } from '@plexus/kernel'
+import { toPlexusError, type InstanceState, type MessageContext } from '@plexus/kernel'
 import { SessionInstance, type Session } from '@plexus/wire'
 import { RAN_CODES, type EventFlow, type LinkShare } from './event-flow.js'
 
@@ -9,9 +9,13 @@ const NO_DROPS: Readonly<Record<string, number>> = Object.freeze({})
  * One service version served by a peer node, as this kernel reaches it: messages become
  * REQUESTs on the node link addressed to that exact version (`service@version.action`), so the
  * peer runs it on its own instances (see SessionInstance). Its lifecycle is the peer's: it goes
- * when the link does or the peer stops serving it.
+ * when the peer stops serving it or is found gone; while its link is down and the peer not yet
+ * found gone (or this node is cut off from NATS) it is `starting`: skipped while another
+ * instance runs, else refused at once with the link's UNAVAILABLE (retryable).
  */
 export class NodeInstance extends SessionInstance {
+  #unreachable = false
+
   constructor(
     id: string,
     node: string,
@@ -23,6 +27,16 @@ export class NodeInstance extends SessionInstance {
     readonly share?: LinkShare,
   ) {
     super(id, node, 'node', session, service, `${service}@${version}`)
+  }
+
+  /** `starting` once its link is down (see `unreachable`), else the session instance's. */
+  override get state(): InstanceState {
+    return this.#unreachable ? 'starting' : super.state
+  }
+
+  /** Its link is down: the peer may still be alive (a new link replaces this instance then). */
+  unreachable(): void {
+    this.#unreachable = true
   }
 
   /** Envelopes refused on the node link (shared by every service of that peer). */

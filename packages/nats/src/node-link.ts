@@ -26,8 +26,13 @@ export interface LinkHost {
   readonly segmentSize: number
   /** An envelope was refused on some link (`why`: a failed MAC or a replay, with link security). */
   refused(why?: 'tampered' | 'replayed'): void
-  /** The link closed (why, and whether the peer should be probed for life). */
+  /**
+   * The link closed (why, and whether the peer should be probed for life). Its instances stay
+   * attached, unreachable, until the host calls `release()`.
+   */
   closed(link: NodeLink, error: PlexusError): void
+  /** The link attached what the peer's registry entry names (its services are reachable again). */
+  synced?(link: NodeLink): void
   /** The bounded buffer plain events to peers go through (T15), if any. */
   readonly events?: EventFlow
   /** Link security (identity proofs and MACs), when configured. */
@@ -70,7 +75,7 @@ export class NodeLink {
   peerLink: string | undefined
   readonly #host: LinkHost
   readonly #subject: string
-  readonly #attached = new Map<string, () => void>()
+  readonly #attached = new Map<string, { instance: NodeInstance; detach: () => void }>()
   readonly #liveness: Liveness
   #record: { instance: string; services: ServiceManifest[] } | undefined
   #expect = 1
@@ -216,8 +221,10 @@ export class NodeLink {
   }
 
   /**
-   * Ends the link: calls in flight on it end `error` (UNAVAILABLE, retryable), the peer's
-   * instances are detached; `tell` sends the peer an ERROR id 0 so its side closes at once.
+   * Ends the link: calls in flight on it end `error` (UNAVAILABLE, retryable); the peer's
+   * instances turn unreachable (routed to only when nothing else serves their version, and then
+   * refused at once with that error) until the host releases them; `tell` sends the peer an
+   * ERROR id 0 so its side closes at once.
    */
   close(error: PlexusError, tell: boolean): void {
     if (this.#closed) return
@@ -243,11 +250,16 @@ export class NodeLink {
         // The connection is gone too: the peer finds out by its own PINGs.
       }
     }
-    for (const detach of this.#attached.values()) detach()
-    this.#attached.clear()
+    for (const { instance } of this.#attached.values()) instance.unreachable()
     this.#host.events?.lost(this.events)
     this.session.close(gone)
     this.#host.closed(this, gone)
+  }
+
+  /** Detaches the peer's instances: the link is closed and, for the host, over. */
+  release(): void {
+    for (const { detach } of this.#attached.values()) detach()
+    this.#attached.clear()
   }
 
   /** The peer's tally of the events this node sent it; a malformed or inflated one is refused. */
@@ -276,9 +288,10 @@ export class NodeLink {
     if (this.#closed || !this.#ready || record === undefined) return
     // An entry of another process under this id (a predecessor's, or a successor's not yet
     // linked) must not be served over this session.
-    const services = record.instance === this.peerInstance ? record.services : []
+    const current = record.instance === this.peerInstance
+    const services = current ? record.services : []
     const wanted = new Map(services.map((m) => [`${m.name}@${m.version}`, m]))
-    for (const [key, detach] of this.#attached) {
+    for (const [key, { detach }] of this.#attached) {
       if (wanted.has(key)) continue
       detach()
       this.#attached.delete(key)
@@ -297,7 +310,7 @@ export class NodeLink {
         this.events,
       )
       try {
-        this.#attached.set(key, this.#host.kernel.attach(manifest, instance))
+        this.#attached.set(key, { instance, detach: this.#host.kernel.attach(manifest, instance) })
       } catch (error) {
         this.#host.logger.warn(
           { peer: this.peer, service: key, err: error },
@@ -305,6 +318,7 @@ export class NodeLink {
         )
       }
     }
+    if (current) this.#host.synced?.(this)
   }
 
   /**
