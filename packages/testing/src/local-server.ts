@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { binarySkip } from './services.js'
 
 /** A server binary (redis-server, nats-server) started by one test on a loopback port. */
 export interface LocalServer {
@@ -20,13 +21,11 @@ export interface LocalServer {
 }
 
 /**
- * A `skip` value for a test that needs `binary`: the reason when it is absent, false when it is
- * present or when PLEXUS_REQUIRE_SERVICES=1 (then starting it fails instead of skipping).
+ * A `skip` value for a test that needs the server `binary` from Debian's package `apt`:
+ * `binarySkip` with the apt-get line as the way to install it.
  */
 export function serverSkip(binary: string, apt: string): string | false {
-  if (process.env['PLEXUS_REQUIRE_SERVICES'] === '1') return false
-  const found = spawnSync(binary, ['--version'], { encoding: 'utf8' })
-  return found.status === 0 ? false : `${binary} is not installed (apt-get install ${apt})`
+  return binarySkip(binary, `apt-get install ${apt}`)
 }
 
 /** A free TCP port on 127.0.0.1. */
