@@ -15,14 +15,17 @@ export interface Readiness {
 }
 
 /**
- * Ready means: the kernel runs, the gateway is not draining, and every registered service has a
- * running current version with at least one running instance. Anything else is a reason a load
+ * Ready means: the kernel runs, the gateway is not draining, no plug-in's readiness check objects
+ * (`kernel.readinessCheck`), and every registered service has a running current version with at
+ * least one running instance. Anything else is a reason a load
  * balancer should send its traffic elsewhere.
  */
 export function readiness(kernel: Kernel<any>, draining: boolean): Readiness {
   const reasons: string[] = []
   if (draining) reasons.push('the gateway is draining')
   if (kernel.state !== 'running') reasons.push(`the kernel is ${kernel.state}`)
+  // Plug-ins' own checks (e.g. the cluster's NATS connection).
+  reasons.push(...kernel.unready())
   const byName = new Map<string, boolean>()
   for (const s of kernel.services()) {
     const serving =

@@ -61,6 +61,23 @@ describe('health probes', () => {
     )
   })
 
+  it("/readyz answers 503 with a plug-in's reason while its readiness check objects", async (t) => {
+    const kernel = await startKernel(t, gate().service)
+    const { base } = await startGateway(t, kernel)
+    let down = true
+    const remove = kernel.readinessCheck(() => (down ? 'the broker connection is down' : undefined))
+    const notReady = await send(`${base}/readyz`)
+    assert.deepEqual(
+      [notReady.status, notReady.json],
+      [503, { status: 'not ready', reasons: ['the broker connection is down'] }],
+    )
+    down = false
+    assert.equal((await send(`${base}/readyz`)).status, 200)
+    down = true
+    remove()
+    assert.equal((await send(`${base}/readyz`)).status, 200, 'a removed check says nothing')
+  })
+
   it('can be turned off or moved', async (t) => {
     const kernel = await startKernel(t, gate().service)
     const off = await startGateway(t, kernel, { health: false })

@@ -56,6 +56,7 @@ export class Kernel<M extends ServiceMap = {}> {
   #startOrder: string[] = []
   #stopping: Promise<void> | undefined
   readonly #beforeStop = new Set<() => void | Promise<void>>()
+  readonly #readiness = new Set<() => string | undefined>()
   #roller: NodeJS.Timeout | undefined
   readonly #lifecycle: VersionLifecycle
   readonly #attachDeps: AttachDeps
@@ -300,6 +301,26 @@ export class Kernel<M extends ServiceMap = {}> {
   beforeStop(hook: () => void | Promise<void>): () => void {
     this.#beforeStop.add(hook)
     return () => void this.#beforeStop.delete(hook)
+  }
+
+  /**
+   * Registers a readiness check: it returns why this kernel should not get traffic now (a
+   * plug-in's connection is down), or undefined. Health probes read them through `unready()`.
+   * Returns a function that removes the check.
+   */
+  readinessCheck(check: () => string | undefined): () => void {
+    this.#readiness.add(check)
+    return () => void this.#readiness.delete(check)
+  }
+
+  /** What the registered readiness checks say against sending traffic here now (empty: nothing). */
+  unready(): string[] {
+    const reasons: string[] = []
+    for (const check of this.#readiness) {
+      const reason = check()
+      if (reason !== undefined) reasons.push(reason)
+    }
+    return reasons
   }
 
   /**

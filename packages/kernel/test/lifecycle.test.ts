@@ -167,6 +167,30 @@ describe('lifecycle', () => {
     await kernel.stop()
   })
 
+  it("reports the plug-ins' readiness objections through unready() until their checks are removed", async () => {
+    let connected = false
+    let remove: () => void = () => {}
+    const kernel = quietKernel({
+      plugins: [
+        {
+          name: 'broker',
+          setup: (k) => {
+            remove = k.readinessCheck(() => (connected ? undefined : 'broker disconnected'))
+            return () => remove()
+          },
+        },
+      ],
+    })
+    assert.deepEqual(kernel.unready(), [])
+    await kernel.start()
+    assert.deepEqual(kernel.unready(), ['broker disconnected'])
+    connected = true
+    assert.deepEqual(kernel.unready(), [])
+    connected = false
+    await kernel.stop()
+    assert.deepEqual(kernel.unready(), [], 'the teardown removed the check')
+  })
+
   it('refuses to start twice with INVALID_STATE', async () => {
     const kernel = quietKernel()
     await kernel.start()

@@ -182,13 +182,18 @@ export function nats(options: NatsOptions): NatsPlugin {
       }
       self = { node: settings.node, instance }
       cluster = view
-      // A node cut off from NATS cannot judge its peers: the view holds their services meanwhile.
+      // A node cut off from NATS cannot judge its peers: the view holds their services
+      // meanwhile; and it is not ready for traffic until it is back.
+      let connected = true
       void (async () => {
         for await (const status of nc.status()) {
-          if (status.type === 'disconnect') view.connection(false)
-          else if (status.type === 'reconnect') view.connection(true)
+          if (status.type === 'disconnect') view.connection((connected = false))
+          else if (status.type === 'reconnect') view.connection((connected = true))
         }
       })().catch((error: unknown) => logger.debug({ err: error }, 'NATS status watch ended'))
+      const removeReadiness = kernel.readinessCheck(() =>
+        connected ? undefined : `the cluster's NATS connection is down (reconnecting)`,
+      )
       let refreshedAt = Date.now()
       const refresh = setInterval(() => {
         const force = Date.now() - refreshedAt > settings.registryTtl / 3
@@ -228,6 +233,7 @@ export function nats(options: NatsOptions): NatsPlugin {
       return async () => {
         micro?.stop()
         removeDrain()
+        removeReadiness()
         clearInterval(refresh)
         // The last answers may still sit in the links' writers (flushed at the end of the tick):
         // let them out and onto the server before the entry goes, or a peer that sees the entry

@@ -19,7 +19,7 @@ async function outcome(kernel: Kernel<any>): Promise<string> {
 }
 
 test(
-  "a node cut off from NATS answers calls to its peers' services UNAVAILABLE (retryable), never NOT_FOUND, and routes to them again once reconnected",
+  "a node cut off from NATS answers calls to its peers' services UNAVAILABLE (retryable), never NOT_FOUND, reads not ready, and routes to them again once reconnected",
   { skip },
   async (t) => {
     stopKernelsFirst(t)
@@ -42,6 +42,7 @@ test(
     }
     assert.deepEqual(Object.fromEntries(seen), { 'UNAVAILABLE (retryable)': CALLS })
     assert.equal(a.plugin.cluster!.unreachable, 1, 'b is known, unreachable, not forgotten')
+    assert.deepEqual(a.kernel.unready(), ["the cluster's NATS connection is down (reconnecting)"])
 
     await server.start()
     await until('a to route work to b again', async () =>
@@ -50,5 +51,6 @@ test(
     await until('no peer left unreachable', () =>
       a.plugin.cluster!.unreachable === 0 ? true : undefined,
     )
+    assert.deepEqual(a.kernel.unready(), [], 'ready again once reconnected')
   },
 )
