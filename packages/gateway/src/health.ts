@@ -17,8 +17,8 @@ export interface Readiness {
 /**
  * Ready means: the kernel runs, the gateway is not draining, no plug-in's readiness check objects
  * (`kernel.readinessCheck`), and every registered service has a running current version with at
- * least one running instance. Anything else is a reason a load
- * balancer should send its traffic elsewhere.
+ * least one running instance. Anything else is a reason a load balancer should send its traffic
+ * elsewhere.
  */
 export function readiness(kernel: Kernel<any>, draining: boolean): Readiness {
   const reasons: string[] = []

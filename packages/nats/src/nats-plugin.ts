@@ -184,15 +184,14 @@ export function nats(options: NatsOptions): NatsPlugin {
       cluster = view
       // A node cut off from NATS cannot judge its peers: the view holds their services
       // meanwhile; and it is not ready for traffic until it is back.
-      let connected = true
       void (async () => {
         for await (const status of nc.status()) {
-          if (status.type === 'disconnect') view.connection((connected = false))
-          else if (status.type === 'reconnect') view.connection((connected = true))
+          if (status.type === 'disconnect') view.connection(false)
+          else if (status.type === 'reconnect') view.connection(true)
         }
       })().catch((error: unknown) => logger.debug({ err: error }, 'NATS status watch ended'))
       const removeReadiness = kernel.readinessCheck(() =>
-        connected ? undefined : `the cluster's NATS connection is down (reconnecting)`,
+        view.connected ? undefined : `the cluster's NATS connection is down (reconnecting)`,
       )
       let refreshedAt = Date.now()
       const refresh = setInterval(() => {

@@ -33,6 +33,8 @@ export interface ClusterView {
    * answered UNAVAILABLE (retryable) until a new link serves them or a probe finds them gone.
    */
   readonly unreachable: number
+  /** Whether this node's NATS connection is up (false from a disconnect to the reconnect). */
+  readonly connected: boolean
 }
 
 /**
@@ -60,7 +62,7 @@ export class NodeCluster implements ClusterView {
   readonly #held = new Map<string, NodeLink>()
   /** Peers a probe could not judge because this node's NATS connection was down meanwhile. */
   readonly #recheck = new Map<string, string | undefined>()
-  #online = true
+  #connected = true
   #outages = 0
   /** Nodes whose entry went (left, or forgotten as dead): a joining node stops waiting for them. */
   readonly #departed = new Set<string>()
@@ -109,19 +111,23 @@ export class NodeCluster implements ClusterView {
     return this.#held.size
   }
 
+  get connected(): boolean {
+    return this.#connected
+  }
+
   /**
    * This node's NATS connection went down or came back. Peers whose probe it spoiled are probed
    * again once peers cut off by the same outage had time to reconnect too.
    */
   connection(up: boolean): void {
-    this.#online = up
+    this.#connected = up
     if (!up) {
       this.#outages++
       return
     }
     const outages = this.#outages
     setTimeout(() => {
-      if (this.#stopped || !this.#online || this.#outages !== outages) return
+      if (this.#stopped || !this.#connected || this.#outages !== outages) return
       const again = [...this.#recheck]
       this.#recheck.clear()
       for (const [node, instance] of again) void this.#check(node, instance)
@@ -335,7 +341,7 @@ export class NodeCluster implements ClusterView {
       if (this.#stopped || this.#links.has(node)) return
       const record = this.#records.get(node)
       if (answer === undefined) {
-        if (!this.#online || this.#outages !== outages) {
+        if (!this.#connected || this.#outages !== outages) {
           // Cut off from NATS meanwhile: no answer says nothing about the peer.
           if (record !== undefined) this.#recheck.set(node, instance)
           return

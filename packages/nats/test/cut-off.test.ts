@@ -42,6 +42,7 @@ test(
     }
     assert.deepEqual(Object.fromEntries(seen), { 'UNAVAILABLE (retryable)': CALLS })
     assert.equal(a.plugin.cluster!.unreachable, 1, 'b is known, unreachable, not forgotten')
+    assert.equal(a.plugin.cluster!.connected, false)
     assert.deepEqual(a.kernel.unready(), ["the cluster's NATS connection is down (reconnecting)"])
 
     await server.start()
@@ -51,6 +52,7 @@ test(
     await until('no peer left unreachable', () =>
       a.plugin.cluster!.unreachable === 0 ? true : undefined,
     )
+    assert.equal(a.plugin.cluster!.connected, true)
     assert.deepEqual(a.kernel.unready(), [], 'ready again once reconnected')
   },
 )
